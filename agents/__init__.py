@@ -1,0 +1,1 @@
+"""Agents: ingest, analyze (RAG), report, act, supervisor, and the LLM service."""

@@ -1,0 +1,1 @@
+"""Composition root: settings, server assembly, API controllers, auth and the CLI."""

@@ -1,0 +1,1 @@
+"""The Litestar application mounted at /api/v1."""

@@ -1,0 +1,36 @@
+"""The `appliance` command: parse, run, and turn any failure into one clear line."""
+
+import sys
+import traceback
+from collections.abc import Sequence
+
+from app.cli.parser import build_parser
+
+__all__ = ["main"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        result = args.handler(args)
+        return int(result or 0)
+    except KeyboardInterrupt:
+        print("appliance: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the one place that reports failures to the user
+        if args.debug:
+            traceback.print_exc()
+        message = getattr(exc, "detail", None) or getattr(exc, "message", None) or str(exc)
+        if getattr(exc, "code", None) is None and not isinstance(exc, OSError):
+            message = f"unexpected error: {type(exc).__name__}: {message}"
+            if not args.debug:
+                message += " (run with --debug for details)"
+        elif isinstance(exc, OSError) and exc.filename:
+            message = f"{exc.strerror}: {exc.filename}"
+        print(f"appliance: error: {message}".splitlines()[0], file=sys.stderr)
+        return 1

@@ -1,0 +1,138 @@
+"""Commands that manage the data directory's accounts: init, tenant, user, member."""
+
+import argparse
+import sys
+
+from app.auth.passwords import Passwords
+from app.cli.context import CliError, open_from, passphrase_from, read_password, settings_from
+from app.initialise import initialise
+
+
+def init(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    password = None
+    if args.admin_password_file:
+        password = read_password(args.admin_password_file, "")
+    passphrase = (
+        passphrase_from("APPLIANCE_PASSPHRASE", "New master passphrase: ", confirm=True)
+        if args.passphrase
+        else None
+    )
+    result = initialise(settings, args.admin_user, password, args.demo, passphrase)
+    print(f"initialised {settings.data_dir}")
+    if not args.passphrase:
+        print(f"master key: {settings.data_dir / 'master.key'} (keep a copy somewhere safe)")
+    if result.generated_password:
+        # shown once; only its hash is stored
+        print(f"admin user: {result.admin_user}  password: {result.generated_password}")
+        print("this password is not shown again; change it with 'appliance user passwd'")
+    else:
+        print(f"admin user: {result.admin_user} (password from {args.admin_password_file})")
+    if result.demo_tenant:
+        print(f"demo tenant: {result.demo_tenant}")
+    return 0
+
+
+def tenant_create(args: argparse.Namespace) -> int:
+    services = open_from(args)
+    try:
+        record = services.tenants.create(args.name, args.display_name)
+        services.system.audit("tenant.create", actor="cli", tenant_id=record.id, target=record.slug)
+        print(f"created tenant {record.slug} ({record.id})")
+    finally:
+        services.close()
+    return 0
+
+
+def tenant_list(args: argparse.Namespace) -> int:
+    services = open_from(args)
+    try:
+        for record in services.system.list_tenants():
+            print(f"{record.slug}\t{record.name}\t{record.id}\t{record.created_at}")
+    finally:
+        services.close()
+    return 0
+
+
+def tenant_delete(args: argparse.Namespace) -> int:
+    services = open_from(args)
+    try:
+        record = services.system.find_tenant(args.name)
+        if not args.yes:
+            if not sys.stdin.isatty():
+                raise CliError("refusing to delete without --yes when not run in a terminal")
+            answer = input(f"Delete tenant {record.slug} and ALL its data for good? [y/N] ")
+            if answer.strip().lower() not in {"y", "yes"}:
+                print("not deleted")
+                return 1
+        services.tenants.delete(record.id)
+        services.system.audit("tenant.delete", actor="cli", tenant_id=record.id, target=record.slug)
+        print(f"deleted tenant {record.slug}; its key is destroyed")
+    finally:
+        services.close()
+    return 0
+
+
+def user_create(args: argparse.Namespace) -> int:
+    services = open_from(args)
+    try:
+        passwords = Passwords(services.settings.security)
+        password = read_password(args.password_file, f"Password for {args.username}: ")
+        user = services.system.insert_user(args.username, passwords.hash(password), args.admin)
+        services.system.audit("user.create", actor="cli", target=user.username, detail={"admin": args.admin})
+        print(f"created user {user.username}{' (admin)' if user.is_admin else ''}")
+    finally:
+        services.close()
+    return 0
+
+
+def user_list(args: argparse.Namespace) -> int:
+    services = open_from(args)
+    try:
+        for user in services.system.list_users():
+            roles = ", ".join(
+                f"{m.tenant_slug}:{m.role}" for m in services.system.memberships(user_id=user.id)
+            )
+            flag = "admin" if user.is_admin else "-"
+            print(f"{user.username}\t{flag}\t{roles or '-'}")
+    finally:
+        services.close()
+    return 0
+
+
+def user_passwd(args: argparse.Namespace) -> int:
+    services = open_from(args)
+    try:
+        passwords = Passwords(services.settings.security)
+        user = services.system.find_user(args.username)
+        password = read_password(args.password_file, f"New password for {user.username}: ")
+        services.system.set_password_hash(user.id, passwords.hash(password), bump_token_version=True)
+        with services.system_db.write() as conn:
+            # a password change signs the user out everywhere
+            conn.execute("DELETE FROM sessions WHERE user_id = ?", (user.id,))
+            conn.execute(
+                "UPDATE refresh_tokens SET revoked_at = strftime('%s','now') "
+                "WHERE user_id = ? AND revoked_at IS NULL",
+                (user.id,),
+            )
+        services.system.audit("user.password_change", actor="cli", target=user.username)
+        print(f"password changed for {user.username}; their sessions and tokens are revoked")
+    finally:
+        services.close()
+    return 0
+
+
+def member_add(args: argparse.Namespace) -> int:
+    services = open_from(args)
+    try:
+        tenant = services.system.find_tenant(args.tenant)
+        user = services.system.find_user(args.user)
+        services.system.set_membership(tenant.id, user.id, args.role)
+        services.system.audit(
+            "member.set", actor="cli", tenant_id=tenant.id, target=user.username,
+            detail={"role": args.role},
+        )
+        print(f"{user.username} is now {args.role} of {tenant.slug}")
+    finally:
+        services.close()
+    return 0

@@ -1,0 +1,107 @@
+"""Argument definitions of every `appliance` subcommand."""
+
+import argparse
+
+from app.cli import admin_commands, maintenance_commands, serve_command
+
+
+def _common() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", help="data directory (env APPLIANCE_DATA_DIR)")
+    common.add_argument("--config", help="settings file (env APPLIANCE_CONFIG)")
+    common.add_argument("--debug", action="store_true", help="show tracebacks on failure")
+    return common
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        # one line, non-zero exit, as for every other failure
+        self.exit(2, f"appliance: usage error: {message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common()
+    parser = _Parser(prog="appliance", description="Agent Appliance: offline document agents.")
+    parser.set_defaults(debug=False)
+    sub = parser.add_subparsers(title="commands", parser_class=_Parser)
+
+    def command(name: str, help_text: str, parent: argparse._SubParsersAction = sub) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+        return parent.add_parser(name, help=help_text, parents=[common], description=help_text)
+
+    p = command("init", "create a data directory with keys, databases and an admin account")
+    p.add_argument("--admin-user", default="admin")
+    p.add_argument("--admin-password-file", help="file holding the admin password")
+    p.add_argument("--demo", action="store_true", help="also create a 'demo' tenant")
+    p.add_argument(
+        "--passphrase",
+        action="store_true",
+        help="derive the master key from a passphrase (APPLIANCE_PASSPHRASE or prompt) "
+        "instead of writing master.key",
+    )
+    p.set_defaults(handler=admin_commands.init)
+
+    p = command("serve", "run the web UI, REST API and queue workers")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.set_defaults(handler=serve_command.serve)
+
+    tenant = command("tenant", "manage tenants").add_subparsers(title="tenant commands", parser_class=_Parser)
+    p = command("create", "create a tenant", tenant)
+    p.add_argument("name", help="short name: lowercase letters, digits, '-'")
+    p.add_argument("--display-name")
+    p.set_defaults(handler=admin_commands.tenant_create)
+    p = command("list", "list tenants", tenant)
+    p.set_defaults(handler=admin_commands.tenant_list)
+    p = command("delete", "delete a tenant, its key and all its files", tenant)
+    p.add_argument("name")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.set_defaults(handler=admin_commands.tenant_delete)
+
+    user = command("user", "manage user accounts").add_subparsers(title="user commands", parser_class=_Parser)
+    p = command("create", "create a user", user)
+    p.add_argument("username")
+    p.add_argument("--password-file")
+    p.add_argument("--admin", action="store_true", help="make the user an appliance admin")
+    p.set_defaults(handler=admin_commands.user_create)
+    p = command("list", "list users", user)
+    p.set_defaults(handler=admin_commands.user_list)
+    p = command("passwd", "change a user's password (signs them out everywhere)", user)
+    p.add_argument("username")
+    p.add_argument("--password-file")
+    p.set_defaults(handler=admin_commands.user_passwd)
+
+    member = command("member", "manage tenant memberships").add_subparsers(title="member commands", parser_class=_Parser)
+    p = command("add", "give a user a role in a tenant", member)
+    p.add_argument("--tenant", required=True)
+    p.add_argument("--user", required=True)
+    p.add_argument("--role", required=True, choices=["owner", "editor", "viewer"])
+    p.set_defaults(handler=admin_commands.member_add)
+
+    p = command("doctor", "check keys, database integrity, models and free disk")
+    p.add_argument("--quick", action="store_true", help="skip decrypting every blob")
+    p.set_defaults(handler=maintenance_commands.doctor)
+
+    p = command("backup", "write a consistent, still-encrypted copy of the data directory")
+    p.add_argument("out", help="new directory for the backup")
+    p.add_argument("--include-key", action="store_true", help="also copy master.key")
+    p.set_defaults(handler=maintenance_commands.backup)
+
+    p = command("restore", "restore a backup into an empty data directory")
+    p.add_argument("backup", help="backup directory written by 'appliance backup'")
+    p.set_defaults(handler=maintenance_commands.restore)
+
+    p = command("rotate-master-key", "re-wrap every tenant key under a new master key")
+    p.add_argument(
+        "--new-passphrase",
+        action="store_true",
+        help="derive the new key from APPLIANCE_NEW_PASSPHRASE (or a prompt)",
+    )
+    p.set_defaults(handler=maintenance_commands.rotate_master_key)
+
+    p = command("bench", "measure performance; JSON with ratios against the raw libraries")
+    p.add_argument("suite", choices=["storage", "server"], help="what to measure")
+    p.add_argument("--json", dest="json_file", help="write the JSON here instead of stdout")
+    p.add_argument("--rows", type=int, default=20_000)
+    p.add_argument("--queries", type=int, default=100)
+    p.set_defaults(handler=maintenance_commands.bench)
+    return parser

@@ -1,0 +1,88 @@
+"""The app's exception base and the one place that renders errors as JSON.
+
+Any exception that carries `status_code` and `code` class attributes (the base classes of
+storage, agents and app all do) is rendered as `{"status_code", "detail", "code"}`.
+"""
+
+import logging
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException
+
+log = logging.getLogger("appliance.errors")
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "request_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_input",
+    429: "too_many_requests",
+    500: "internal_error",
+    503: "unavailable",
+}
+
+
+class AppError(Exception):
+    """Base of errors raised by the app layer."""
+
+    status_code = 400
+    code = "bad_request"
+    headers: dict[str, str] | None = None
+
+    def __init__(self, detail: str, *, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        if headers:
+            self.headers = headers
+
+
+class NotFound(AppError):
+    status_code = 404
+    code = "not_found"
+
+
+class Unauthorized(AppError):
+    status_code = 401
+    code = "unauthorized"
+
+
+class Forbidden(AppError):
+    status_code = 403
+    code = "forbidden"
+
+
+def error_body(status_code: int, detail: str, code: str) -> dict[str, Any]:
+    return {"status_code": status_code, "detail": detail, "code": code}
+
+
+def render_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Litestar exception handler for every exception type."""
+    if isinstance(exc, HTTPException):
+        status = exc.status_code
+        code = getattr(exc, "code", None) or _HTTP_CODES.get(status, "error")
+        detail = exc.detail
+        extra = exc.extra if isinstance(exc.extra, dict) else None
+        if status == 400 and extra is None and isinstance(exc.extra, list) and exc.extra:
+            detail = f"{detail}: " + "; ".join(
+                str(item.get("message", item)) if isinstance(item, dict) else str(item)
+                for item in exc.extra
+            )
+        return Response(error_body(status, detail, code), status_code=status, headers=exc.headers)
+    status = getattr(exc, "status_code", None)
+    code = getattr(exc, "code", None)
+    if isinstance(status, int) and isinstance(code, str):
+        detail = getattr(exc, "detail", None) or getattr(exc, "message", None) or str(exc)
+        headers = getattr(exc, "headers", None)
+        if status >= 500:
+            log.error("%s failed: %s (%s)", request.url.path, code, type(exc).__name__)
+        return Response(error_body(status, str(detail), code), status_code=status, headers=headers)
+    log.exception("unhandled error on %s", request.url.path)
+    return Response(
+        error_body(500, "internal error; see the server log", "internal_error"), status_code=500
+    )

@@ -1,0 +1,109 @@
+"""The durable task queue: encrypted SqliteHuey plus a consumer running inside the server.
+
+Task payloads are small dataclasses of ids (never content or secrets). Agents provide
+plain functions; this module registers them on the Huey instance with the services
+they need bound in, so no agent imports the app.
+"""
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from huey.consumer import Consumer
+
+from app.settings import Settings
+from storage.datadir import DataDir
+from storage.masterkey import MasterKey
+from storage.queue_storage import EncryptedHuey
+
+log = logging.getLogger("appliance.queue")
+
+
+def build_huey(data: DataDir, master: MasterKey) -> EncryptedHuey:
+    return EncryptedHuey(
+        "appliance",
+        filename=str(data.queue_db),
+        key=master.queue_db_key,
+        results=False,
+        utc=True,
+    )
+
+
+class _InProcessConsumer(Consumer):
+    """A consumer that leaves signal handling to uvicorn, which owns the process."""
+
+    def _set_signal_handlers(self) -> None:
+        return None
+
+
+class QueueRunner:
+    """Starts and stops Huey worker threads with the server's lifespan."""
+
+    def __init__(self, huey: EncryptedHuey, settings: Settings) -> None:
+        self.huey = huey
+        self._settings = settings
+        self._consumer: _InProcessConsumer | None = None
+        self._busy = 0
+        self._busy_lock = threading.Lock()
+
+    def register(self, name: str, func: Callable[..., Any], retries: int = 2) -> Any:
+        """Register `func` as task `name`; returns the callable that enqueues it."""
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            with self._busy_lock:
+                self._busy += 1
+            try:
+                return func(*args, **kwargs)
+            finally:
+                with self._busy_lock:
+                    self._busy -= 1
+
+        counted.__name__ = name
+        return self.huey.task(retries=retries, retry_delay=5, name=name)(counted)
+
+    def start(self) -> None:
+        queue = self._settings.queue
+        self._consumer = _InProcessConsumer(
+            self.huey,
+            workers=queue.workers,
+            worker_type="thread",
+            periodic=True,
+            initial_delay=queue.poll_interval_s,
+            max_delay=queue.max_poll_interval_s,
+            check_worker_health=False,
+            shutdown_timeout=self._settings.server.shutdown_timeout_s,
+        )
+        self._consumer.start()
+        log.info("queue started with %d worker threads", queue.workers)
+
+    def stop(self) -> None:
+        """Let running tasks finish (up to the shutdown timeout); queued ones stay queued."""
+        if self._consumer is None:
+            return
+        self._consumer.stop(graceful=True)
+        self._consumer = None
+        self.huey.storage.close()
+        log.info("queue stopped")
+
+    @property
+    def running(self) -> bool:
+        consumer = self._consumer
+        if consumer is None or consumer.stop_flag.is_set():
+            return False
+        return all(proc.is_alive() for _, proc in consumer.worker_threads)
+
+    @property
+    def busy_workers(self) -> int:
+        return self._busy
+
+    def pending(self) -> int:
+        return int(self.huey.pending_count())
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "running": self.running,
+            "workers": self._settings.queue.workers,
+            "busy_workers": self.busy_workers,
+            "pending": self.pending(),
+        }

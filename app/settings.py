@@ -1,0 +1,181 @@
+"""The one typed settings object, loaded once: embedded defaults < file < env < CLI flags.
+
+Every key is documented in the root `appliance.toml`. Environment variables are named
+`APPLIANCE_<SECTION>__<KEY>` (e.g. `APPLIANCE_SERVER__PORT=9000`); `APPLIANCE_DATA_DIR`
+is a short alias for `storage.data_dir`.
+"""
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+
+class SettingsError(Exception):
+    """Settings could not be loaded; the message names the file and key."""
+
+    status_code = 500
+    code = "invalid_settings"
+
+
+class _Section(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True):
+    pass
+
+
+class ServerSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = 8080
+    tls: bool = False
+    allowed_hosts: list[str] = msgspec.field(
+        default_factory=lambda: ["127.0.0.1", "localhost", "::1", "[::1]"]
+    )
+    trusted_proxies: list[str] = msgspec.field(default_factory=list)
+    max_body_mb: int = 100
+    shutdown_timeout_s: float = 30.0
+    storage_secret_name: str = "ui-storage-secret"
+
+
+class StorageSettings(_Section):
+    data_dir: str = "~/.local/share/agent-appliance"
+    busy_timeout_ms: int = 5000
+    query_timeout_ms: int = 10000
+    cache_size_mb: int = 256
+    synchronous: str = "FULL"
+    min_free_disk_mb: int = 1024
+
+
+class QueueSettings(_Section):
+    workers: int = 2
+    poll_interval_s: float = 0.1
+    max_poll_interval_s: float = 2.0
+
+
+class SecuritySettings(_Section):
+    min_password_length: int = 12
+    argon2_memory_kib: int = 19456
+    argon2_time_cost: int = 2
+    argon2_parallelism: int = 1
+    passphrase_kdf_memory_kib: int = 262144
+    passphrase_kdf_time_cost: int = 3
+    access_token_minutes: int = 15
+    refresh_token_days: int = 14
+    session_idle_minutes: int = 30
+    session_absolute_hours: int = 12
+    login_max_failures: int = 10
+    login_window_minutes: int = 15
+    login_max_failures_per_client: int = 50
+    api_rate_limit_per_minute: int = 6000
+
+
+class ModelSettings(_Section):
+    embedding_model: str = ""
+    llm_model: str = ""
+    llm_n_ctx: int = 2048
+    llm_threads: int = 2
+    llm_gpu_layers: int = 0
+
+
+class LoggingSettings(_Section):
+    level: str = "INFO"
+    to_file: bool = True
+
+
+class Settings(_Section):
+    server: ServerSettings = msgspec.field(default_factory=ServerSettings)
+    storage: StorageSettings = msgspec.field(default_factory=StorageSettings)
+    queue: QueueSettings = msgspec.field(default_factory=QueueSettings)
+    security: SecuritySettings = msgspec.field(default_factory=SecuritySettings)
+    models: ModelSettings = msgspec.field(default_factory=ModelSettings)
+    logging: LoggingSettings = msgspec.field(default_factory=LoggingSettings)
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.storage.data_dir).expanduser().resolve()
+
+
+ENV_PREFIX = "APPLIANCE_"
+_ENV_ALIASES = {"APPLIANCE_DATA_DIR": ("storage", "data_dir")}
+
+
+def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merge(dict(merged[key]), value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _env_value(raw: str) -> Any:
+    """Read a TOML literal when it parses as one (numbers, booleans, lists), else a string."""
+    try:
+        return tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        return raw
+
+
+def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for name, raw in environ.items():
+        if name in _ENV_ALIASES:
+            section, key = _ENV_ALIASES[name]
+            found.setdefault(section, {})[key] = raw
+        elif name.startswith(ENV_PREFIX) and "__" in name:
+            section, _, key = name[len(ENV_PREFIX) :].lower().partition("__")
+            found.setdefault(section, {})[key] = _env_value(raw)
+    return found
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError as exc:
+        raise SettingsError(f"config file {path} does not exist") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"config file {path} is not valid TOML: {exc}") from exc
+    except OSError as exc:
+        raise SettingsError(f"cannot read config file {path}: {exc.strerror}") from exc
+
+
+def _describe(error: msgspec.ValidationError, origin: str) -> str:
+    # msgspec says e.g. "Expected `int`, got `str` - at `$.server.port`"
+    message = str(error)
+    unknown = message.partition("unknown field `")[2].partition("`")[0]
+    if unknown:
+        section = message.partition(" - at `$.")[2].rstrip("`")
+        name = f"{section}.{unknown}" if section else unknown
+        return f"{origin}: unknown setting '{name}'"
+    if " - at `$." in message:
+        text, _, where = message.partition(" - at `$.")
+        return f"{origin}: setting '{where.rstrip('`')}': {text}"
+    return f"{origin}: {message}"
+
+
+def load_settings(
+    config_file: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Settings:
+    """Build the Settings object; raises SettingsError naming the offending key."""
+    environ = os.environ if environ is None else environ
+    layers: list[tuple[str, dict[str, Any]]] = []
+    if config_file is None and environ.get("APPLIANCE_CONFIG"):
+        config_file = Path(environ["APPLIANCE_CONFIG"])
+    if config_file is not None:
+        layers.append((str(config_file), _read_file(config_file)))
+    layers.append(("environment", _from_env(environ)))
+    layers.append(("command line", {k: dict(v) for k, v in (overrides or {}).items()}))
+    merged: dict[str, Any] = {}
+    for origin, layer in layers:
+        # validate each layer alone first so the message names where the bad key came from
+        try:
+            msgspec.convert(layer, Settings, strict=False)
+        except msgspec.ValidationError as exc:
+            raise SettingsError(_describe(exc, origin)) from exc
+        merged = _merge(merged, layer)
+    return msgspec.convert(merged, Settings, strict=False)

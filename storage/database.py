@@ -1,0 +1,145 @@
+"""One encrypted database file: a single writer, pooled readers, migrations on open.
+
+Following Datasette's habits: all writes go through one connection guarded by a lock,
+reads use their own connections (WAL lets them run beside the writer), and every
+statement is bounded by a time limit.
+"""
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlcipher3
+
+from storage.connection import DatabaseOptions, open_connection, translate_error
+from storage.migrations import MigrationSet
+
+__all__ = ["Database", "DatabaseOptions"]
+
+_MAX_IDLE_READERS = 4
+
+
+class Database:
+    """An open SQLCipher database; `write()` and `read()` hand out connections."""
+
+    def __init__(
+        self,
+        path: Path,
+        key: bytes | None,
+        options: DatabaseOptions,
+        migrations: MigrationSet | None = None,
+        label: str | None = None,
+    ) -> None:
+        self.path = path
+        self.label = label or path.name
+        self._key = key
+        self._options = options
+        self._write_lock = threading.RLock()
+        self._readers: list[Any] = []
+        self._readers_lock = threading.Lock()
+        self._closed = False
+        self._writer = open_connection(path, key, options)
+        if migrations is not None:
+            try:
+                migrations.apply(self._writer, self.label)
+            except BaseException:
+                self._writer.close()
+                raise
+
+    @contextmanager
+    def write(self, timeout_ms: int | None = None) -> Iterator[Any]:
+        """A transaction on the single writer connection; commits on success."""
+        with self._write_lock:
+            conn = self._writer
+            if conn.in_transaction:
+                # nested use from the same thread joins the outer transaction
+                yield conn
+                return
+            self._arm(conn, timeout_ms)
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                yield conn
+                conn.execute("COMMIT")
+            except sqlcipher3.DatabaseError as exc:
+                self._rollback(conn)
+                raise translate_error(exc, self.label) from exc
+            except BaseException:
+                self._rollback(conn)
+                raise
+            finally:
+                conn.appliance_deadline.until = None
+
+    @contextmanager
+    def read(self, timeout_ms: int | None = None) -> Iterator[Any]:
+        """A reader connection of its own; sees the last committed state."""
+        conn = self._take_reader()
+        self._arm(conn, timeout_ms)
+        try:
+            yield conn
+        except sqlcipher3.DatabaseError as exc:
+            raise translate_error(exc, self.label) from exc
+        finally:
+            conn.appliance_deadline.until = None
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            self._give_back(conn)
+
+    def _arm(self, conn: Any, timeout_ms: int | None) -> None:
+        limit = self._options.query_timeout_ms if timeout_ms is None else timeout_ms
+        conn.appliance_deadline.until = time.monotonic() + limit / 1000 if limit > 0 else None
+
+    @staticmethod
+    def _rollback(conn: Any) -> None:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+
+    def _take_reader(self) -> Any:
+        with self._readers_lock:
+            if self._closed:
+                raise RuntimeError(f"{self.label} is closed")
+            if self._readers:
+                return self._readers.pop()
+        return open_connection(self.path, self._key, self._options)
+
+    def _give_back(self, conn: Any) -> None:
+        with self._readers_lock:
+            if not self._closed and len(self._readers) < _MAX_IDLE_READERS:
+                self._readers.append(conn)
+                return
+        conn.close()
+
+    def rekey(self, new_key: bytes) -> None:
+        """Re-encrypt the whole file under `new_key` (used by master key rotation)."""
+        from storage.crypto import sqlcipher_key_pragma
+
+        with self._write_lock:
+            self._drop_readers()
+            self._writer.execute(f"PRAGMA rekey = {sqlcipher_key_pragma(new_key)}")
+            self._key = new_key
+
+    def checkpoint(self) -> None:
+        """Fold the WAL back into the main file."""
+        with self._write_lock:
+            self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def _drop_readers(self) -> None:
+        with self._readers_lock:
+            readers, self._readers = self._readers, []
+        for conn in readers:
+            conn.close()
+
+    def close(self) -> None:
+        """Checkpoint and close every connection; safe to call twice."""
+        with self._write_lock:
+            if self._closed:
+                return
+            with self._readers_lock:
+                self._closed = True
+            self._drop_readers()
+            try:
+                self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                self._writer.close()

@@ -1,0 +1,45 @@
+"""Huey's SQLite storage, opened through SQLCipher so queued task payloads are encrypted."""
+
+from typing import Any
+
+import sqlcipher3
+from huey import Huey
+from huey.storage import SqliteStorage
+
+from storage.crypto import sqlcipher_key_pragma
+from storage.errors import WrongKeyError
+
+
+class EncryptedSqliteStorage(SqliteStorage):
+    """`SqliteStorage` whose connections are SQLCipher connections keyed with a raw key."""
+
+    integrity_error = sqlcipher3.IntegrityError
+    operational_error = sqlcipher3.OperationalError
+
+    def __init__(self, name: str = "huey", *, key: bytes, **kwargs: Any) -> None:
+        # huey creates its tables inside super().__init__, so the key must be set first
+        self._sqlcipher_key = key
+        super().__init__(name=name, **kwargs)
+
+    def _create_connection(self) -> Any:
+        conn = sqlcipher3.connect(
+            self.filename, timeout=self._timeout, check_same_thread=False, **self._conn_kwargs
+        )
+        conn.isolation_level = None
+        conn.execute(f"PRAGMA key = {sqlcipher_key_pragma(self._sqlcipher_key)}")
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlcipher3.DatabaseError as exc:
+            conn.close()
+            raise WrongKeyError("cannot open queue.db: wrong key") from exc
+        self._set_journal_mode(conn)
+        if self._cache_mb:
+            conn.execute(f"PRAGMA cache_size = {-1000 * int(self._cache_mb)}")
+        conn.execute("PRAGMA synchronous = FULL")
+        return conn
+
+
+class EncryptedHuey(Huey):
+    """A Huey instance backed by `EncryptedSqliteStorage`."""
+
+    storage_class = EncryptedSqliteStorage
