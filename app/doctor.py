@@ -34,10 +34,14 @@ def run_checks(services: Services, decrypt_blobs: bool = True) -> list[Check]:
             checks.append(Check(f"{label} key", False, str(exc)))
             continue
         problems = check_database(data.tenant_db(tenant.id), key)
-        checks.append(Check(f"{label} database", not problems, "; ".join(problems[:3]) or "integrity ok"))
+        checks.append(
+            Check(f"{label} database", not problems, "; ".join(problems[:3]) or "integrity ok")
+        )
         if decrypt_blobs:
             problems = check_blobs(services.tenants.blobs(tenant.id))
-            checks.append(Check(f"{label} blobs", not problems, "; ".join(problems[:3]) or "all decrypt"))
+            checks.append(
+                Check(f"{label} blobs", not problems, "; ".join(problems[:3]) or "all decrypt")
+            )
     if data.tenants_dir.is_dir():
         orphans = [p.name for p in data.tenants_dir.iterdir() if p.is_dir() and p.name not in known]
         if orphans:

@@ -74,9 +74,10 @@ def render_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
                 for item in exc.extra
             )
         return Response(error_body(status, detail, code), status_code=status, headers=exc.headers)
-    status = getattr(exc, "status_code", None)
+    app_status = getattr(exc, "status_code", None)
     code = getattr(exc, "code", None)
-    if isinstance(status, int) and isinstance(code, str):
+    if isinstance(app_status, int) and isinstance(code, str):
+        status = app_status
         detail = getattr(exc, "detail", None) or getattr(exc, "message", None) or str(exc)
         headers = getattr(exc, "headers", None)
         if status >= 500:

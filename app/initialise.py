@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from app.auth.passwords import Passwords
 from app.queue import build_huey
-from app.services import open_system_db, database_options
+from app.services import database_options, open_system_db
 from app.settings import Settings
 from app.tls import create_self_signed
 from storage import masterkey

@@ -3,6 +3,7 @@
 import asyncio
 import logging
 import secrets
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -55,7 +56,7 @@ def _add_session_routes(host: FastAPI, sessions: Sessions, services: Services) -
         if user_id is None:
             return RedirectResponse("/login?notice=expired", status_code=303)
         client = request.client.host if request.client else None
-        token, session = sessions.create(user_id, client)
+        token, _ = sessions.create(user_id, client)
         response = RedirectResponse("/", status_code=303)
         response.set_cookie(
             COOKIE_NAME,
@@ -138,9 +139,27 @@ def serve(services: Services) -> None:
         **ssl,
     )
     server = uvicorn.Server(config)
-    server.run()
+    previous = {
+        sig: signal.signal(sig, _stopped_by_signal) for sig in (signal.SIGTERM, signal.SIGINT)
+    }
+    try:
+        server.run()
+    except _StoppedBySignal:
+        # uvicorn re-raises the signal it shut down for; a requested stop is a success
+        pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     if not server.started:
         raise ServeError(f"could not serve on {settings.server.host}:{settings.server.port}")
+
+
+class _StoppedBySignal(Exception):
+    pass
+
+
+def _stopped_by_signal(signum: int, frame: object) -> None:
+    raise _StoppedBySignal(signum)
 
 
 class ServeError(Exception):

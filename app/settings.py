@@ -25,7 +25,7 @@ class _Section(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=
     pass
 
 
-class ServerSettings(_Section):
+class ServerSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
     host: str = "127.0.0.1"
     port: int = 8080
     tls: bool = False
@@ -35,10 +35,10 @@ class ServerSettings(_Section):
     trusted_proxies: list[str] = msgspec.field(default_factory=list)
     max_body_mb: int = 100
     shutdown_timeout_s: float = 30.0
-    storage_secret_name: str = "ui-storage-secret"
+    storage_secret_name: str = "ui-storage-secret"  # noqa: S105 - a name, not a secret
 
 
-class StorageSettings(_Section):
+class StorageSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
     data_dir: str = "~/.local/share/agent-appliance"
     busy_timeout_ms: int = 5000
     query_timeout_ms: int = 10000
@@ -47,13 +47,13 @@ class StorageSettings(_Section):
     min_free_disk_mb: int = 1024
 
 
-class QueueSettings(_Section):
+class QueueSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
     workers: int = 2
     poll_interval_s: float = 0.1
     max_poll_interval_s: float = 2.0
 
 
-class SecuritySettings(_Section):
+class SecuritySettings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
     min_password_length: int = 12
     argon2_memory_kib: int = 19456
     argon2_time_cost: int = 2
@@ -70,7 +70,7 @@ class SecuritySettings(_Section):
     api_rate_limit_per_minute: int = 6000
 
 
-class ModelSettings(_Section):
+class ModelSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
     embedding_model: str = ""
     llm_model: str = ""
     llm_n_ctx: int = 2048
@@ -78,12 +78,12 @@ class ModelSettings(_Section):
     llm_gpu_layers: int = 0
 
 
-class LoggingSettings(_Section):
+class LoggingSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
     level: str = "INFO"
     to_file: bool = True
 
 
-class Settings(_Section):
+class Settings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
     server: ServerSettings = msgspec.field(default_factory=ServerSettings)
     storage: StorageSettings = msgspec.field(default_factory=StorageSettings)
     queue: QueueSettings = msgspec.field(default_factory=QueueSettings)

@@ -48,7 +48,9 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def backup(data: DataDir, master: MasterKey, system: SystemStore, out: Path, include_key: bool) -> dict[str, object]:
+def backup(
+    data: DataDir, master: MasterKey, system: SystemStore, out: Path, include_key: bool
+) -> dict[str, object]:
     """Write a backup of `data` into the new directory `out`; returns the manifest."""
     if out.exists() and any(out.iterdir()):
         raise DataDirError(f"backup target {out} exists and is not empty")
@@ -68,7 +70,9 @@ def backup(data: DataDir, master: MasterKey, system: SystemStore, out: Path, inc
         _copy_database(data.tenant_db(tenant.id), target.tenant_db(tenant.id), key)
         blobs = data.tenant_blobs(tenant.id)
         if blobs.is_dir():
-            shutil.copytree(blobs, target.tenant_blobs(tenant.id), ignore=shutil.ignore_patterns(".*.tmp"))
+            shutil.copytree(
+                blobs, target.tenant_blobs(tenant.id), ignore=shutil.ignore_patterns(".*.tmp")
+            )
     files = {
         str(path.relative_to(out)): _sha256(path)
         for path in sorted(out.rglob("*"))
@@ -86,7 +90,9 @@ def backup(data: DataDir, master: MasterKey, system: SystemStore, out: Path, inc
 
 
 def _tenant_key(system: SystemStore, master: MasterKey, tenant_id: str) -> bytes:
-    return crypto.unwrap(master.wrapping_key, system.wrapped_key(tenant_id), wrap_context(tenant_id))
+    return crypto.unwrap(
+        master.wrapping_key, system.wrapped_key(tenant_id), wrap_context(tenant_id)
+    )
 
 
 def verify_backup(source: Path) -> dict[str, object]:

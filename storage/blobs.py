@@ -38,11 +38,11 @@ def _segments(source: bytes | BinaryIO | Iterable[bytes]) -> Iterator[bytes]:
             yield data[start : start + SEGMENT]
         return
     if hasattr(source, "read"):
-        while chunk := source.read(SEGMENT):  # type: ignore[union-attr]
+        while chunk := source.read(SEGMENT):
             yield chunk
         return
     buffer = b""
-    for piece in source:  # type: ignore[union-attr]
+    for piece in source:
         buffer += piece
         while len(buffer) >= SEGMENT:
             yield buffer[:SEGMENT]
@@ -112,7 +112,9 @@ class BlobStore:
                 try:
                     yield self._aead.decrypt(_nonce(prefix, index, final), current, aad)
                 except InvalidTag as exc:
-                    raise CorruptDatabaseError(f"blob {blob_id} failed its integrity check") from exc
+                    raise CorruptDatabaseError(
+                        f"blob {blob_id} failed its integrity check"
+                    ) from exc
                 if final:
                     return
                 current, index = following, index + 1

@@ -26,7 +26,7 @@ class DatabaseOptions:
     load_vec: bool = False
 
 
-class ApplianceConnection(sqlcipher3.Connection):  # type: ignore[misc]
+class ApplianceConnection(sqlcipher3.Connection):
     """A SQLCipher connection that carries its own query deadline."""
 
     appliance_deadline: "Deadline"

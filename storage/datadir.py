@@ -70,7 +70,9 @@ class DataDir:
         if not self.root.is_dir():
             raise DataDirError(f"data directory {self.root} does not exist; run 'appliance init'")
         if not self.is_initialised():
-            raise DataDirError(f"{self.root} is not an initialised data directory; run 'appliance init'")
+            raise DataDirError(
+                f"{self.root} is not an initialised data directory; run 'appliance init'"
+            )
         if not os.access(self.root, os.W_OK):
             raise DataDirError(f"data directory {self.root} is not writable")
 

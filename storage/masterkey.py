@@ -185,14 +185,18 @@ def load(data: DataDir, passphrase: PassphraseSource | None) -> MasterKey:
     return key
 
 
-def store_rotated(data: DataDir, new: MasterKey, passphrase_kdf: tuple[bytes, PassphraseKdf] | None) -> None:
+def store_rotated(
+    data: DataDir, new: MasterKey, passphrase_kdf: tuple[bytes, PassphraseKdf] | None
+) -> None:
     """Make `new` the master key on disk (the last step of a rotation)."""
     if passphrase_kdf is None:
         _write_private(data.master_key_file, new.key.hex().encode() + b"\n")
         _write_private(data.key_info_file, json.dumps(_key_info("file", new)).encode())
     else:
         salt, kdf = passphrase_kdf
-        _write_private(data.key_info_file, json.dumps(_key_info("passphrase", new, salt, kdf)).encode())
+        _write_private(
+            data.key_info_file, json.dumps(_key_info("passphrase", new, salt, kdf)).encode()
+        )
         data.master_key_file.unlink(missing_ok=True)
 
 

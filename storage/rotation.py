@@ -17,7 +17,7 @@ from storage.errors import WrongKeyError
 from storage.masterkey import MasterKey, PassphraseKdf
 from storage.tenants import wrap_context
 
-SECRET_CONTEXT = "secret:"
+SECRET_CONTEXT = "secret:"  # noqa: S105 - a label, not a secret
 
 
 def _rewrap(blob: bytes, context: str, old: MasterKey, new: MasterKey) -> bytes:
@@ -25,7 +25,9 @@ def _rewrap(blob: bytes, context: str, old: MasterKey, new: MasterKey) -> bytes:
         crypto.unwrap(new.wrapping_key, blob, context)
         return blob  # already moved on by an earlier, interrupted run
     except WrongKeyError:
-        return crypto.wrap(new.wrapping_key, crypto.unwrap(old.wrapping_key, blob, context), context)
+        return crypto.wrap(
+            new.wrapping_key, crypto.unwrap(old.wrapping_key, blob, context), context
+        )
 
 
 def _rekey_file(path: Path, old_key: bytes, new_key: bytes) -> None:

@@ -12,13 +12,13 @@ system_migrations = MigrationSet("system")
 @system_migrations(1)
 def create_core_tables(conn: Any) -> None:
     db = sqlite_utils.Database(conn)
-    db["tenants"].create(
+    db.table("tenants").create(
         {"id": str, "slug": str, "name": str, "wrapped_key": bytes, "created_at": str},
         pk="id",
         not_null={"slug", "name", "wrapped_key", "created_at"},
     )
-    db["tenants"].create_index(["slug"], unique=True)
-    db["users"].create(
+    db.table("tenants").create_index(["slug"], unique=True)
+    db.table("users").create(
         {
             "id": str,
             "username": str,

@@ -40,12 +40,15 @@ class SystemStore:
         self.db = db
 
     # tenants -------------------------------------------------------------
-    def insert_tenant(self, slug: str, name: str, wrapped_key: bytes, tenant_id: str) -> TenantRecord:
+    def insert_tenant(
+        self, slug: str, name: str, wrapped_key: bytes, tenant_id: str
+    ) -> TenantRecord:
         created = now_iso()
         try:
             with self.db.write() as conn:
                 conn.execute(
-                    "INSERT INTO tenants (id, slug, name, wrapped_key, created_at) VALUES (?,?,?,?,?)",
+                    "INSERT INTO tenants (id, slug, name, wrapped_key, created_at) "
+                    "VALUES (?,?,?,?,?)",
                     (tenant_id, slug, name, wrapped_key, created),
                 )
         except sqlcipher3.IntegrityError as exc:
@@ -54,14 +57,17 @@ class SystemStore:
 
     def list_tenants(self) -> list[TenantRecord]:
         with self.db.read() as conn:
-            rows = conn.execute("SELECT id, slug, name, created_at FROM tenants ORDER BY slug").fetchall()
+            rows = conn.execute(
+                "SELECT id, slug, name, created_at FROM tenants ORDER BY slug"
+            ).fetchall()
         return [_tenant(r) for r in rows]
 
     def find_tenant(self, ref: str) -> TenantRecord:
         """Look a tenant up by slug or id."""
         with self.db.read() as conn:
             row = conn.execute(
-                "SELECT id, slug, name, created_at FROM tenants WHERE slug = ? OR id = ?", (ref, ref)
+                "SELECT id, slug, name, created_at FROM tenants WHERE slug = ? OR id = ?",
+                (ref, ref),
             ).fetchone()
         if row is None:
             raise NotFoundError(f"no tenant {ref!r}")
@@ -69,11 +75,15 @@ class SystemStore:
 
     def wrapped_keys(self) -> list[tuple[str, bytes]]:
         with self.db.read() as conn:
-            return [(r[0], bytes(r[1])) for r in conn.execute("SELECT id, wrapped_key FROM tenants")]
+            return [
+                (r[0], bytes(r[1])) for r in conn.execute("SELECT id, wrapped_key FROM tenants")
+            ]
 
     def wrapped_key(self, tenant_id: str) -> bytes:
         with self.db.read() as conn:
-            row = conn.execute("SELECT wrapped_key FROM tenants WHERE id = ?", (tenant_id,)).fetchone()
+            row = conn.execute(
+                "SELECT wrapped_key FROM tenants WHERE id = ?", (tenant_id,)
+            ).fetchone()
         if row is None:
             raise NotFoundError(f"no tenant {tenant_id!r}")
         return bytes(row[0])
@@ -115,7 +125,9 @@ class SystemStore:
 
     def get_user(self, user_id: str) -> UserRecord | None:
         with self.db.read() as conn:
-            row = conn.execute(f"SELECT {_USER_COLUMNS} FROM users WHERE id = ?", (user_id,)).fetchone()
+            row = conn.execute(
+                f"SELECT {_USER_COLUMNS} FROM users WHERE id = ?", (user_id,)
+            ).fetchone()
         return _user(row) if row else None
 
     def list_users(self) -> list[UserRecord]:
@@ -163,12 +175,16 @@ class SystemStore:
     def role_of(self, tenant_id: str, user_id: str) -> str | None:
         with self.db.read() as conn:
             row = conn.execute(
-                "SELECT role FROM memberships WHERE tenant_id = ? AND user_id = ?", (tenant_id, user_id)
+                "SELECT role FROM memberships WHERE tenant_id = ? AND user_id = ?",
+                (tenant_id, user_id),
             ).fetchone()
         return row[0] if row else None
 
-    def memberships(self, *, tenant_id: str | None = None, user_id: str | None = None) -> list[MembershipRecord]:
-        clauses, params = [], []
+    def memberships(
+        self, *, tenant_id: str | None = None, user_id: str | None = None
+    ) -> list[MembershipRecord]:
+        clauses: list[str] = []
+        params: list[Any] = []
         if tenant_id is not None:
             clauses.append("m.tenant_id = ?")
             params.append(tenant_id)
@@ -218,7 +234,8 @@ class SystemStore:
         """Append one audit entry; callers must never pass secrets in `detail`."""
         with self.db.write() as conn:
             conn.execute(
-                "INSERT INTO audit_log (at, actor, action, tenant_id, target, client, outcome, detail) "
+                "INSERT INTO audit_log "
+                "(at, actor, action, tenant_id, target, client, outcome, detail) "
                 "VALUES (?,?,?,?,?,?,?,?)",
                 (
                     now_iso(),
@@ -235,7 +252,8 @@ class SystemStore:
     def audit_entries(
         self, *, tenant_id: str | None = None, limit: int = 100, before_id: int | None = None
     ) -> list[AuditRecord]:
-        clauses, params = [], []
+        clauses: list[str] = []
+        params: list[Any] = []
         if tenant_id is not None:
             clauses.append("tenant_id = ?")
             params.append(tenant_id)

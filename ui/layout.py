@@ -12,6 +12,9 @@ NAV_ITEMS = [
 def frame(title: str, username: str, on_sign_out: Callable[[], None]) -> None:
     """Header and drawer around every signed-in page; content follows the call."""
     dark = ui.dark_mode()
+    with ui.left_drawer(value=True).classes("bg-grey-2") as drawer:
+        for label, icon, target in NAV_ITEMS:
+            ui.link(label, target).classes("flex items-center gap-2 p-2").props(f"icon={icon}")
     with ui.header().classes("items-center justify-between"):
         with ui.row().classes("items-center"):
             ui.button(icon="menu", on_click=lambda: drawer.toggle()).props(
@@ -25,6 +28,3 @@ def frame(title: str, username: str, on_sign_out: Callable[[], None]) -> None:
             )
             ui.label(username).classes("text-sm").props("data-testid=current-user")
             ui.button("Sign out", on_click=on_sign_out).props("flat color=white")
-    with ui.left_drawer(value=True).classes("bg-grey-2") as drawer:
-        for label, icon, target in NAV_ITEMS:
-            ui.link(label, target).classes("flex items-center gap-2 p-2").props(f"icon={icon}")

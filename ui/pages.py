@@ -6,6 +6,7 @@ from urllib.parse import quote
 
 from nicegui import ui
 from starlette.requests import Request
+from starlette.responses import RedirectResponse
 
 from ui.layout import frame
 
@@ -46,15 +47,17 @@ def register_pages(backend: UiBackend) -> None:
             ui.label("Sign in to continue").classes("text-subtitle2 opacity-70")
             if notice == "expired":
                 ui.label("Your session ended. Please sign in again.").classes("text-warning")
-            username = ui.input("Username").props("autofocus autocomplete=username").classes(
-                "w-full"
+            username = (
+                ui.input("Username").props("autofocus autocomplete=username").classes("w-full")
             )
             password = (
                 ui.input("Password", password=True, password_toggle_button=True)
                 .props("autocomplete=current-password")
                 .classes("w-full")
             )
-            error = ui.label().classes("text-negative").props("role=alert data-testid=sign-in-error")
+            error = (
+                ui.label().classes("text-negative").props("role=alert data-testid=sign-in-error")
+            )
             error.set_visibility(False)
 
             def submit() -> None:
@@ -72,14 +75,14 @@ def register_pages(backend: UiBackend) -> None:
             ui.button("Sign in", on_click=submit).classes("w-full").props("data-testid=sign-in")
 
     @ui.page("/", title="Dashboard · Agent Appliance")
-    def dashboard_page(request: Request) -> None:
+    def dashboard_page(request: Request) -> RedirectResponse | None:
         user = signed_in_user(request)
         if user is None:
-            ui.navigate.to("/login")
-            return
+            return RedirectResponse("/login", status_code=303)
         frame("Dashboard", user.username, sign_out)
         with ui.column().classes("w-full p-4"):
             ui.label("Dashboard").classes("text-h5").props("data-testid=dashboard-title")
-            ui.label(
-                "No documents yet. Upload files or drop them into your inbox folder."
-            ).classes("opacity-70")
+            ui.label("No documents yet. Upload files or drop them into your inbox folder.").classes(
+                "opacity-70"
+            )
+        return None

@@ -27,7 +27,10 @@ class Accounts:
         valid = self.passwords.verify(user.password_hash if user else None, password)
         if user is None or not valid or user.disabled:
             self.system.audit(
-                "login", actor=username[:64], client=client, outcome="failure",
+                "login",
+                actor=username[:64],
+                client=client,
+                outcome="failure",
                 detail={"reason": "invalid_credentials"},
             )
             raise InvalidCredentials("wrong username or password")

@@ -27,9 +27,7 @@ class Passwords:
 
     def check_policy(self, password: str) -> None:
         if len(password) < self._min_length:
-            raise WeakPasswordError(
-                f"password must be at least {self._min_length} characters long"
-            )
+            raise WeakPasswordError(f"password must be at least {self._min_length} characters long")
 
     def hash(self, password: str) -> str:
         self.check_policy(password)

@@ -77,7 +77,8 @@ class Sessions:
         now = time.time()
         with self._db.read() as conn:
             row = conn.execute(
-                "SELECT user_id, csrf_token, last_seen_at, expires_at FROM sessions WHERE id_hash = ?",
+                "SELECT user_id, csrf_token, last_seen_at, expires_at FROM sessions "
+                "WHERE id_hash = ?",
                 (key,),
             ).fetchone()
         if row is None:

@@ -79,7 +79,9 @@ def user_create(args: argparse.Namespace) -> int:
         passwords = Passwords(services.settings.security)
         password = read_password(args.password_file, f"Password for {args.username}: ")
         user = services.system.insert_user(args.username, passwords.hash(password), args.admin)
-        services.system.audit("user.create", actor="cli", target=user.username, detail={"admin": args.admin})
+        services.system.audit(
+            "user.create", actor="cli", target=user.username, detail={"admin": args.admin}
+        )
         print(f"created user {user.username}{' (admin)' if user.is_admin else ''}")
     finally:
         services.close()
@@ -106,7 +108,9 @@ def user_passwd(args: argparse.Namespace) -> int:
         passwords = Passwords(services.settings.security)
         user = services.system.find_user(args.username)
         password = read_password(args.password_file, f"New password for {user.username}: ")
-        services.system.set_password_hash(user.id, passwords.hash(password), bump_token_version=True)
+        services.system.set_password_hash(
+            user.id, passwords.hash(password), bump_token_version=True
+        )
         with services.system_db.write() as conn:
             # a password change signs the user out everywhere
             conn.execute("DELETE FROM sessions WHERE user_id = ?", (user.id,))
@@ -129,7 +133,10 @@ def member_add(args: argparse.Namespace) -> int:
         user = services.system.find_user(args.user)
         services.system.set_membership(tenant.id, user.id, args.role)
         services.system.audit(
-            "member.set", actor="cli", tenant_id=tenant.id, target=user.username,
+            "member.set",
+            actor="cli",
+            tenant_id=tenant.id,
+            target=user.username,
             detail={"role": args.role},
         )
         print(f"{user.username} is now {args.role} of {tenant.slug}")

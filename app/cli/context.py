@@ -4,6 +4,7 @@ import argparse
 import getpass
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ def settings_from(args: argparse.Namespace, **server: Any) -> Settings:
     return load_settings(config, overrides=overrides)
 
 
-def passphrase_from(env_name: str, prompt: str, confirm: bool = False):  # type: ignore[no-untyped-def]
+def passphrase_from(env_name: str, prompt: str, confirm: bool = False) -> Callable[[], str]:
     """A callable that yields the passphrase from the environment or an interactive prompt."""
 
     def read() -> str:

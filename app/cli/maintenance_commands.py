@@ -41,7 +41,9 @@ def backup(args: argparse.Namespace) -> int:
     files = manifest["files"]
     print(f"backup written to {args.out} ({len(files) if isinstance(files, dict) else 0} files)")
     if not args.include_key:
-        print("the master key is not in the backup: keep master.key (or your passphrase) to restore")
+        print(
+            "the master key is not in the backup: keep master.key (or your passphrase) to restore"
+        )
     return 0
 
 
@@ -67,7 +69,9 @@ def rotate_master_key(args: argparse.Namespace) -> int:
     try:
         passphrase_kdf = None
         if args.new_passphrase:
-            ask = passphrase_from("APPLIANCE_NEW_PASSPHRASE", "New master passphrase: ", confirm=True)
+            ask = passphrase_from(
+                "APPLIANCE_NEW_PASSPHRASE", "New master passphrase: ", confirm=True
+            )
             kdf = PassphraseKdf(
                 memory_kib=services.settings.security.passphrase_kdf_memory_kib,
                 time_cost=services.settings.security.passphrase_kdf_time_cost,
@@ -78,7 +82,9 @@ def rotate_master_key(args: argparse.Namespace) -> int:
         else:
             new = MasterKey(random_key())
         services.tenants.close()
-        count = rotation.rotate(services.data, services.system_db, services.master, new, passphrase_kdf)
+        count = rotation.rotate(
+            services.data, services.system_db, services.master, new, passphrase_kdf
+        )
         if services.data.tls_dir.is_dir():
             # the TLS key is encrypted with a password derived from the master key
             create_self_signed(services.data.tls_dir, new)
@@ -89,7 +95,7 @@ def rotate_master_key(args: argparse.Namespace) -> int:
 
 
 def bench(args: argparse.Namespace) -> int:
-    from app.bench import run_bench  # noqa: PLC0415 - heavy imports only when benchmarking
+    from app.bench import run_bench
 
     result = run_bench(args.suite, settings_from(args), rows=args.rows, queries=args.queries)
     text = json.dumps(result, indent=2)

@@ -5,18 +5,18 @@ import argparse
 from app.cli import admin_commands, maintenance_commands, serve_command
 
 
-def _common() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--data-dir", help="data directory (env APPLIANCE_DATA_DIR)")
-    common.add_argument("--config", help="settings file (env APPLIANCE_CONFIG)")
-    common.add_argument("--debug", action="store_true", help="show tracebacks on failure")
-    return common
-
-
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         # one line, non-zero exit, as for every other failure
         self.exit(2, f"appliance: usage error: {message} (see --help)\n")
+
+
+def _common() -> _Parser:
+    common = _Parser(add_help=False)
+    common.add_argument("--data-dir", help="data directory (env APPLIANCE_DATA_DIR)")
+    common.add_argument("--config", help="settings file (env APPLIANCE_CONFIG)")
+    common.add_argument("--debug", action="store_true", help="show tracebacks on failure")
+    return common
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,7 +25,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.set_defaults(debug=False)
     sub = parser.add_subparsers(title="commands", parser_class=_Parser)
 
-    def command(name: str, help_text: str, parent: argparse._SubParsersAction = sub) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+    def command(
+        name: str,
+        help_text: str,
+        parent: "argparse._SubParsersAction[_Parser]" = sub,
+    ) -> argparse.ArgumentParser:
         return parent.add_parser(name, help=help_text, parents=[common], description=help_text)
 
     p = command("init", "create a data directory with keys, databases and an admin account")
@@ -45,7 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int)
     p.set_defaults(handler=serve_command.serve)
 
-    tenant = command("tenant", "manage tenants").add_subparsers(title="tenant commands", parser_class=_Parser)
+    tenant = command("tenant", "manage tenants").add_subparsers(
+        title="tenant commands", parser_class=_Parser
+    )
     p = command("create", "create a tenant", tenant)
     p.add_argument("name", help="short name: lowercase letters, digits, '-'")
     p.add_argument("--display-name")
@@ -57,7 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.set_defaults(handler=admin_commands.tenant_delete)
 
-    user = command("user", "manage user accounts").add_subparsers(title="user commands", parser_class=_Parser)
+    user = command("user", "manage user accounts").add_subparsers(
+        title="user commands", parser_class=_Parser
+    )
     p = command("create", "create a user", user)
     p.add_argument("username")
     p.add_argument("--password-file")
@@ -70,7 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--password-file")
     p.set_defaults(handler=admin_commands.user_passwd)
 
-    member = command("member", "manage tenant memberships").add_subparsers(title="member commands", parser_class=_Parser)
+    member = command("member", "manage tenant memberships").add_subparsers(
+        title="member commands", parser_class=_Parser
+    )
     p = command("add", "give a user a role in a tenant", member)
     p.add_argument("--tenant", required=True)
     p.add_argument("--user", required=True)

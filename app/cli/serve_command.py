@@ -9,7 +9,7 @@ from app.logging_setup import configure_logging
 def serve(args: argparse.Namespace) -> int:
     services = open_from(args, host=args.host, port=args.port)
     # imported here: NiceGUI is heavy and configures logging on import, so ours comes after
-    from app.server import serve as run_server  # noqa: PLC0415
+    from app.server import serve as run_server
 
     configure_logging(services.settings.logging, services.data.logs_dir)
     try:

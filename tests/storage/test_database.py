@@ -1,0 +1,91 @@
+"""Database: raw-key SQLCipher, WAL, sqlite-vec, readers beside one writer, time limits."""
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from storage.crypto import random_key
+from storage.database import Database, DatabaseOptions
+from storage.errors import QueryTimeoutError, WrongKeyError
+
+
+def test_file_is_encrypted_and_opens_only_with_its_key(tmp_path: Path) -> None:
+    # GIVEN a database written with one key
+    key = random_key()
+    db = Database(tmp_path / "x.db", key, DatabaseOptions())
+    with db.write() as conn:
+        conn.execute("CREATE TABLE t (v)")
+        conn.execute("INSERT INTO t VALUES ('hello-canary')")
+    db.close()
+    raw = (tmp_path / "x.db").read_bytes()
+    # THEN the file has no SQLite header and no plaintext
+    assert not raw.startswith(b"SQLite format 3")
+    assert b"hello-canary" not in raw
+    # AND another key gets a clear error
+    with pytest.raises(WrongKeyError, match="wrong key"):
+        Database(tmp_path / "x.db", random_key(), DatabaseOptions())
+
+
+def test_connections_use_wal_and_load_sqlite_vec(tmp_path: Path) -> None:
+    db = Database(tmp_path / "x.db", random_key(), DatabaseOptions(load_vec=True))
+    with db.read() as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("SELECT vec_version()").fetchone()[0].startswith("v")
+    db.close()
+
+
+def test_reader_sees_only_committed_rows_while_writer_is_busy(tmp_path: Path) -> None:
+    # GIVEN a writer holding an open transaction
+    db = Database(tmp_path / "x.db", random_key(), DatabaseOptions())
+    with db.write() as conn:
+        conn.execute("CREATE TABLE t (v)")
+    inside = threading.Event()
+    release = threading.Event()
+
+    def writer() -> None:
+        with db.write() as conn:
+            conn.execute("INSERT INTO t VALUES (1)")
+            inside.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    assert inside.wait(5)
+    # WHEN a reader looks meanwhile
+    with db.read() as conn:
+        during = conn.execute("SELECT count(*) FROM t").fetchone()[0]
+    release.set()
+    thread.join(5)
+    with db.read() as conn:
+        after = conn.execute("SELECT count(*) FROM t").fetchone()[0]
+    # THEN it is not blocked and sees the last committed state
+    assert (during, after) == (0, 1)
+    db.close()
+
+
+def test_failed_write_rolls_back(tmp_path: Path) -> None:
+    db = Database(tmp_path / "x.db", random_key(), DatabaseOptions())
+    with db.write() as conn:
+        conn.execute("CREATE TABLE t (v)")
+    with pytest.raises(RuntimeError), db.write() as conn:
+        conn.execute("INSERT INTO t VALUES (1)")
+        raise RuntimeError("abort")
+    with db.read() as conn:
+        assert conn.execute("SELECT count(*) FROM t").fetchone()[0] == 0
+    db.close()
+
+
+def test_runaway_query_is_interrupted_at_the_time_limit(tmp_path: Path) -> None:
+    # GIVEN a 100 ms query time limit
+    db = Database(tmp_path / "x.db", random_key(), DatabaseOptions(query_timeout_ms=100))
+    endless = (
+        "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r) SELECT count(*) FROM r"
+    )
+    # WHEN a query would run forever
+    with pytest.raises(QueryTimeoutError, match="time limit"), db.read() as conn:
+        conn.execute(endless).fetchone()
+    # THEN the connection still works afterwards
+    with db.read() as conn:
+        assert conn.execute("SELECT 1").fetchone()[0] == 1
+    db.close()
