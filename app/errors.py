@@ -61,19 +61,37 @@ def error_body(status_code: int, detail: str, code: str) -> dict[str, Any]:
     return {"status_code": status_code, "detail": detail, "code": code}
 
 
+def _body_limit_detail(request: Request[Any, Any, Any]) -> str:
+    try:
+        limit = request.route_handler.resolve_request_max_body_size()
+    except Exception:  # noqa: BLE001 - the message is still clear without the number
+        limit = None
+    if not limit:
+        return "request body too large"
+    return f"request body too large: the limit is {limit / (1024 * 1024):g} MiB"
+
+
+def _with_retry_after(headers: dict[str, str] | None) -> dict[str, str] | None:
+    # Litestar's rate limiter sends RateLimit-Reset; plain clients understand Retry-After
+    if headers and "RateLimit-Reset" in headers and "Retry-After" not in headers:
+        return {**headers, "Retry-After": str(max(1, int(headers["RateLimit-Reset"])))}
+    return headers
+
+
 def render_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """Litestar exception handler for every exception type."""
     if isinstance(exc, HTTPException):
         status = exc.status_code
         code = getattr(exc, "code", None) or _HTTP_CODES.get(status, "error")
-        detail = exc.detail
+        detail = _body_limit_detail(request) if status == 413 else exc.detail
+        headers = _with_retry_after(exc.headers) if status == 429 else exc.headers
         extra = exc.extra if isinstance(exc.extra, dict) else None
         if status == 400 and extra is None and isinstance(exc.extra, list) and exc.extra:
             detail = f"{detail}: " + "; ".join(
                 str(item.get("message", item)) if isinstance(item, dict) else str(item)
                 for item in exc.extra
             )
-        return Response(error_body(status, detail, code), status_code=status, headers=exc.headers)
+        return Response(error_body(status, detail, code), status_code=status, headers=headers)
     app_status = getattr(exc, "status_code", None)
     code = getattr(exc, "code", None)
     if isinstance(app_status, int) and isinstance(code, str):

@@ -16,9 +16,11 @@ from nicegui import ui as nicegui_ui
 from starlette.requests import Request
 
 from app.api.application import API_PREFIX, build_api
-from app.auth.accounts import Accounts
-from app.auth.passwords import Passwords
-from app.auth.sessions import COOKIE_NAME, Sessions
+from app.api.headers import UI_HEADERS, with_headers
+from app.api.hosts import AllowedHosts
+from app.auth.client_address import client_address
+from app.auth.kit import AuthKit, auth_kit
+from app.auth.sessions import COOKIE_NAME
 from app.queue import QueueRunner, build_huey
 from app.services import Services
 from app.tasks import register_tasks
@@ -30,13 +32,24 @@ from ui.pages import SESSION_END, SESSION_START
 log = logging.getLogger("appliance.server")
 
 
-class ApplianceASGI:
-    """Routes /api/ and /metrics to Litestar and everything else (and lifespan) to NiceGUI."""
+_BAD_HOST = (
+    b'{"status_code":400,"detail":"this host name is not in server.allowed_hosts",'
+    b'"code":"invalid_host"}'
+)
 
-    def __init__(self, api: Litestar, ui_host: FastAPI) -> None:
+
+class ApplianceASGI:
+    """Routes /api/ and /metrics to Litestar and everything else (and lifespan) to NiceGUI.
+
+    The UI side gets the same Host check as the API (Litestar does its own) and the
+    security headers, with the CSP NiceGUI needs.
+    """
+
+    def __init__(self, api: Litestar, ui_host: FastAPI, allowed_hosts: AllowedHosts) -> None:
         self.api = api
         # NiceGUI finds its uvicorn server by following `.app` attributes to its host app
         self.app = ui_host
+        self.allowed_hosts = allowed_hosts
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] in ("http", "websocket"):
@@ -44,19 +57,44 @@ class ApplianceASGI:
             if path.startswith(API_PREFIX + "/") or path == API_PREFIX or path == "/metrics":
                 await self.api(scope, receive, send)
                 return
+            if not self.allowed_hosts.allows_scope(scope):
+                await _refuse_host(scope, send)
+                return
+            if scope["type"] == "http":
+                send = with_headers(send, UI_HEADERS)
         await self.app(scope, receive, send)
 
 
-def _add_session_routes(host: FastAPI, sessions: Sessions, services: Services) -> None:
+async def _refuse_host(scope: Any, send: Any) -> None:
+    if scope["type"] == "websocket":
+        await send({"type": "websocket.close", "code": 1008})
+        return
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 400,
+            "headers": [(b"content-type", b"application/json"), *_header_pairs(UI_HEADERS)],
+        }
+    )
+    await send({"type": "http.response.body", "body": _BAD_HOST})
+
+
+def _header_pairs(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
+    return [(k.encode(), v.encode()) for k, v in headers.items()]
+
+
+def _add_session_routes(host: FastAPI, kit: AuthKit, services: Services) -> None:
     secure = services.settings.server.tls
+    sessions = kit.sessions
+    trusted = services.settings.server.trusted_proxies
 
     @host.get(SESSION_START, include_in_schema=False)
     def start_session(request: Request, ticket: str = "") -> RedirectResponse:
         user_id = sessions.redeem_ticket(ticket)
         if user_id is None:
             return RedirectResponse("/login?notice=expired", status_code=303)
-        client = request.client.host if request.client else None
-        token, _ = sessions.create(user_id, client)
+        # a new session id at every sign-in (no fixation)
+        token, _ = sessions.create(user_id, client_address(request.scope, trusted))
         response = RedirectResponse("/", status_code=303)
         response.set_cookie(
             COOKIE_NAME,
@@ -70,8 +108,14 @@ def _add_session_routes(host: FastAPI, sessions: Sessions, services: Services) -
         return response
 
     @host.get(SESSION_END, include_in_schema=False)
-    def end_session(request: Request) -> RedirectResponse:
+    def end_session(request: Request, everywhere: bool = False) -> RedirectResponse:
+        """Sign out; `?everywhere=true` also ends every other session and API token."""
         token = request.cookies.get(COOKIE_NAME)
+        session = sessions.validate(token) if token else None
+        if everywhere and session is not None:
+            user = services.system.get_user(session.user_id)
+            if user is not None:
+                kit.logins.sign_out_everywhere(user, client_address(request.scope, trusted))
         if token:
             sessions.revoke(token)
         response = RedirectResponse("/login", status_code=303)
@@ -84,10 +128,10 @@ def build_asgi(services: Services) -> ApplianceASGI:
     settings = services.settings
     queue = QueueRunner(build_huey(services.data, services.master), settings)
     register_tasks(queue, services)
-    passwords = Passwords(settings.security)
-    accounts = Accounts(services.system, passwords)
-    sessions = Sessions(services.system_db, settings.security)
-    services.extras.update(queue=queue, passwords=passwords, accounts=accounts, sessions=sessions)
+    kit = auth_kit(services)
+    services.extras.update(
+        queue=queue, passwords=kit.passwords, accounts=kit.accounts, sessions=kit.sessions
+    )
     api = build_api(services, queue)
 
     @asynccontextmanager
@@ -103,8 +147,8 @@ def build_asgi(services: Services) -> ApplianceASGI:
             log.info("appliance stopped; databases closed")
 
     host = FastAPI(lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None)
-    _add_session_routes(host, sessions, services)
-    register_pages(ApplianceUiBackend(accounts, sessions, services.system))
+    _add_session_routes(host, kit, services)
+    register_pages(ApplianceUiBackend(kit, services.system))
     nicegui_ui.run_with(
         host,
         title="Agent Appliance",
@@ -112,7 +156,7 @@ def build_asgi(services: Services) -> ApplianceASGI:
         show_welcome_message=False,
         favicon="📄",
     )
-    return ApplianceASGI(api, host)
+    return ApplianceASGI(api, host, AllowedHosts(settings.server.allowed_hosts))
 
 
 def serve(services: Services) -> None:

@@ -15,3 +15,108 @@ def create_settings_table(conn: Any) -> None:
             value TEXT NOT NULL,
             updated_at TEXT NOT NULL)"""
     )
+
+
+@tenant_migrations(2)
+def create_document_ledger(conn: Any) -> None:
+    # one row per distinct content; every arrival (including duplicates) is in `arrivals`
+    conn.execute(
+        """CREATE TABLE documents (
+            id TEXT PRIMARY KEY,
+            sha256 TEXT NOT NULL,
+            title TEXT NOT NULL,
+            filename TEXT,
+            format TEXT,
+            size INTEGER NOT NULL,
+            pages INTEGER,
+            source TEXT NOT NULL,
+            source_ref TEXT,
+            parent_id TEXT REFERENCES documents(id) ON DELETE CASCADE,
+            blob_id TEXT,
+            state TEXT NOT NULL CHECK (state IN ('received', 'parsing', 'parsed', 'indexing',
+                'indexed', 'failed', 'unsupported')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            error_code TEXT,
+            error_message TEXT,
+            metadata TEXT NOT NULL DEFAULT '{}',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL)"""
+    )
+    conn.execute("CREATE UNIQUE INDEX idx_documents_sha256 ON documents(sha256)")
+    conn.execute("CREATE INDEX idx_documents_state ON documents(state, created_at)")
+    conn.execute("CREATE INDEX idx_documents_created ON documents(created_at, id)")
+    conn.execute(
+        """CREATE TABLE arrivals (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            document_id TEXT REFERENCES documents(id) ON DELETE SET NULL,
+            source TEXT NOT NULL,
+            source_ref TEXT,
+            filename TEXT,
+            outcome TEXT NOT NULL CHECK (outcome IN ('added', 'duplicate', 'failed', 'ignored')),
+            detail TEXT,
+            received_at TEXT NOT NULL)"""
+    )
+    conn.execute("CREATE INDEX idx_arrivals_source ON arrivals(source, source_ref)")
+    conn.execute(
+        """CREATE TABLE document_pages (
+            document_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+            page INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            PRIMARY KEY (document_id, page))"""
+    )
+
+
+@tenant_migrations(3)
+def create_chunk_index(conn: Any) -> None:
+    # Chunks are immutable (re-indexing deletes and inserts) and their ids are never reused
+    # (AUTOINCREMENT), so an id names one exact text and vector for good: the in-memory
+    # vector cache relies on that to catch up by comparing id sets.
+    conn.execute(
+        """CREATE TABLE chunks (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            document_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            page INTEGER NOT NULL,
+            char_start INTEGER NOT NULL,
+            char_end INTEGER NOT NULL,
+            heading TEXT,
+            token_count INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            UNIQUE (document_id, position))"""
+    )
+    # one row: the embedding model and dimension of this tenant's vectors, and a counter
+    # bumped by every chunk insert or delete (however it happens, cascades included)
+    conn.execute(
+        """CREATE TABLE index_meta (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            embedding_model TEXT,
+            dimension INTEGER,
+            version INTEGER NOT NULL DEFAULT 0,
+            updated_at TEXT)"""
+    )
+    conn.execute("INSERT INTO index_meta (id, version) VALUES (1, 0)")
+    conn.execute(
+        """CREATE VIRTUAL TABLE chunks_fts USING fts5(
+            heading, text, content='chunks', content_rowid='id',
+            tokenize='porter unicode61 remove_diacritics 2')"""
+    )
+    conn.execute(
+        """CREATE TRIGGER chunks_after_insert AFTER INSERT ON chunks BEGIN
+            INSERT INTO chunks_fts (rowid, heading, text) VALUES (new.id, new.heading, new.text);
+            UPDATE index_meta SET version = version + 1 WHERE id = 1;
+        END"""
+    )
+    conn.execute(
+        """CREATE TRIGGER chunks_after_delete AFTER DELETE ON chunks BEGIN
+            INSERT INTO chunks_fts (chunks_fts, rowid, heading, text)
+                VALUES ('delete', old.id, old.heading, old.text);
+            UPDATE index_meta SET version = version + 1 WHERE id = 1;
+        END"""
+    )
+    conn.execute(
+        """CREATE TRIGGER chunks_immutable BEFORE UPDATE ON chunks BEGIN
+            SELECT RAISE(ABORT, 'chunks are immutable: replace the document''s chunks');
+        END"""
+    )
+    # the vec0 table `chunk_vectors` depends on the model's dimension, so the index
+    # creates it (and the trigger that deletes from it) when a model is recorded

@@ -12,8 +12,10 @@ class IngestError(Exception):
     code = "ingest_error"
     default_message = "The document could not be read."
 
-    def __init__(self, message: str | None = None) -> None:
+    def __init__(self, message: str | None = None, detail: str = "") -> None:
         super().__init__(message or self.default_message)
+        #: technical detail for logs (e.g. the library's exception type), never shown to users
+        self.detail = detail
 
     @property
     def message(self) -> str:
@@ -88,6 +90,6 @@ ERROR_CLASSES: dict[str, type[IngestError]] = {
 }
 
 
-def error_from_code(code: str, message: str) -> IngestError:
+def error_from_code(code: str, message: str, detail: str = "") -> IngestError:
     """Rebuild an error that crossed a process boundary; unknown codes count as crashes."""
-    return ERROR_CLASSES.get(code, ParserCrashedError)(message)
+    return ERROR_CLASSES.get(code, ParserCrashedError)(message, detail)

@@ -102,9 +102,9 @@ def detect_format(head: bytes, filename: str | None) -> str:
     (including PPTX and OpenDocument), "unknown" for anything else and "empty" for a
     file without content. Whole content gives the most exact answer for zip files and JSON.
     """
-    if not head.strip():
+    if not head[:HEAD_BYTES].strip() and not head.strip():
         return "empty"
-    if b"%PDF-" in head[:1024]:
+    if _is_pdf(head):
         return "pdf"
     if is_zip(head):
         return _zip_kind(head)
@@ -115,6 +115,16 @@ def detect_format(head: bytes, filename: str | None) -> str:
     if text is None:
         return "unknown"
     return _text_kind(text.lstrip("\ufeff \t\r\n"), _extension(filename), len(head) > HEAD_BYTES)
+
+
+def _is_pdf(head: bytes) -> bool:
+    # Readers accept the header anywhere in the first KiB (after e.g. a MacBinary
+    # header), but a text file that merely mentions "%PDF-" is not a PDF.
+    at = head.find(b"%PDF-", 0, 1024)
+    if at < 0:
+        return False
+    prefix = head[:at].strip(b" \t\r\n\xef\xbb\xbf")
+    return not prefix or b"\x00" in prefix or decode_prefix(prefix) is None
 
 
 def _zip_kind(head: bytes) -> str:
@@ -175,20 +185,21 @@ def _is_json(text: str) -> bool:
 
 
 def _looks_like_mail(text: str, named_eml: bool) -> bool:
+    lines = text.split("\n", 60)[:60]
+    if lines and lines[0].startswith("From "):
+        lines = lines[1:]  # the envelope line of an mbox export
     known = 0
-    lines = 0
-    for line in text.split("\n", 60)[:60]:
+    for line in lines:
         line = line.rstrip("\r")
         if not line:
             break
-        if line[0] in " \t" and lines:
+        if line[0] in " \t":
             continue  # folded continuation of the previous header
         match = _HEADER_LINE.fullmatch(line)
         if match is None:
-            return False
-        lines += 1
+            break  # a header block cut short by a missing blank line still counts
         known += match.group(1).lower() in _MAIL_HEADERS
-    return known >= 1 if named_eml else known >= 2
+    return known >= (1 if named_eml else 2)
 
 
 def _looks_like_csv(text: str) -> bool:
@@ -202,8 +213,13 @@ def _looks_like_csv(text: str) -> bool:
             widths = [len(row) for row in csv.reader(lines, delimiter=delimiter)]
         except csv.Error:
             continue
-        width, count = Counter(widths).most_common(1)[0]
-        if width >= 2 and count >= 0.9 * len(widths):
+        # Nearly every line must be split by the delimiter, and the widths must agree:
+        # either most rows share one width, or the first row is a header at least as wide
+        # as any row (real exports leave trailing columns empty or off in old rows).
+        if sum(1 for w in widths if w >= 2) < 0.9 * len(widths):
+            continue
+        count = Counter(widths).most_common(1)[0][1]
+        if count >= 0.5 * len(widths) or widths[0] == max(widths) >= 3:
             return True
     return False
 
@@ -212,7 +228,9 @@ def _looks_like_markdown(text: str) -> bool:
     window = text[:HEAD_BYTES]
     score = 2 * len(_MD_HEADING.findall(window)) + 2 * len(_MD_SETEXT.findall(window))
     score += 3 * len(_MD_FENCE.findall(window)) + len(_MD_LINK.findall(window))
-    score += len(_MD_LIST.findall(window)) // 3
+    if score:
+        # Lists are common in plain text too; they only support other Markdown signs.
+        score += len(_MD_LIST.findall(window)) // 3
     return score >= 3
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import codecs
+import re
 
 import charset_normalizer
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
     (codecs.BOM_UTF32_BE, "utf-32"),
@@ -33,11 +35,11 @@ def decode_text(data: bytes) -> tuple[str, str]:
     encoding = bom_encoding(data)
     if encoding is None:
         try:
-            return _normalise(data.decode("utf-8")), "utf-8"
+            return normalise(data.decode("utf-8")), "utf-8"
         except UnicodeDecodeError:
             best = charset_normalizer.from_bytes(data).best()
             encoding = best.encoding if best is not None else "utf-8"
-    return _normalise(data.decode(encoding, errors="replace")), encoding
+    return normalise(data.decode(encoding, errors="replace")), encoding
 
 
 def decode_prefix(head: bytes) -> str | None:
@@ -68,6 +70,21 @@ def _mostly_printable(text: str) -> bool:
     return controls <= len(text) // 100
 
 
-def _normalise(text: str) -> str:
+def scrub(text: str) -> str:
+    """Replace lone surrogates (which UTF-8, JSON and SQLite cannot carry) with U+FFFD.
+
+    Parsers can produce them from broken PDF font maps or JSON escapes like "\\ud800".
+    """
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text)
+    return text
+
+
+def normalise(text: str) -> str:
+    """Newlines as `\\n` only, NUL characters removed."""
     # One newline convention downstream; NULs break SQLite FTS and most tokenisers.
     return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")

@@ -37,7 +37,7 @@ def grammar_parse_error(vocab: Any, gbnf: str) -> str | None:
 
     errors: list[str] = []
 
-    @llama_cpp.llama_log_callback  # type: ignore[untyped-decorator]
+    @llama_cpp.llama_log_callback
     def capture(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
         message = text.decode("utf-8", "replace")
         if level == _LLAMA_LOG_ERROR and "grammar" in message:

@@ -1,13 +1,20 @@
 """The local backend: one llama.cpp model in this process, loaded on first use."""
 
+import atexit
 import json
+import sys
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from agents.llm.config import LLMConfig
-from agents.llm.errors import LLMError, LLMUnavailableError, PromptTooLongError, UnsupportedSchemaError
+from agents.llm.errors import (
+    LLMError,
+    LLMUnavailableError,
+    PromptTooLongError,
+    UnsupportedSchemaError,
+)
 from agents.llm.grammar import grammar_parse_error, schema_to_gbnf
 from agents.llm.types import Completion, Message
 from agents.models import ModelLocation
@@ -161,7 +168,7 @@ def _llama_errors() -> Iterator[None]:
         yield
     except ValueError as error:
         if "exceed context window" in str(error):
-            raise PromptTooLongError(f"the prompt does not fit the context window: {error}") from None
+            raise PromptTooLongError(f"the prompt does not fit the context: {error}") from None
         raise LLMError(f"llama.cpp failed: {error}") from error
 
 
@@ -194,6 +201,19 @@ def _construct_llama(path: Any, config: LLMConfig) -> Any:
             raise LLMUnavailableError(f"the model {path} could not be loaded: {error}") from None
         finally:
             native.llama_model_default_params = original
+
+
+def _close_devnull_files() -> None:
+    """llama-cpp-python keeps two /dev/null files open for the life of the process and
+    never closes them, which shows up as a ResourceWarning at exit."""
+    utils = sys.modules.get("llama_cpp._utils")  # never import llama_cpp just to exit
+    for name in ("outnull_file", "errnull_file"):
+        handle = getattr(utils, name, None)
+        if handle is not None and not handle.closed:
+            handle.close()
+
+
+atexit.register(_close_devnull_files)
 
 
 def _kv_cache_bytes(metadata: dict[str, str], n_ctx: int) -> int:

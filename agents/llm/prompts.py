@@ -4,12 +4,12 @@ Templates use `string.Template` placeholders (`$name`): they are plain text that
 anyone can edit, and substituting values can never execute code.
 """
 
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from string import Template
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_prompt(name: str) -> Template:
     """The template `prompts/<name>.txt`; raises FileNotFoundError for an unknown name."""
     text = resources.files("agents.llm").joinpath("prompts", f"{name}.txt").read_text("utf-8")

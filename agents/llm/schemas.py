@@ -124,7 +124,22 @@ def _prepare(node: Any, path: str, depth: int) -> Any:
     _check_combinations(node, path)
     if node.get("items") is False and "prefixItems" in node:
         del out["items"]  # a closed tuple: the converter emits exactly the prefix items
-    return out
+    return _split_type_list(out)
+
+
+def _split_type_list(out: dict[str, Any]) -> dict[str, Any]:
+    """{"type": ["string", "null"], "maxLength": 9} -> anyOf of one schema per type.
+
+    The converter turns a type list into bare types and drops the other keywords
+    (maxLength, items...), which lets a small model ramble until max_tokens.
+    """
+    kinds = out.get("type")
+    rest = {k: v for k, v in out.items() if k not in ("type", "$defs", "definitions")}
+    if not isinstance(kinds, list) or not rest or "anyOf" in out or "oneOf" in out:
+        return out
+    split: dict[str, Any] = {"anyOf": [{**rest, "type": kind} for kind in kinds]}
+    split.update({k: v for k, v in out.items() if k in ("$defs", "definitions")})
+    return split
 
 
 def _prepare_keyword(node: dict[str, Any], key: str, value: Any, path: str, depth: int) -> Any:
@@ -190,7 +205,9 @@ def _grammar_pattern(pattern: str, path: str) -> str:
     if "(?" in pattern:
         raise _unsupported("pattern", path, "look-arounds and non-capturing groups have no grammar")
     if re.search(r"\\[bBDWSpP]|\\[1-9]", pattern):
-        raise _unsupported("pattern", path, "\\b, negated classes and backreferences have no grammar")
+        raise _unsupported(
+            "pattern", path, "\\b, negated classes and backreferences have no grammar"
+        )
     return _expand_shorthands(pattern)
 
 

@@ -1,31 +1,109 @@
-"""Assembles the Litestar app: routers, app-level dependencies, error rendering."""
+"""Assembles the Litestar app: routers, middleware, app-level dependencies, error rendering.
 
-from litestar import Litestar, Router
+Layers, outermost first: host check -> authentication (principal in scope["user"]) ->
+per-principal rate limit -> guards (admin, tenant) -> handler. Security headers are added
+by a before_send hook, so errors and 404s carry them too.
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+from litestar import Litestar, Request, Router
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
+from app.api.api_keys import ApiKeysController
+from app.api.audit import AuditController, tenant_entries
+from app.api.auth import AuthController
+from app.api.authn import AuthenticationMiddleware, rate_limit_config
+from app.api.guards import require_principal
+from app.api.headers import api_before_send
 from app.api.health import HealthController
+from app.api.hosts import AllowedHosts, HostCheckMiddleware
+from app.api.members import MembersController
+from app.api.route_audit import assert_tenant_routes_guarded
+from app.api.tenant_scope import build_tenant_router
+from app.api.tenants import TenantsController, delete_tenant, show_tenant
+from app.auth.client_address import check_trusted_proxies, client_address
+from app.auth.kit import auth_kit
+from app.auth.principal import Principal
 from app.errors import render_exception
 from app.queue import QueueRunner
 from app.services import Services
 
 API_PREFIX = "/api/v1"
 
+# Controllers scoped to one tenant. Later issues append theirs (documents, search, ...);
+# the router puts every one of them behind the tenant guard.
+TENANT_HANDLERS: list[Any] = [
+    show_tenant,
+    delete_tenant,
+    MembersController,
+    ApiKeysController,
+    tenant_entries,
+]
 
-def build_api(services: Services, queue: QueueRunner) -> Litestar:
-    """The REST API; settings and services are app-level dependencies."""
-    api_v1 = Router(path=API_PREFIX, route_handlers=[HealthController])
-    return Litestar(
+
+def build_api(
+    services: Services, queue: QueueRunner, extra_tenant_handlers: Sequence[Any] = ()
+) -> Litestar:
+    """The REST API; settings, services and the auth kit are app-level dependencies.
+
+    `extra_tenant_handlers` go behind the tenant guard like TENANT_HANDLERS (tests use it).
+    """
+    settings = services.settings
+    kit = auth_kit(services)
+    trusted = list(settings.server.trusted_proxies)
+    check_trusted_proxies(trusted)
+
+    def provide_client(request: Request[Any, Any, Any]) -> str:
+        return client_address(request.scope, trusted)
+
+    def provide_principal(request: Request[Any, Any, Any]) -> Principal:
+        return require_principal(request)
+
+    public = Router(
+        path="/", route_handlers=[HealthController], opt={"public": True, "no_rate_limit": True}
+    )
+    api_v1 = Router(
+        path=API_PREFIX,
+        route_handlers=[
+            public,
+            AuthController,
+            TenantsController,
+            AuditController,
+            build_tenant_router(services.system, [*TENANT_HANDLERS, *extra_tenant_handlers]),
+        ],
+    )
+    app = Litestar(
         route_handlers=[api_v1],
+        middleware=[
+            HostCheckMiddleware(AllowedHosts(settings.server.allowed_hosts)),
+            AuthenticationMiddleware(kit.authenticator),
+            rate_limit_config(settings.security.api_rate_limit_per_minute, trusted).middleware,
+        ],
         dependencies={
             "services": Provide(lambda: services, sync_to_thread=False),
             "settings": Provide(lambda: services.settings, sync_to_thread=False),
             "queue": Provide(lambda: queue, sync_to_thread=False),
+            "auth": Provide(lambda: kit, sync_to_thread=False),
+            "client": Provide(provide_client, sync_to_thread=False),
+            "principal": Provide(provide_principal, sync_to_thread=False),
         },
         exception_handlers={Exception: render_exception},
+        before_send=[api_before_send],
         openapi_config=OpenAPIConfig(
-            title="Agent Appliance", version="1", path=f"{API_PREFIX}/schema"
+            title="Agent Appliance",
+            version="1",
+            openapi_router=Router(
+                path=f"{API_PREFIX}/schema", route_handlers=[], opt={"public": True}
+            ),
         ),
-        request_max_body_size=services.settings.server.max_body_mb * 1024 * 1024,
+        request_max_body_size=settings.server.max_body_mb * 1024 * 1024,
         debug=False,
     )
+    assert_tenant_routes_guarded(app)
+    return app
+
+
+__all__ = ["API_PREFIX", "TENANT_HANDLERS", "build_api"]

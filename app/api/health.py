@@ -6,8 +6,7 @@ from typing import Any
 from litestar import Controller, Response, get
 
 from agents.models import ModelNotFoundError, locate_embedding_model, locate_llm_model
-from app.queue import QueueRunner
-from app.services import Services
+from app.api.deps import QueueDep, ServicesDep
 
 
 class HealthController(Controller):
@@ -20,7 +19,7 @@ class HealthController(Controller):
         return {"status": "live"}
 
     @get("/ready", sync_to_thread=True)
-    def ready(self, services: Services, queue: QueueRunner) -> Response[dict[str, Any]]:
+    def ready(self, services: ServicesDep, queue: QueueDep) -> Response[dict[str, Any]]:
         """System database open, queue running, models locatable, disk not full."""
         checks: dict[str, dict[str, Any]] = {}
         try:

@@ -1,5 +1,6 @@
 """The `appliance` command: parse, run, and turn any failure into one clear line."""
 
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -11,6 +12,8 @@ __all__ = ["main"]
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit code."""
+    # databases, keys and logs are private to the appliance's user
+    os.umask(0o077)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):

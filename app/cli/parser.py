@@ -2,7 +2,7 @@
 
 import argparse
 
-from app.cli import admin_commands, maintenance_commands, serve_command
+from app.cli import admin_commands, maintenance_commands, serve_command, token_commands
 
 
 class _Parser(argparse.ArgumentParser):
@@ -114,4 +114,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rows", type=int, default=20_000)
     p.add_argument("--queries", type=int, default=100)
     p.set_defaults(handler=maintenance_commands.bench)
+
+    token = command("token", "manage API keys for scripts").add_subparsers(
+        title="token commands", parser_class=_Parser
+    )
+    p = command("create", "create an API key for a user in a tenant (printed once)", token)
+    p.add_argument("--tenant", required=True)
+    p.add_argument("--user", required=True)
+    p.add_argument(
+        "--role",
+        default="viewer",
+        choices=["owner", "editor", "viewer"],
+        help="no higher than the user's own role in the tenant (default: viewer)",
+    )
+    p.add_argument("--expires", help="lifetime such as 90d, 12h, 2w (default: no expiry)")
+    p.add_argument("--name", help="label shown in key listings")
+    p.set_defaults(handler=token_commands.token_create)
+    p = command("revoke", "revoke an API key by its id (key_...)", token)
+    p.add_argument("key_id")
+    p.set_defaults(handler=token_commands.token_revoke)
     return parser

@@ -67,13 +67,14 @@ def test_flipped_byte_in_a_page_is_reported_by_doctor(
     services = open_services(initialised, None)
     tenant = services.system.find_tenant("demo")
     with services.tenants.database(tenant.id).write() as conn:
-        for i in range(200):
+        for i in range(2000):
             conn.execute("INSERT INTO tenant_settings VALUES (?, ?, 'now')", (f"k{i}", "v" * 200))
     path = services.data.tenant_db(tenant.id)
     services.close()
-    # WHEN one byte inside a data page is flipped
+    # WHEN one byte inside a page in the middle of the file (table data) is flipped
     raw = bytearray(path.read_bytes())
-    raw[4096 * 3 + 100] ^= 0x01
+    assert len(raw) > 100 * 4096
+    raw[(len(raw) // 4096 // 2) * 4096 + 100] ^= 0x01
     path.write_bytes(bytes(raw))
     # THEN doctor reports that database and exits non-zero
     config = write_config(tmp_path / "c.toml", initialised)
@@ -87,5 +88,6 @@ def test_flipped_byte_in_a_page_is_reported_by_doctor(
         with pytest.raises(Exception, match=r"damaged|malformed|not a database"):
             with reopened.tenants.database(tenant.id).read() as conn:
                 conn.execute("SELECT count(*), sum(length(value)) FROM tenant_settings").fetchone()
+                conn.execute("SELECT key, value FROM tenant_settings ORDER BY key").fetchall()
     finally:
         reopened.close()

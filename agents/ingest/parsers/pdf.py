@@ -89,8 +89,8 @@ def _page_offsets(texts: list[str]) -> list[int]:
 
 def _metadata(reader: PdfReader) -> dict[str, str | int]:
     try:
-        info = reader.metadata or {}
-        items = {key: info.get(key) for key in _INFO_KEYS}
+        info = reader.metadata
+        items = {key: info.get(key) for key in _INFO_KEYS} if info else {}
     except Exception:  # noqa: BLE001 - a broken info dictionary is not worth failing for
         return {}
     metadata: dict[str, str | int] = {}

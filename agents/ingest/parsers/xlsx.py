@@ -14,7 +14,8 @@ from agents.ingest.parsers._layout import TextBuilder
 
 # openpyxl parses through defusedxml when it is installed; the DOCTYPE check in
 # ooxml_guard is the first line of defence, this is the second.
-assert DEFUSEDXML, "defusedxml must be installed for safe XLSX parsing"
+if not DEFUSEDXML:
+    raise ImportError("defusedxml must be installed for safe XLSX parsing")
 
 
 def parse(data: bytes) -> ParsedDocument:

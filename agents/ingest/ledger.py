@@ -1,0 +1,359 @@
+"""The per-tenant document ledger: every arrival recorded, each distinct content once.
+
+State machine of a document:
+    received -> parsing -> parsed -> indexing -> indexed
+                   \\-> failed | unsupported        (indexing may also end in failed)
+A row is durable (committed) before the source is acknowledged and before any task for
+it is queued, so a crash anywhere leaves either nothing or a row the start-up
+reconciler re-queues.
+"""
+
+import hashlib
+import json
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlcipher3
+
+from agents.ingest.document import ParsedDocument
+from storage.blobs import BlobStore
+from storage.clock import now_iso
+from storage.database import Database
+from storage.errors import NotFoundError
+
+FINAL_STATES = frozenset({"indexed", "failed", "unsupported"})
+STATES = ("received", "parsing", "parsed", "indexing", "indexed", "failed", "unsupported")
+
+_COLUMNS = (
+    "id, sha256, title, filename, format, size, pages, source, source_ref, parent_id, "
+    "blob_id, state, attempts, error_code, error_message, metadata, created_at, updated_at"
+)
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    id: str
+    sha256: str
+    title: str
+    filename: str | None
+    format: str | None
+    size: int
+    pages: int | None
+    source: str
+    source_ref: str | None
+    parent_id: str | None
+    blob_id: str | None
+    state: str
+    attempts: int
+    error_code: str | None
+    error_message: str | None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    created_at: str = ""
+    updated_at: str = ""
+
+    def public(self) -> dict[str, Any]:
+        """The JSON shape the API and UI show."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "filename": self.filename,
+            "type": self.format,
+            "size": self.size,
+            "pages": self.pages,
+            "source": self.source,
+            "source_ref": self.source_ref,
+            "parent_id": self.parent_id,
+            "sha256": self.sha256,
+            "state": self.state,
+            "attempts": self.attempts,
+            "error": {"code": self.error_code, "message": self.error_message}
+            if self.error_code
+            else None,
+            "metadata": self.metadata,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        }
+
+
+@dataclass(frozen=True)
+class Received:
+    """What happened to one arrival: a new document, or a duplicate of an existing one."""
+
+    document: DocumentRecord
+    duplicate: bool
+
+
+def _record(row: Any) -> DocumentRecord:
+    values = list(row)
+    values[15] = json.loads(values[15] or "{}")
+    return DocumentRecord(*values)
+
+
+def sha256_of(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+class DocumentLedger:
+    """Reads and writes the ledger tables of one tenant database."""
+
+    def __init__(self, db: Database, blobs: BlobStore) -> None:
+        self.db = db
+        self.blobs = blobs
+
+    def receive(
+        self,
+        content: bytes,
+        *,
+        filename: str | None,
+        source: str,
+        source_ref: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        parent_id: str | None = None,
+    ) -> Received:
+        """Record an arrival; new content gets a document row and an encrypted original."""
+        digest = sha256_of(content)
+        existing = self.find_by_hash(digest)
+        if existing is not None:
+            self._arrival(existing.id, source, source_ref, filename, "duplicate")
+            return Received(existing, duplicate=True)
+        blob_id = self.blobs.put(content)
+        document_id = uuid.uuid4().hex
+        now = now_iso()
+        title = (metadata or {}).get("title") or filename or f"document {document_id[:8]}"
+        try:
+            with self.db.write() as conn:
+                conn.execute(
+                    f"INSERT INTO documents ({_COLUMNS}) VALUES "
+                    "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        document_id,
+                        digest,
+                        str(title)[:300],
+                        filename,
+                        None,
+                        len(content),
+                        None,
+                        source,
+                        source_ref,
+                        parent_id,
+                        blob_id,
+                        "received",
+                        0,
+                        None,
+                        None,
+                        json.dumps(metadata or {}, sort_keys=True),
+                        now,
+                        now,
+                    ),
+                )
+                self._arrival_in(conn, document_id, source, source_ref, filename, "added")
+        except sqlcipher3.IntegrityError:
+            # the same content arrived concurrently and won the race
+            self.blobs.delete(blob_id)
+            winner = self.find_by_hash(digest)
+            if winner is None:
+                raise
+            self._arrival(winner.id, source, source_ref, filename, "duplicate")
+            return Received(winner, duplicate=True)
+        return Received(self.get(document_id), duplicate=False)
+
+    def record_failed_arrival(
+        self, *, source: str, source_ref: str | None, filename: str | None, detail: str
+    ) -> None:
+        """An arrival refused before it became a document (e.g. over the size limit)."""
+        self._arrival(None, source, source_ref, filename, "failed", detail)
+
+    def _arrival(
+        self,
+        document_id: str | None,
+        source: str,
+        source_ref: str | None,
+        filename: str | None,
+        outcome: str,
+        detail: str | None = None,
+    ) -> None:
+        with self.db.write() as conn:
+            self._arrival_in(conn, document_id, source, source_ref, filename, outcome, detail)
+
+    @staticmethod
+    def _arrival_in(
+        conn: Any,
+        document_id: str | None,
+        source: str,
+        source_ref: str | None,
+        filename: str | None,
+        outcome: str,
+        detail: str | None = None,
+    ) -> None:
+        conn.execute(
+            "INSERT INTO arrivals (document_id, source, source_ref, filename, outcome, detail, "
+            "received_at) VALUES (?,?,?,?,?,?,?)",
+            (document_id, source, source_ref, filename, outcome, detail, now_iso()),
+        )
+
+    def find_by_hash(self, digest: str) -> DocumentRecord | None:
+        with self.db.read() as conn:
+            row = conn.execute(
+                f"SELECT {_COLUMNS} FROM documents WHERE sha256 = ?", (digest,)
+            ).fetchone()
+        return _record(row) if row else None
+
+    def get(self, document_id: str) -> DocumentRecord:
+        with self.db.read() as conn:
+            row = conn.execute(
+                f"SELECT {_COLUMNS} FROM documents WHERE id = ?", (document_id,)
+            ).fetchone()
+        if row is None:
+            raise NotFoundError(f"no document {document_id}")
+        return _record(row)
+
+    def set_state(self, document_id: str, state: str, *, count_attempt: bool = False) -> None:
+        with self.db.write() as conn:
+            conn.execute(
+                "UPDATE documents SET state = ?, attempts = attempts + ?, updated_at = ? "
+                "WHERE id = ?",
+                (state, int(count_attempt), now_iso(), document_id),
+            )
+
+    def fail(self, document_id: str, code: str, message: str, *, unsupported: bool = False) -> None:
+        with self.db.write() as conn:
+            conn.execute(
+                "UPDATE documents SET state = ?, error_code = ?, error_message = ?, updated_at = ? "
+                "WHERE id = ?",
+                (
+                    "unsupported" if unsupported else "failed",
+                    code,
+                    message[:2000],
+                    now_iso(),
+                    document_id,
+                ),
+            )
+
+    def save_parsed(self, document_id: str, parsed: ParsedDocument) -> None:
+        """Store text per page and metadata; the document moves to `parsed`."""
+        record = self.get(document_id)
+        metadata = {**{k: v for k, v in parsed.metadata.items()}, **record.metadata}
+        metadata["sections"] = [
+            {"title": s.title, "level": s.level, "page": s.page, "offset": s.offset}
+            for s in parsed.sections[:500]
+        ]
+        title = str(parsed.metadata.get("title") or "").strip() or record.title
+        with self.db.write() as conn:
+            conn.execute("DELETE FROM document_pages WHERE document_id = ?", (document_id,))
+            conn.executemany(
+                "INSERT INTO document_pages (document_id, page, text) VALUES (?,?,?)",
+                [(document_id, page.number, page.text) for page in parsed.pages],
+            )
+            conn.execute(
+                "UPDATE documents SET state = 'parsed', format = ?, pages = ?, title = ?, "
+                "metadata = ?, error_code = NULL, error_message = NULL, updated_at = ? "
+                "WHERE id = ?",
+                (
+                    parsed.format,
+                    parsed.page_count,
+                    title[:300],
+                    json.dumps(metadata, default=str),
+                    now_iso(),
+                    document_id,
+                ),
+            )
+
+    def pages(self, document_id: str) -> list[tuple[int, str]]:
+        self.get(document_id)
+        with self.db.read() as conn:
+            rows = conn.execute(
+                "SELECT page, text FROM document_pages WHERE document_id = ? ORDER BY page",
+                (document_id,),
+            ).fetchall()
+        return [(int(r[0]), str(r[1])) for r in rows]
+
+    def original(self, document_id: str) -> tuple[DocumentRecord, bytes]:
+        record = self.get(document_id)
+        if record.blob_id is None:
+            raise NotFoundError(f"document {document_id} has no stored original")
+        return record, self.blobs.get(record.blob_id)
+
+    def delete(self, document_id: str) -> list[str]:
+        """Remove a document, its children, text and originals; returns the ids removed."""
+        record = self.get(document_id)
+        with self.db.read() as conn:
+            children = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT id FROM documents WHERE parent_id = ?", (document_id,)
+                )
+            ]
+        removed: list[str] = []
+        for child in children:
+            removed += self.delete(child)
+        with self.db.write() as conn:
+            conn.execute("DELETE FROM documents WHERE id = ?", (document_id,))
+        if record.blob_id:
+            self.blobs.delete(record.blob_id)
+        return [*removed, document_id]
+
+    def list_documents(
+        self,
+        *,
+        state: str | None = None,
+        source: str | None = None,
+        fmt: str | None = None,
+        q: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> tuple[list[DocumentRecord], str | None]:
+        """Newest first, keyset-paged: the cursor is the last row's (created_at, id)."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        for column, value in (("state", state), ("source", source), ("format", fmt)):
+            if value:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        if q:
+            clauses.append("(title LIKE ? ESCAPE '\\' OR filename LIKE ? ESCAPE '\\')")
+            pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            params += [pattern, pattern]
+        if cursor:
+            created, _, last_id = cursor.partition("|")
+            clauses.append("(created_at < ? OR (created_at = ? AND id < ?))")
+            params += [created, created, last_id]
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        with self.db.read() as conn:
+            rows = conn.execute(
+                f"SELECT {_COLUMNS} FROM documents {where} "
+                "ORDER BY created_at DESC, id DESC LIMIT ?",
+                [*params, limit + 1],
+            ).fetchall()
+        records = [_record(r) for r in rows[:limit]]
+        next_cursor = None
+        if len(rows) > limit and records:
+            next_cursor = f"{records[-1].created_at}|{records[-1].id}"
+        return records, next_cursor
+
+    def unfinished(self) -> list[DocumentRecord]:
+        """Documents a crash may have left mid-way, oldest first, for re-queueing."""
+        with self.db.read() as conn:
+            rows = conn.execute(
+                f"SELECT {_COLUMNS} FROM documents WHERE state IN "
+                "('received', 'parsing', 'parsed', 'indexing') ORDER BY created_at"
+            ).fetchall()
+        return [_record(r) for r in rows]
+
+    def counts_by_state(self) -> dict[str, int]:
+        with self.db.read() as conn:
+            rows = conn.execute("SELECT state, count(*) FROM documents GROUP BY state").fetchall()
+        counts = dict.fromkeys(STATES, 0)
+        counts.update({str(r[0]): int(r[1]) for r in rows})
+        return counts
+
+    def arrivals_for(self, source: str, source_ref: str) -> Iterable[tuple[str | None, str]]:
+        with self.db.read() as conn:
+            return [
+                (r[0], r[1])
+                for r in conn.execute(
+                    "SELECT document_id, outcome FROM arrivals WHERE source = ? AND source_ref = ?",
+                    (source, source_ref),
+                )
+            ]

@@ -1,0 +1,145 @@
+"""Processing one received document as a list of small steps (paperless-style plugins).
+
+Step contract: a step has a `name` and `run(context)`. It reads and fills the
+`IngestContext`; it raises an `IngestError` to fail the document with that error's code
+and message (`unsupported` marks the document `unsupported` instead of `failed`); any
+other exception fails it with code `internal`. Steps run in order; a step may set
+`context.done = True` to end the run early. The ledger row is already durable when the
+pipeline starts, and every state change is committed before the next step runs, so a
+crash leaves a document in a non-final state that the start-up reconciler re-queues.
+"""
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from agents.ingest.document import ParsedDocument
+from agents.ingest.errors import IngestError, UnsupportedFormatError
+from agents.ingest.ledger import DocumentLedger, DocumentRecord
+from agents.ingest.limits import ParseLimits
+
+log = logging.getLogger("appliance.ingest")
+
+ParseFunction = Callable[[bytes, str | None, ParseLimits], ParsedDocument]
+
+
+@dataclass(frozen=True)
+class ParseTask:
+    """Queue payload: which document of which tenant to parse. Ids only."""
+
+    tenant_id: str
+    document_id: str
+
+
+@dataclass
+class IngestContext:
+    ledger: DocumentLedger
+    document: DocumentRecord
+    content: bytes = b""
+    parsed: ParsedDocument | None = None
+    children: list[str] = field(default_factory=list)
+    done: bool = False
+
+
+class IngestStep(Protocol):
+    name: str
+
+    def run(self, context: IngestContext) -> None: ...
+
+
+class LoadOriginal:
+    """Decrypt the stored original; mark the document `parsing` and count the attempt."""
+
+    name = "load_original"
+
+    def run(self, context: IngestContext) -> None:
+        _, context.content = context.ledger.original(context.document.id)
+        context.ledger.set_state(context.document.id, "parsing", count_attempt=True)
+
+
+class ParseSandboxed:
+    """Turn bytes into text and metadata in the resource-limited worker process."""
+
+    name = "parse"
+
+    def __init__(self, parse: ParseFunction, limits: ParseLimits) -> None:
+        self._parse = parse
+        self._limits = limits
+
+    def run(self, context: IngestContext) -> None:
+        context.parsed = self._parse(context.content, context.document.filename, self._limits)
+
+
+class StoreText:
+    """Persist pages, sections and metadata; the document becomes `parsed`."""
+
+    name = "store_text"
+
+    def run(self, context: IngestContext) -> None:
+        assert context.parsed is not None
+        context.ledger.save_parsed(context.document.id, context.parsed)
+
+
+class ReceiveChildren:
+    """Mail attachments and embedded messages become documents of their own."""
+
+    name = "receive_children"
+
+    def run(self, context: IngestContext) -> None:
+        assert context.parsed is not None
+        for child in context.parsed.children:
+            received = context.ledger.receive(
+                child.content,
+                filename=child.filename,
+                source=context.document.source,
+                source_ref=f"{context.document.source_ref or ''}#{child.filename}"[:500],
+                metadata={"content_type": child.content_type},
+                parent_id=context.document.id,
+            )
+            if not received.duplicate:
+                context.children.append(received.document.id)
+
+
+def default_steps(parse: ParseFunction, limits: ParseLimits) -> list[IngestStep]:
+    return [LoadOriginal(), ParseSandboxed(parse, limits), StoreText(), ReceiveChildren()]
+
+
+@dataclass(frozen=True)
+class IngestOutcome:
+    document_id: str
+    state: str
+    children: list[str]
+    error_code: str | None = None
+
+
+def process_document(
+    ledger: DocumentLedger, document_id: str, steps: Sequence[IngestStep]
+) -> IngestOutcome:
+    """Run the steps for one document and record how it ended."""
+    document = ledger.get(document_id)
+    if document.state not in ("received", "parsing"):
+        # already parsed by an earlier delivery of the same task
+        return IngestOutcome(document_id, document.state, [])
+    context = IngestContext(ledger, document)
+    try:
+        for step in steps:
+            step.run(context)
+            if context.done:
+                break
+    except IngestError as exc:
+        unsupported = isinstance(exc, UnsupportedFormatError)
+        ledger.fail(document_id, exc.code, str(exc), unsupported=unsupported)
+        log.info(
+            "document %s %s: %s", document_id, "unsupported" if unsupported else "failed", exc.code
+        )
+        return IngestOutcome(
+            document_id, "unsupported" if unsupported else "failed", context.children, exc.code
+        )
+    except Exception as exc:
+        log.exception("document %s failed in an unexpected way", document_id)
+        ledger.fail(
+            document_id, "internal", f"internal error while processing ({type(exc).__name__})"
+        )
+        return IngestOutcome(document_id, "failed", context.children, "internal")
+    return IngestOutcome(document_id, ledger.get(document_id).state, context.children)

@@ -1,0 +1,109 @@
+"""Authentication for every API request, and the per-principal rate limit.
+
+Routes are private unless their handler (or a layer above it) sets `opt={"public": True}`:
+a route someone forgets to mark is closed, not open. Presented credentials that fail
+are refused with 401 even where anonymous access would be fine (except on public
+routes, which ignore credentials so an expired token cannot block /auth/refresh).
+"""
+
+from typing import Any
+
+import anyio
+from litestar import Request
+from litestar.enums import ScopeType
+from litestar.middleware import ASGIMiddleware
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from app.auth.authenticator import Authenticator
+from app.auth.client_address import client_address
+from app.auth.principal import Principal
+from app.auth.sessions import COOKIE_NAME
+from app.auth.tokens import BEARER_CHALLENGE
+from app.errors import Unauthorized
+
+
+class AuthenticationRequired(Unauthorized):
+    code = "authentication_required"
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def _cookie(scope: Scope, name: str) -> str | None:
+    raw = _header(scope, b"cookie")
+    if not raw:
+        return None
+    for part in raw.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name:
+            return value
+    return None
+
+
+def principal_of(scope: Any) -> Principal | None:
+    """The principal the middleware attached, if any."""
+    user = scope.get("user")
+    return user if isinstance(user, Principal) else None
+
+
+class AuthenticationMiddleware(ASGIMiddleware):
+    """Attaches a Principal as scope["user"] (None on public routes without credentials)."""
+
+    scopes = (ScopeType.HTTP,)
+
+    def __init__(self, authenticator: Authenticator) -> None:
+        self.authenticator = authenticator
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        public = bool(scope["route_handler"].opt.get("public"))
+        scope["user"] = None if public else await self._authenticate(scope)
+        await next_app(scope, receive, send)
+
+    async def _authenticate(self, scope: Scope) -> Principal:
+        authorization = _header(scope, b"authorization")
+        if authorization is not None:
+            scheme, _, credential = authorization.partition(" ")
+            if scheme.lower() != "bearer" or not credential.strip():
+                raise Unauthorized(
+                    "use 'Authorization: Bearer <token or API key>'", headers=BEARER_CHALLENGE
+                )
+            # JWT and key checks are single indexed reads on WAL readers, which never wait
+            # for writers; a thread hop would cost more than the lookup itself
+            principal = self.authenticator.bearer(credential.strip())
+            keys = self.authenticator.keys
+            if principal.key_id and keys.needs_touch(principal.key_id):
+                await anyio.to_thread.run_sync(keys.touch, principal.key_id)
+            return principal
+        cookie = _cookie(scope, COOKIE_NAME)
+        if cookie:
+            # session validation may write (idle timer), so it runs off the event loop
+            return await anyio.to_thread.run_sync(
+                self.authenticator.session,
+                cookie,
+                str(scope.get("method", "GET")),
+                _header(scope, b"x-csrf-token"),
+            )
+        raise AuthenticationRequired(
+            "sign in first: no credentials were sent", headers={"WWW-Authenticate": "Bearer"}
+        )
+
+
+def rate_limit_config(per_minute: int, trusted_proxies: list[str]) -> RateLimitConfig:
+    """Requests per minute per API key or user; anonymous callers count per address."""
+
+    def identify(request: Request[Any, Any, Any]) -> str:
+        principal = principal_of(request.scope)
+        if principal is not None:
+            return principal.rate_key
+        return "addr:" + client_address(request.scope, trusted_proxies)
+
+    return RateLimitConfig(
+        rate_limit=("minute", per_minute),
+        identifier_for_request=identify,
+        exclude_opt_key="no_rate_limit",
+    )

@@ -1,0 +1,57 @@
+"""Finds tenant routes in a built app's route table and checks each passes TenantGuard.
+
+build_api runs the check, so an app with an unguarded tenant route does not start; the
+tests run it too, together with a request-level probe of every route found here.
+"""
+
+import re
+from typing import Any
+
+from litestar import Litestar
+from litestar.handlers.base import BaseRouteHandler
+from litestar.routes import HTTPRoute, WebSocketRoute
+
+from app.api.tenant_scope import TenantGuard
+
+# any route with /tenants/<parameter> in its path is a tenant route, wherever it was declared
+_TENANT_ROUTE = re.compile(r"/tenants/\{[^}]+\}(/|$)")
+
+
+def tenant_routes(app: Litestar) -> list[tuple[str, str, BaseRouteHandler]]:
+    """(path, method, handler) for every route under /tenants/{...}, from the route table.
+
+    Websocket and ASGI routes appear with method "WEBSOCKET" / "ASGI" so the guard check
+    covers them too.
+    """
+    found: list[tuple[str, str, BaseRouteHandler]] = []
+    for route in app.routes:
+        if not _TENANT_ROUTE.search(route.path):
+            continue
+        if isinstance(route, HTTPRoute):
+            for handler in route.route_handlers:
+                found += [(route.path, method, handler) for method in sorted(handler.http_methods)]
+        else:
+            kind = "WEBSOCKET" if isinstance(route, WebSocketRoute) else "ASGI"
+            found.append((route.path, kind, route.route_handler))
+    return sorted(found, key=lambda item: (item[0], item[1]))
+
+
+def _declared_guards(handler: BaseRouteHandler) -> list[Any]:
+    # resolve_guards() wraps each guard; the layers hold the objects as declared
+    return [guard for layer in handler.ownership_layers for guard in (layer.guards or [])]
+
+
+def unguarded_tenant_routes(app: Litestar) -> list[str]:
+    """'METHOD path' of each tenant route that does not pass TenantGuard."""
+    return [
+        f"{method} {path}"
+        for path, method, handler in tenant_routes(app)
+        if not any(isinstance(guard, TenantGuard) for guard in _declared_guards(handler))
+    ]
+
+
+def assert_tenant_routes_guarded(app: Litestar) -> None:
+    """Refuse to build an app with a tenant route outside the guard."""
+    missing = unguarded_tenant_routes(app)
+    if missing:
+        raise RuntimeError("tenant routes without TenantGuard: " + ", ".join(missing))

@@ -1,0 +1,109 @@
+"""The one gate in front of `/api/v1/tenants/{tenant}/...`: the guard and tenant DI.
+
+Every handler under the tenant router passes `TenantGuard` before any parameter is
+parsed. The guard resolves the tenant and the caller's role and leaves a TenantAccess in
+the connection state; the router's dependencies (`tenant_access`, `tenant_db`,
+`tenant_blobs`) are derived from that alone, so a handler never names a tenant id itself.
+
+Per-route rules come from the handler's `opt`:
+  min_role   "viewer" | "editor" | "owner"; default viewer for GET/HEAD/OPTIONS, else editor
+  admin_ok   appliance admins pass without membership (tenant and member management, audit)
+  users_only API keys are refused (403): keys do data work, not account management
+
+Later issues add their controllers to `TENANT_HANDLERS` in app/api/application.py and
+take `tenant_db` / `tenant_blobs` / `tenant_access` parameters; they never call
+`services.tenants.database(...)` themselves.
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+from litestar import Request, Router
+from litestar.connection import ASGIConnection
+from litestar.di import Provide
+from litestar.handlers.base import BaseRouteHandler
+from litestar.types import ControllerRouterHandler
+
+from app.api.deps import ServicesDep, TenantAccessDep
+from app.api.guards import require_principal
+from app.auth.tenant_access import TenantAccess, resolve_access
+from app.errors import AppError
+from storage.blobs import BlobStore
+from storage.database import Database
+from storage.system_store import SystemStore
+
+TENANT_PATH = "/tenants/{tenant:str}"
+_STATE_KEY = "tenant_access"
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class TenantGuardMissing(AppError):
+    """A handler asked for tenant data without passing the tenant guard: a programming error."""
+
+    status_code = 500
+    code = "tenant_guard_missing"
+
+
+def required_role(handler: BaseRouteHandler, method: str) -> str:
+    """The minimum tenant role a route needs (from opt, else by HTTP method)."""
+    role = handler.opt.get("min_role")
+    if role:
+        return str(role)
+    return "viewer" if method in _READ_METHODS else "editor"
+
+
+class TenantGuard:
+    """Membership and role check for one tenant route; 404 for non-members."""
+
+    def __init__(self, system: SystemStore) -> None:
+        self._system = system
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> "TenantGuard":
+        # Litestar deep-copies routers on registration; the store (locks, connections)
+        # must be shared, not copied
+        return self
+
+    def __call__(
+        self, connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+    ) -> None:
+        principal = require_principal(connection)
+        method = str(connection.scope.get("method", "GET"))
+        access = resolve_access(
+            self._system,
+            principal,
+            str(connection.path_params.get("tenant", "")),
+            required_role(handler, method),
+            admin_ok=bool(handler.opt.get("admin_ok")),
+            users_only=bool(handler.opt.get("users_only")),
+        )
+        connection.state[_STATE_KEY] = access
+
+
+def provide_tenant_access(request: Request[Any, Any, Any]) -> TenantAccess:
+    access = request.state.get(_STATE_KEY)
+    if not isinstance(access, TenantAccess):
+        raise TenantGuardMissing("tenant route without the tenant guard")
+    return access
+
+
+def provide_tenant_db(tenant_access: TenantAccessDep, services: ServicesDep) -> Database:
+    return services.tenants.database(tenant_access.tenant_id)
+
+
+def provide_tenant_blobs(tenant_access: TenantAccessDep, services: ServicesDep) -> BlobStore:
+    return services.tenants.blobs(tenant_access.tenant_id)
+
+
+def build_tenant_router(system: SystemStore, handlers: Sequence[ControllerRouterHandler]) -> Router:
+    """The router every tenant-scoped controller goes into (later issues append to it)."""
+    return Router(
+        path=TENANT_PATH,
+        route_handlers=list(handlers),
+        guards=[TenantGuard(system)],
+        dependencies={
+            "tenant_access": Provide(provide_tenant_access, sync_to_thread=False),
+            "tenant_db": Provide(provide_tenant_db, sync_to_thread=False),
+            "tenant_blobs": Provide(provide_tenant_blobs, sync_to_thread=False),
+        },
+        tags=["tenant"],
+    )

@@ -1,0 +1,103 @@
+"""GET|POST /tenants (admins; members see their own) and DELETE /tenants/{tenant}."""
+
+from typing import Any
+
+import msgspec
+from litestar import Controller, delete, get, post
+from litestar.params import JSONBody
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+
+from app.api.deps import ClientDep, PrincipalDep, ServicesDep, TenantAccessDep
+from app.api.guards import admin_guard
+from storage.records import TenantRecord
+
+
+class NewTenant(msgspec.Struct):
+    name: str
+    display_name: str | None = None
+    owner: str | None = None  # username; default: the admin who creates it
+
+
+def tenant_json(record: TenantRecord, role: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": record.id,
+        "slug": record.slug,
+        "name": record.name,
+        "created_at": record.created_at,
+    }
+    if role is not None:
+        body["role"] = role
+    return body
+
+
+class TenantsController(Controller):
+    path = "/tenants"
+    tags = ["tenants"]
+
+    @get("/", sync_to_thread=True)
+    def list_tenants(self, principal: PrincipalDep, services: ServicesDep) -> list[dict[str, Any]]:
+        """Admins see every tenant; everyone else the tenants they belong to, with their role."""
+        if principal.admin_powers:
+            return [tenant_json(t) for t in services.system.list_tenants()]
+        memberships = services.system.memberships(user_id=principal.user_id)
+        if principal.key_tenant_id:
+            memberships = [m for m in memberships if m.tenant_id == principal.key_tenant_id]
+        return [
+            tenant_json(services.system.find_tenant(m.tenant_id), principal.key_role or m.role)
+            for m in memberships
+        ]
+
+    @post("/", guards=[admin_guard], status_code=HTTP_201_CREATED, sync_to_thread=True)
+    def create_tenant(
+        self,
+        data: JSONBody[NewTenant],
+        principal: PrincipalDep,
+        services: ServicesDep,
+        client: ClientDep,
+    ) -> dict[str, Any]:
+        """Create a tenant (new data key, empty database) with its first owner."""
+        owner = services.system.find_user(data.owner or principal.user_id)
+        record = services.tenants.create(data.name, data.display_name)
+        services.system.audit(
+            "tenant.create",
+            actor=principal.username,
+            tenant_id=record.id,
+            target=record.slug,
+            client=client,
+        )
+        services.system.set_membership(record.id, owner.id, "owner")
+        services.system.audit(
+            "member.set",
+            actor=principal.username,
+            tenant_id=record.id,
+            target=owner.username,
+            client=client,
+            detail={"role": "owner", "previous": None},
+        )
+        return tenant_json(record)
+
+
+@get("/", sync_to_thread=False, tags=["tenants"])
+def show_tenant(tenant_access: TenantAccessDep) -> dict[str, Any]:
+    """The tenant and the caller's role in it (any member, API keys included)."""
+    return tenant_json(tenant_access.tenant, tenant_access.role)
+
+
+@delete(
+    "/",
+    opt={"min_role": "owner", "admin_ok": True, "users_only": True},
+    status_code=HTTP_204_NO_CONTENT,
+    sync_to_thread=True,
+    tags=["tenants"],
+)
+def delete_tenant(tenant_access: TenantAccessDep, services: ServicesDep, client: ClientDep) -> None:
+    """Delete the tenant: its key is destroyed first, then its files (owners, admins)."""
+    tenant = tenant_access.tenant
+    services.tenants.delete(tenant.id)
+    services.system.audit(
+        "tenant.delete",
+        actor=tenant_access.principal.username,
+        tenant_id=tenant.id,
+        target=tenant.slug,
+        client=client,
+    )

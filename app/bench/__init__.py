@@ -1,0 +1,36 @@
+"""`appliance bench`: measure storage and server performance, return JSON-ready dicts.
+
+Every suite reports its figures next to a reference measured in the same run (the same
+work without encryption, the raw library, a bare import of the web stack), so the ratios
+mean something on whatever machine runs them. See docs/benchmarks.md.
+"""
+
+from typing import Any
+
+from app.bench.common import BenchError, load_average, machine_info
+from app.settings import Settings
+
+__all__ = ["SUITES", "BenchError", "run_bench"]
+
+SUITES = ("storage", "server")
+
+
+def run_bench(
+    suite: str, settings: Settings, rows: int = 20_000, queries: int = 100
+) -> dict[str, Any]:
+    """Run one suite and return {"suite", "machine", "results", "targets", "met"}."""
+    if rows < 10 or queries < 1:
+        raise BenchError("--rows must be at least 10 and --queries at least 1")
+    machine = machine_info()
+    if suite == "storage":
+        from app.bench.storage_suite import run_storage
+
+        body = run_storage(settings, rows=rows, queries=queries)
+    elif suite == "server":
+        from app.bench.server_suite import run_server
+
+        body = run_server(settings)
+    else:
+        raise BenchError(f"unknown benchmark suite {suite!r}; choose from {', '.join(SUITES)}")
+    machine["load_average_1m_at_end"] = load_average()
+    return {"suite": suite, "machine": machine, **body}

@@ -1,0 +1,167 @@
+"""The sandbox parses in limited worker processes and always recovers for the next document."""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import threading
+import time
+from email.message import EmailMessage
+
+import pytest
+
+from agents.ingest.direct import parse_direct
+from agents.ingest.errors import IngestError
+from agents.ingest.limits import MIB, ParseLimits
+from agents.ingest.sandbox import SandboxPool, default_pool, parse_in_sandbox
+from tests.agents.hostile_files import make_docx, make_pdf, make_xlsx, real_file, slow_pdf
+
+
+def failure(pool: SandboxPool, data: bytes, limits: ParseLimits | None = None) -> IngestError:
+    with pytest.raises(IngestError) as caught:
+        pool.parse(data, None, limits)
+    return caught.value
+
+
+def assert_healthy(pool: SandboxPool, limits: ParseLimits | None = None) -> None:
+    """The next document after a failure parses normally."""
+    document = pool.parse(make_pdf(["still working"]), "next.pdf", limits)
+    assert document.pages[0].text == "still working"
+
+
+@pytest.mark.parametrize(
+    "key", ["pdf_mime_spec", "eml_gif_attachment", "eml_digest", "html_base_passwd", "csv_debian"]
+)
+def test_sandbox_and_direct_parsing_give_identical_documents(sandbox, key):
+    # GIVEN a real document
+    data = real_file(key)
+    # WHEN parsed in the sandbox and in-process
+    # THEN the results are equal, down to attachment bytes, pages and sections
+    assert sandbox.parse(data, None) == parse_direct(data, None)
+
+
+def test_generated_office_documents_parse_in_the_sandbox(sandbox):
+    # GIVEN DOCX and XLSX files WHEN parsed in the sandbox THEN their text comes back
+    assert "North | 120" in sandbox.parse(make_docx(), "r.docx").text
+    assert [s.title for s in sandbox.parse(make_xlsx(), "b.xlsx").sections] == [
+        "Invoices",
+        "Contacts",
+    ]
+
+
+def test_binary_attachments_cross_the_process_boundary_unchanged(sandbox):
+    # GIVEN a mail with a binary attachment holding every byte value
+    message = EmailMessage()
+    message["From"] = "a@example.com"
+    message["Subject"] = "bytes"
+    message.set_content("see attachment")
+    payload = bytes(range(256)) * 1000
+    message.add_attachment(payload, maintype="application", subtype="octet-stream", filename="b")
+    # WHEN parsed in the sandbox THEN the child's bytes are identical
+    (child,) = sandbox.parse(message.as_bytes(), None).children
+    assert (child.filename, child.content) == ("b", payload)
+
+
+def test_input_over_the_size_limit_is_refused_before_any_worker_starts():
+    # GIVEN a fresh pool and a limit of 1 KiB
+    with SandboxPool(max_workers=1) as pool:
+        limits = ParseLimits(max_input_bytes=1024)
+        # WHEN a 2 KiB document is offered
+        error = failure(pool, b"x" * 2048, limits)
+        # THEN it is too_large and no process was started for it
+        assert (error.code, error.status_code) == ("too_large", 413)
+        assert pool.worker_pids() == []
+
+
+@pytest.mark.slow
+def test_cpu_time_limit_stops_a_runaway_parse_even_with_a_generous_wall_limit(sandbox):
+    # GIVEN 1 s of CPU per document but 30 s of wall time
+    limits = ParseLimits(cpu_seconds=1, wall_seconds=30)
+    # WHEN the slow PDF is parsed
+    started = time.monotonic()
+    error = failure(sandbox, slow_pdf(100_000), limits)
+    # THEN the kernel stops the worker (SIGXCPU), reported as a timeout
+    assert error.code == "timeout"
+    assert "processor time" in str(error)
+    assert time.monotonic() - started < 10
+    assert_healthy(sandbox, limits)
+
+
+def test_memory_limit_is_reported_and_the_next_document_parses(sandbox):
+    # GIVEN a 300 MiB address-space limit (the worker itself uses ~200 MiB) and a 20 MB
+    # JSON array of 10 million numbers (over 100 MB once loaded and rendered)
+    limits = ParseLimits(memory_bytes=300 * MIB)
+    data = b"[" + b"1," * 10_000_000 + b"1]"
+    # WHEN parsed
+    error = failure(sandbox, data, limits)
+    # THEN it fails with memory_limit and the pool is fine afterwards
+    assert error.code == "memory_limit"
+    assert_healthy(sandbox, limits)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGSEGV, signal.SIGKILL], ids=["segfault", "killed"])
+def test_a_worker_that_dies_mid_parse_is_reported_as_crashed_and_replaced(signum):
+    # GIVEN a pool with one warm worker busy on a slow document
+    limits = ParseLimits(wall_seconds=30)
+    with SandboxPool(max_workers=1) as pool:
+        pool.warm_up(limits)
+        (pid,) = pool.worker_pids()
+        outcome: list[BaseException] = []
+
+        def parse_slowly() -> None:
+            try:
+                pool.parse(slow_pdf(100_000), None, limits)
+            except IngestError as exc:
+                outcome.append(exc)
+
+        thread = threading.Thread(target=parse_slowly)
+        thread.start()
+        time.sleep(0.5)
+        # WHEN the worker dies from a segfault or the OOM killer's SIGKILL
+        os.kill(pid, signum)
+        thread.join(10)
+        # THEN the caller gets "crashed", and the next document gets a new, healthy worker
+        assert [getattr(e, "code", None) for e in outcome] == ["crashed"]
+        assert_healthy(pool, limits)
+        assert pool.worker_pids() != [pid]
+
+
+def test_parallel_callers_share_a_bounded_pool(sandbox):
+    # GIVEN the session pool of two workers and eight threads parsing at once
+    documents = [make_pdf([f"document {n}"]) for n in range(8)]
+    results: dict[int, str] = {}
+
+    def parse(index: int) -> None:
+        results[index] = sandbox.parse(documents[index], None).pages[0].text
+
+    threads = [threading.Thread(target=parse, args=(n,)) for n in range(8)]
+    # WHEN they all run
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    # THEN every document is parsed correctly, by at most two processes
+    assert results == {n: f"document {n}" for n in range(8)}
+    assert len(sandbox.worker_pids()) <= 2
+
+
+def test_limits_apply_to_the_worker_only_never_to_the_calling_process(sandbox):
+    # GIVEN the caller's own resource limits
+    before = [resource.getrlimit(r) for r in (resource.RLIMIT_AS, resource.RLIMIT_FSIZE)]
+    cwd = os.getcwd()
+    # WHEN documents are parsed in the sandbox
+    sandbox.parse(make_pdf(["x"]), None)
+    # THEN the caller's limits and working directory are untouched
+    after = [resource.getrlimit(r) for r in (resource.RLIMIT_AS, resource.RLIMIT_FSIZE)]
+    assert after == before
+    assert os.getcwd() == cwd
+
+
+def test_module_level_parse_in_sandbox_uses_the_default_pool():
+    # GIVEN nothing set up WHEN the contract function is called THEN it parses
+    try:
+        document = parse_in_sandbox(b"plain words\n", "note.txt", ParseLimits())
+    finally:
+        default_pool().close()
+    assert (document.format, document.text) == ("txt", "plain words")
