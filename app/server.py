@@ -127,7 +127,7 @@ def build_asgi(services: Services) -> ApplianceASGI:
     """Wire every service into one ASGI app whose lifespan runs the queue."""
     settings = services.settings
     queue = QueueRunner(build_huey(services.data, services.master), settings)
-    register_tasks(queue, services)
+    ingest = register_tasks(queue, services)
     kit = auth_kit(services)
     services.extras.update(
         queue=queue, passwords=kit.passwords, accounts=kit.accounts, sessions=kit.sessions
@@ -136,6 +136,8 @@ def build_asgi(services: Services) -> ApplianceASGI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # documents a killed process left mid-way: Huey would not redeliver them
+        await asyncio.to_thread(ingest.reconcile)
         queue.start()
         try:
             async with api.lifespan():

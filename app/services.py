@@ -2,6 +2,7 @@
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,8 +39,18 @@ class Services:
     tenants: TenantRegistry
     started_at: float = field(default_factory=time.monotonic)
     extras: dict[str, Any] = field(default_factory=dict)
+    _closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def on_close(self, closer: Callable[[], None]) -> None:
+        """Run `closer` when the services close (worker pools, models)."""
+        self._closers.append(closer)
 
     def close(self) -> None:
+        while self._closers:
+            try:
+                self._closers.pop()()
+            except Exception:
+                log.exception("error while closing a service")
         self.tenants.close()
         self.system_db.close()
 

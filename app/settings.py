@@ -70,6 +70,21 @@ class SecuritySettings(_Section, frozen=True, forbid_unknown_fields=True, kw_onl
     api_rate_limit_per_minute: int = 6000
 
 
+class IngestSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    max_file_mb: int = 100
+    parse_timeout_s: float = 60.0
+    parse_memory_mb: int = 1024
+    max_unzipped_mb: int = 512
+    max_zip_entries: int = 10000
+    parse_workers: int = 2
+    dropbox_enabled: bool = True
+    dropbox_poll_interval_s: float = 2.0
+    dropbox_stable_for_s: float = 1.0
+    dropbox_use_polling: bool = False
+    mail_poll_interval_minutes: int = 5
+    hook_timestamp_tolerance_s: int = 300
+
+
 class ModelSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
     embedding_model: str = ""
     llm_model: str = ""
@@ -88,6 +103,7 @@ class Settings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
     storage: StorageSettings = msgspec.field(default_factory=StorageSettings)
     queue: QueueSettings = msgspec.field(default_factory=QueueSettings)
     security: SecuritySettings = msgspec.field(default_factory=SecuritySettings)
+    ingest: IngestSettings = msgspec.field(default_factory=IngestSettings)
     models: ModelSettings = msgspec.field(default_factory=ModelSettings)
     logging: LoggingSettings = msgspec.field(default_factory=LoggingSettings)
 

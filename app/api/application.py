@@ -16,6 +16,7 @@ from app.api.api_keys import ApiKeysController
 from app.api.audit import AuditController, tenant_entries
 from app.api.auth import AuthController
 from app.api.authn import AuthenticationMiddleware, rate_limit_config
+from app.api.documents import DocumentsController
 from app.api.guards import require_principal
 from app.api.headers import api_before_send
 from app.api.health import HealthController
@@ -30,6 +31,7 @@ from app.auth.principal import Principal
 from app.errors import render_exception
 from app.queue import QueueRunner
 from app.services import Services
+from app.tasks import register_tasks
 
 API_PREFIX = "/api/v1"
 
@@ -41,6 +43,7 @@ TENANT_HANDLERS: list[Any] = [
     MembersController,
     ApiKeysController,
     tenant_entries,
+    DocumentsController,
 ]
 
 
@@ -53,6 +56,7 @@ def build_api(
     """
     settings = services.settings
     kit = auth_kit(services)
+    ingest = register_tasks(queue, services)
     trusted = list(settings.server.trusted_proxies)
     check_trusted_proxies(trusted)
 
@@ -87,6 +91,7 @@ def build_api(
             "settings": Provide(lambda: services.settings, sync_to_thread=False),
             "queue": Provide(lambda: queue, sync_to_thread=False),
             "auth": Provide(lambda: kit, sync_to_thread=False),
+            "ingest": Provide(lambda: ingest, sync_to_thread=False),
             "client": Provide(provide_client, sync_to_thread=False),
             "principal": Provide(provide_principal, sync_to_thread=False),
         },

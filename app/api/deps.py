@@ -7,6 +7,8 @@ handler signatures short. Tenant handlers take `tenant_access`, `tenant_db`, `te
 
 from litestar.di import NamedDependency
 
+from agents.ingest.ledger import DocumentLedger
+from agents.ingest.service import IngestService
 from app.auth.kit import AuthKit
 from app.auth.principal import Principal
 from app.auth.tenant_access import TenantAccess
@@ -25,3 +27,5 @@ ClientDep = NamedDependency[str]  # the caller's address (trusted-proxy aware)
 TenantAccessDep = NamedDependency[TenantAccess]
 TenantDbDep = NamedDependency[Database]
 TenantBlobsDep = NamedDependency[BlobStore]
+IngestDep = NamedDependency[IngestService]
+LedgerDep = NamedDependency[DocumentLedger]

@@ -24,7 +24,8 @@ from litestar.di import Provide
 from litestar.handlers.base import BaseRouteHandler
 from litestar.types import ControllerRouterHandler
 
-from app.api.deps import ServicesDep, TenantAccessDep
+from agents.ingest.ledger import DocumentLedger
+from app.api.deps import ServicesDep, TenantAccessDep, TenantBlobsDep, TenantDbDep
 from app.api.guards import require_principal
 from app.auth.tenant_access import TenantAccess, resolve_access
 from app.errors import AppError
@@ -94,6 +95,10 @@ def provide_tenant_blobs(tenant_access: TenantAccessDep, services: ServicesDep) 
     return services.tenants.blobs(tenant_access.tenant_id)
 
 
+def provide_ledger(tenant_db: TenantDbDep, tenant_blobs: TenantBlobsDep) -> DocumentLedger:
+    return DocumentLedger(tenant_db, tenant_blobs)
+
+
 def build_tenant_router(system: SystemStore, handlers: Sequence[ControllerRouterHandler]) -> Router:
     """The router every tenant-scoped controller goes into (later issues append to it)."""
     return Router(
@@ -104,6 +109,7 @@ def build_tenant_router(system: SystemStore, handlers: Sequence[ControllerRouter
             "tenant_access": Provide(provide_tenant_access, sync_to_thread=False),
             "tenant_db": Provide(provide_tenant_db, sync_to_thread=False),
             "tenant_blobs": Provide(provide_tenant_blobs, sync_to_thread=False),
+            "ledger": Provide(provide_ledger, sync_to_thread=False),
         },
         tags=["tenant"],
     )

@@ -1,0 +1,141 @@
+"""The ingestion agent's entry points: receive content from any source, parse, hand on.
+
+Sources (upload, CLI, drop box, mailboxes, hooks) all call `receive`. The ledger row is
+committed first; parsing then happens either at once (`parse_now`, used where the source
+needs the outcome before acknowledging, like the drop box) or through the queue. Parsed
+documents are handed to indexing through `enqueue_index`.
+"""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from agents.ingest.errors import TooLargeError
+from agents.ingest.ledger import DocumentLedger, DocumentRecord
+from agents.ingest.limits import ParseLimits
+from agents.ingest.pipeline import (
+    IngestOutcome,
+    ParseFunction,
+    ParseTask,
+    default_steps,
+    process_document,
+)
+from storage.tenants import TenantRegistry
+
+log = logging.getLogger("appliance.ingest")
+
+_MAX_CHILD_DEPTH = 3
+
+
+@dataclass(frozen=True)
+class IndexTask:
+    """Queue payload: index one parsed document. Ids only."""
+
+    tenant_id: str
+    document_id: str
+
+
+@dataclass(frozen=True)
+class ReceiveResult:
+    document: DocumentRecord
+    duplicate: bool
+
+    def public(self) -> dict[str, Any]:
+        return {**self.document.public(), "duplicate": self.duplicate}
+
+
+DeleteHook = Callable[[str, str], None]
+
+
+class IngestService:
+    """One per process; holds no per-request state."""
+
+    def __init__(
+        self,
+        tenants: TenantRegistry,
+        parse: ParseFunction,
+        limits: ParseLimits,
+        enqueue_parse: Callable[[ParseTask], object],
+        enqueue_index: Callable[[IndexTask], object],
+    ) -> None:
+        self.tenants = tenants
+        self.limits = limits
+        self._parse = parse
+        self._enqueue_parse = enqueue_parse
+        self._enqueue_index = enqueue_index
+        self._delete_hooks: list[DeleteHook] = []
+
+    def ledger(self, tenant_id: str) -> DocumentLedger:
+        return DocumentLedger(self.tenants.database(tenant_id), self.tenants.blobs(tenant_id))
+
+    def on_delete(self, hook: DeleteHook) -> None:
+        """Register cleanup (e.g. index entries) run when a document is deleted."""
+        self._delete_hooks.append(hook)
+
+    def receive(
+        self,
+        tenant_id: str,
+        content: bytes,
+        *,
+        filename: str | None,
+        source: str,
+        source_ref: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        parse_now: bool = False,
+    ) -> ReceiveResult:
+        """Record one arrival durably, then parse it now or queue the parse."""
+        ledger = self.ledger(tenant_id)
+        if len(content) > self.limits.max_input_bytes:
+            ledger.record_failed_arrival(
+                source=source, source_ref=source_ref, filename=filename, detail="too_large"
+            )
+            raise TooLargeError(
+                f"the file is larger than the limit of {self.limits.max_input_bytes // 2**20} MiB"
+            )
+        received = ledger.receive(
+            content, filename=filename, source=source, source_ref=source_ref, metadata=metadata
+        )
+        document = received.document
+        if not received.duplicate:
+            if parse_now:
+                self.parse(tenant_id, document.id)
+                document = ledger.get(document.id)
+            else:
+                self._enqueue_parse(ParseTask(tenant_id, document.id))
+        return ReceiveResult(document, received.duplicate)
+
+    def parse(self, tenant_id: str, document_id: str, depth: int = 0) -> IngestOutcome:
+        """Parse one document (and, synchronously, the attachments it contained)."""
+        ledger = self.ledger(tenant_id)
+        outcome = process_document(ledger, document_id, default_steps(self._parse, self.limits))
+        if outcome.state == "parsed":
+            self._enqueue_index(IndexTask(tenant_id, document_id))
+        for child in outcome.children:
+            if depth < _MAX_CHILD_DEPTH:
+                self.parse(tenant_id, child, depth + 1)
+            else:
+                ledger.fail(child, "too_deep", "attachments nested too deeply were not opened")
+        return outcome
+
+    def delete(self, tenant_id: str, document_id: str) -> list[str]:
+        """Remove a document, its attachments, text, originals and index entries."""
+        removed = self.ledger(tenant_id).delete(document_id)
+        for removed_id in removed:
+            for hook in self._delete_hooks:
+                hook(tenant_id, removed_id)
+        return removed
+
+    def reconcile(self) -> int:
+        """At start-up: re-queue every document a crash left in a non-final state."""
+        queued = 0
+        for tenant in self.tenants.system.list_tenants():
+            for document in self.ledger(tenant.id).unfinished():
+                if document.state in ("received", "parsing"):
+                    self._enqueue_parse(ParseTask(tenant.id, document.id))
+                else:
+                    self._enqueue_index(IndexTask(tenant.id, document.id))
+                queued += 1
+        if queued:
+            log.info("re-queued %d unfinished document(s)", queued)
+        return queued
