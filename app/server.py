@@ -11,6 +11,7 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
+from huey import crontab
 from litestar import Litestar
 from nicegui import ui as nicegui_ui
 from starlette.requests import Request
@@ -21,6 +22,7 @@ from app.api.hosts import AllowedHosts
 from app.auth.client_address import client_address
 from app.auth.kit import AuthKit, auth_kit
 from app.auth.sessions import COOKIE_NAME
+from app.dropbox_wiring import DropBoxes
 from app.queue import QueueRunner, build_huey
 from app.services import Services
 from app.tasks import register_tasks
@@ -128,6 +130,13 @@ def build_asgi(services: Services) -> ApplianceASGI:
     settings = services.settings
     queue = QueueRunner(build_huey(services.data, services.master), settings)
     ingest = register_tasks(queue, services)
+    dropboxes = DropBoxes(services, ingest) if settings.ingest.dropbox_enabled else None
+    if dropboxes is not None:
+        services.extras["dropboxes"] = dropboxes
+
+        @queue.huey.periodic_task(crontab(minute="*"), name="ingest.sync_dropboxes")
+        def sync_dropboxes() -> None:
+            dropboxes.sync()
     kit = auth_kit(services)
     services.extras.update(
         queue=queue, passwords=kit.passwords, accounts=kit.accounts, sessions=kit.sessions
@@ -139,11 +148,15 @@ def build_asgi(services: Services) -> ApplianceASGI:
         # documents a killed process left mid-way: Huey would not redeliver them
         await asyncio.to_thread(ingest.reconcile)
         queue.start()
+        if dropboxes is not None:
+            await asyncio.to_thread(dropboxes.start)
         try:
             async with api.lifespan():
                 log.info("appliance ready")
                 yield
         finally:
+            if dropboxes is not None:
+                await asyncio.to_thread(dropboxes.stop)
             await asyncio.to_thread(queue.stop)
             services.close()
             log.info("appliance stopped; databases closed")

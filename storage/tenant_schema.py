@@ -120,3 +120,47 @@ def create_chunk_index(conn: Any) -> None:
     )
     # the vec0 table `chunk_vectors` depends on the model's dimension, so the index
     # creates it (and the trigger that deletes from it) when a model is recorded
+
+
+@tenant_migrations(4)
+def create_connector_tables(conn: Any) -> None:
+    # secrets live only in `secret`, sealed with a subkey of the tenant key; `config` has none
+    conn.execute(
+        """CREATE TABLE connectors (
+            id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            name TEXT NOT NULL,
+            config TEXT NOT NULL DEFAULT '{}',
+            secret BLOB,
+            enabled INTEGER NOT NULL DEFAULT 1,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            last_run_at TEXT,
+            last_status TEXT,
+            last_message TEXT)"""
+    )
+    conn.execute("CREATE UNIQUE INDEX idx_connectors_name ON connectors(name)")
+    conn.execute(
+        """CREATE TABLE mail_state (
+            connector_id TEXT NOT NULL REFERENCES connectors(id) ON DELETE CASCADE,
+            key TEXT NOT NULL,
+            idempotency_key TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            at TEXT NOT NULL,
+            PRIMARY KEY (connector_id, key))"""
+    )
+    conn.execute("CREATE INDEX idx_mail_state_idem ON mail_state(connector_id, idempotency_key)")
+    conn.execute(
+        """CREATE TABLE mail_folders (
+            connector_id TEXT NOT NULL REFERENCES connectors(id) ON DELETE CASCADE,
+            folder TEXT NOT NULL,
+            uidvalidity INTEGER NOT NULL,
+            PRIMARY KEY (connector_id, folder))"""
+    )
+    conn.execute(
+        """CREATE TABLE hook_deliveries (
+            connector_id TEXT NOT NULL REFERENCES connectors(id) ON DELETE CASCADE,
+            fingerprint TEXT NOT NULL,
+            at TEXT NOT NULL,
+            PRIMARY KEY (connector_id, fingerprint))"""
+    )

@@ -2,7 +2,13 @@
 
 import argparse
 
-from app.cli import admin_commands, maintenance_commands, serve_command, token_commands
+from app.cli import (
+    admin_commands,
+    ingest_command,
+    maintenance_commands,
+    serve_command,
+    token_commands,
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -133,4 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("revoke", "revoke an API key by its id (key_...)", token)
     p.add_argument("key_id")
     p.set_defaults(handler=token_commands.token_revoke)
+
+    p = command("ingest", "add files and folders (recursively) to a tenant")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--tenant", required=True)
+    p.set_defaults(handler=ingest_command.ingest)
     return parser

@@ -1,0 +1,87 @@
+"""`appliance ingest PATH... --tenant T`: add files and folders (recursively) to a tenant.
+
+Files are recorded and parsed here, in this process, so the summary can say what failed;
+indexing is queued in queue.db for the server's workers (a stopped server catches up at
+its next start).
+"""
+
+import argparse
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from agents.ingest.dropbox import is_ignored
+from agents.ingest.errors import IngestError
+from app.cli.context import CliError, open_from
+from app.queue import QueueRunner, build_huey
+from app.tasks import register_tasks
+
+
+def _files(paths: list[str]) -> Iterator[Path]:
+    for raw in paths:
+        path = Path(raw)
+        if path.is_symlink():
+            continue
+        if path.is_file():
+            yield path
+        elif path.is_dir():
+            for child in sorted(path.rglob("*")):
+                relative = child.relative_to(path).as_posix()
+                if child.is_file() and not child.is_symlink() and not is_ignored(relative):
+                    yield child
+        else:
+            raise CliError(f"{raw} is neither a file nor a folder")
+
+
+def _progress(done: int, total: int, name: str) -> None:
+    if not sys.stderr.isatty():
+        return
+    width = 30
+    filled = int(width * done / max(total, 1))
+    label = name if len(name) <= 40 else "…" + name[-39:]
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {label:<40}")
+    sys.stderr.flush()
+
+
+def ingest(args: argparse.Namespace) -> int:
+    services = open_from(args)
+    try:
+        tenant = services.system.find_tenant(args.tenant)
+        files = list(_files(args.paths))
+        queue = QueueRunner(build_huey(services.data, services.master), services.settings)
+        service = register_tasks(queue, services)
+        added = duplicates = failed = 0
+        failures: list[str] = []
+        for number, path in enumerate(files, start=1):
+            _progress(number - 1, len(files), path.name)
+            try:
+                result = service.receive(
+                    tenant.id,
+                    path.read_bytes(),
+                    filename=path.name,
+                    source="cli",
+                    source_ref=str(path.resolve()),
+                    parse_now=True,
+                )
+            except (IngestError, OSError) as exc:
+                failed += 1
+                failures.append(f"{path}: {exc}")
+                continue
+            state = result.document.state
+            if result.duplicate:
+                duplicates += 1
+            elif state in ("failed", "unsupported"):
+                failed += 1
+                failures.append(f"{path}: {result.document.error_message}")
+            else:
+                added += 1
+        _progress(len(files), len(files), "")
+        if sys.stderr.isatty():
+            sys.stderr.write("\n")
+        queue.huey.storage.close()
+    finally:
+        services.close()
+    for line in failures:
+        print(f"failed: {line}", file=sys.stderr)
+    print(f"{added} added, {duplicates} duplicates, {failed} failed")
+    return 1 if failed and not added and not duplicates else 0
