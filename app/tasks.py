@@ -9,12 +9,16 @@ from dataclasses import dataclass
 
 from huey import crontab
 
+from agents.ingest.connectors import ConnectorConfigError
 from agents.ingest.limits import ParseLimits
+from agents.ingest.mail import MailError
+from agents.ingest.mail_ingest import ConnectorBusy, MailScheduler, poll_connector
 from agents.ingest.pipeline import ParseTask
 from agents.ingest.sandbox import SandboxPool
 from agents.ingest.service import IndexTask, IngestService
 from app.queue import QueueRunner
 from app.services import Services
+from storage.errors import NotFoundError
 
 log = logging.getLogger("appliance.tasks")
 
@@ -22,6 +26,14 @@ log = logging.getLogger("appliance.tasks")
 @dataclass(frozen=True)
 class CheckpointInput:
     tenant_id: str
+
+
+@dataclass(frozen=True)
+class PollMailboxInput:
+    """Queue payload: poll one mailbox connector. Ids only."""
+
+    tenant_id: str
+    connector_id: str
 
 
 def parse_limits(services: Services) -> ParseLimits:
@@ -73,5 +85,34 @@ def register_tasks(queue: QueueRunner, services: Services) -> IngestService:
         for tenant in services.system.list_tenants():
             checkpoint(CheckpointInput(tenant.id))
 
-    services.extras.update(ingest=ingest, tasks_queue=queue, sandbox_pool=pool)
+    scheduler = MailScheduler(services.tenants, services.settings.ingest.mail_poll_interval_minutes)
+
+    def poll_mailbox(task: PollMailboxInput) -> None:
+        scheduler.started(task.tenant_id, task.connector_id)
+        try:
+            poll_connector(ingest, task.tenant_id, task.connector_id, only_enabled=True)
+        except ConnectorBusy:
+            log.info("mailbox %s is already being polled", task.connector_id[:8])
+        except (NotFoundError, ConnectorConfigError) as exc:
+            log.warning("mailbox %s not polled: %s", task.connector_id[:8], exc)
+        except MailError as exc:
+            # recorded on the connector; the next scheduled poll is the retry
+            log.warning("mailbox %s: %s (%s)", task.connector_id[:8], exc.code, exc.message)
+
+    # no queue retries: the schedule polls again, and a failing server is not hammered
+    enqueue_poll = queue.register("ingest.poll_mailbox", poll_mailbox, retries=0)
+
+    def enqueue_mail_poll(tenant_id: str, connector_id: str) -> None:
+        enqueue_poll(PollMailboxInput(tenant_id, connector_id))
+
+    @queue.huey.periodic_task(crontab(minute="*"), name="ingest.schedule_mail_polls")
+    def schedule_mail_polls() -> None:
+        # every minute: queue the enabled mailboxes whose last poll is older than the
+        # interval (settings.ingest.mail_poll_interval_minutes; 0 turns polling off)
+        scheduler.enqueue_due(enqueue_mail_poll)
+
+    services.extras.update(
+        ingest=ingest, tasks_queue=queue, sandbox_pool=pool, mail_scheduler=scheduler,
+        enqueue_mail_poll=enqueue_mail_poll,
+    )
     return ingest

@@ -35,7 +35,9 @@ class EncryptedSqliteStorage(SqliteStorage):
         self._set_journal_mode(conn)
         if self._cache_mb:
             conn.execute(f"PRAGMA cache_size = {-1000 * int(self._cache_mb)}")
-        conn.execute("PRAGMA synchronous = FULL")
+        # NORMAL in WAL mode survives a crash of the process; after a power cut the ledger,
+        # not the queue, is the truth, and the start-up reconciler re-queues from it
+        conn.execute("PRAGMA synchronous = NORMAL")
         return conn
 
 

@@ -92,7 +92,9 @@ def index_documents(
     return [outcomes[document_id] for document_id in ids]
 
 
-def _prepare(ledger: DocumentLedger, chunker: Chunker, document_id: str) -> list[Chunk] | IndexOutcome:
+def _prepare(
+    ledger: DocumentLedger, chunker: Chunker, document_id: str
+) -> list[Chunk] | IndexOutcome:
     """Move the document to `indexing` and chunk its pages (or say why not)."""
     try:
         record = ledger.get(document_id)

@@ -153,6 +153,25 @@ def search(
     return hydrate(index, ranked, similarity, timeout_ms)
 
 
+def search_by_vector(
+    index: ChunkIndex,
+    vector: npt.NDArray[np.float32],
+    k: int = 10,
+    filters: "Mapping[str, Any] | SearchFilters | None" = None,
+    *,
+    timeout_ms: int | None = None,
+) -> list[Hit]:
+    """Dense search with a vector already in the index's space (unit length)."""
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
+        raise InvalidSearchError(f"k must be a whole number from 1 to {MAX_K}")
+    wanted = SearchFilters.parse(filters)
+    allowed = None if wanted.empty else allowed_documents(index, wanted, timeout_ms)
+    if allowed is not None and not allowed:
+        return []
+    ranked = dense_candidates(index, vector, k, allowed, timeout_ms)
+    return hydrate(index, ranked, dict(ranked), timeout_ms)
+
+
 def encode_query(
     embedder: QueryEncoder | None, model: IndexModel, text: str
 ) -> npt.NDArray[np.float32]:
@@ -164,11 +183,14 @@ def encode_query(
     return np.asarray(embedder.encode([text])[0], dtype=np.float32)
 
 
-def allowed_documents(index: ChunkIndex, filters: SearchFilters, timeout_ms: int | None) -> set[str]:
+def allowed_documents(
+    index: ChunkIndex, filters: SearchFilters, timeout_ms: int | None = None
+) -> set[str]:
+    """Ids of the documents the filters let through."""
     condition, params = filters.sql()
     with index.db.read(timeout_ms) as conn:
-        return {str(r[0]) for r in conn.execute(f"SELECT d.id FROM documents d WHERE {condition}",
-                                               params)}
+        rows = conn.execute(f"SELECT d.id FROM documents d WHERE {condition}", params)
+        return {str(r[0]) for r in rows}
 
 
 def dense_candidates(

@@ -64,7 +64,8 @@ class VectorCache:
     _registry_lock = threading.Lock()
 
     def __init__(self, db: Database, *, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
-        self.db = db
+        # weak, so the registry entry (and the matrix) goes when the Database does
+        self._db = weakref.ref(db)
         self.max_bytes = max_bytes
         self.loads = 0  # full loads from the database (for tests and benchmarks)
         self.repairs = 0  # catch-ups by id comparison
@@ -82,6 +83,13 @@ class VectorCache:
             elif max_bytes is not None:
                 cache.max_bytes = max_bytes
             return cache
+
+    @property
+    def db(self) -> Database:
+        db = self._db()
+        if db is None:
+            raise RuntimeError("the database of this vector cache is gone")
+        return db
 
     # ---- state -------------------------------------------------------------------------
 

@@ -111,8 +111,13 @@ class DocumentLedger:
         source_ref: str | None = None,
         metadata: dict[str, Any] | None = None,
         parent_id: str | None = None,
+        parsing: bool = False,
     ) -> Received:
-        """Record an arrival; new content gets a document row and an encrypted original."""
+        """Record an arrival; new content gets a document row and an encrypted original.
+
+        `parsing=True` records the row already in state `parsing` with its first attempt
+        counted, for callers that parse at once (one commit fewer per document).
+        """
         digest = sha256_of(content)
         existing = self.find_by_hash(digest)
         if existing is not None:
@@ -139,8 +144,8 @@ class DocumentLedger:
                         source_ref,
                         parent_id,
                         blob_id,
-                        "received",
-                        0,
+                        "parsing" if parsing else "received",
+                        int(parsing),
                         None,
                         None,
                         json.dumps(metadata or {}, sort_keys=True),

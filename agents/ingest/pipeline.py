@@ -49,13 +49,17 @@ class IngestStep(Protocol):
 
 
 class LoadOriginal:
-    """Decrypt the stored original; mark the document `parsing` and count the attempt."""
+    """Decrypt the stored original; mark the document `parsing` and count the attempt.
+
+    A document received with `parsing=True` is already marked, with its attempt counted.
+    """
 
     name = "load_original"
 
     def run(self, context: IngestContext) -> None:
         _, context.content = context.ledger.original(context.document.id)
-        context.ledger.set_state(context.document.id, "parsing", count_attempt=True)
+        if context.document.state == "received":
+            context.ledger.set_state(context.document.id, "parsing", count_attempt=True)
 
 
 class ParseSandboxed:

@@ -26,6 +26,7 @@ from storage.tenants import TenantRegistry
 log = logging.getLogger("appliance.ingest")
 
 _MAX_CHILD_DEPTH = 3
+MAX_PARSE_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,12 @@ class IngestService:
                 f"the file is larger than the limit of {self.limits.max_input_bytes // 2**20} MiB"
             )
         received = ledger.receive(
-            content, filename=filename, source=source, source_ref=source_ref, metadata=metadata
+            content,
+            filename=filename,
+            source=source,
+            source_ref=source_ref,
+            metadata=metadata,
+            parsing=parse_now,
         )
         document = received.document
         if not received.duplicate:
@@ -130,8 +136,16 @@ class IngestService:
         """At start-up: re-queue every document a crash left in a non-final state."""
         queued = 0
         for tenant in self.tenants.system.list_tenants():
-            for document in self.ledger(tenant.id).unfinished():
-                if document.state in ("received", "parsing"):
+            ledger = self.ledger(tenant.id)
+            for document in ledger.unfinished():
+                if document.state == "parsing" and document.attempts >= MAX_PARSE_ATTEMPTS:
+                    # it took the process down every time: stop retrying it
+                    ledger.fail(
+                        document.id,
+                        "crashed",
+                        f"parsing was interrupted {document.attempts} times; giving up",
+                    )
+                elif document.state in ("received", "parsing"):
                     self._enqueue_parse(ParseTask(tenant.id, document.id))
                 else:
                     self._enqueue_index(IndexTask(tenant.id, document.id))

@@ -16,10 +16,12 @@ from app.api.api_keys import ApiKeysController
 from app.api.audit import AuditController, tenant_entries
 from app.api.auth import AuthController
 from app.api.authn import AuthenticationMiddleware, rate_limit_config
+from app.api.connectors import ConnectorsController
 from app.api.documents import DocumentsController
 from app.api.guards import require_principal
 from app.api.headers import api_before_send
 from app.api.health import HealthController
+from app.api.hooks import HooksController
 from app.api.hosts import AllowedHosts, HostCheckMiddleware
 from app.api.members import MembersController
 from app.api.route_audit import assert_tenant_routes_guarded
@@ -44,6 +46,10 @@ TENANT_HANDLERS: list[Any] = [
     ApiKeysController,
     tenant_entries,
     DocumentsController,
+    ConnectorsController,
+    # inbound hooks: opt "hook", the one route authenticating its caller instead of a user
+    # (route_audit.HOOK_ROUTES lists it; tenant_scope.TenantGuard handles it)
+    HooksController,
 ]
 
 

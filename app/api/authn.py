@@ -1,7 +1,9 @@
 """Authentication for every API request, and the per-principal rate limit.
 
 Routes are private unless their handler (or a layer above it) sets `opt={"public": True}`:
-a route someone forgets to mark is closed, not open. Presented credentials that fail
+a route someone forgets to mark is closed, not open. Routes marked `opt={"hook": True}`
+(only those listed in route_audit.HOOK_ROUTES) authenticate the caller as an inbound hook
+instead of a user, in the tenant guard. Presented credentials that fail
 are refused with 401 even where anonymous access would be fine (except on public
 routes, which ignore credentials so an expired token cannot block /auth/refresh).
 """
@@ -60,8 +62,12 @@ class AuthenticationMiddleware(ASGIMiddleware):
         self.authenticator = authenticator
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        public = bool(scope["route_handler"].opt.get("public"))
-        scope["user"] = None if public else await self._authenticate(scope)
+        opt = scope["route_handler"].opt
+        # Inbound hook routes (route_audit.HOOK_ROUTES) are called by outside systems that
+        # prove themselves with the hook's own signature or token, checked by the tenant
+        # guard and the hook handler; a user login is neither needed nor looked at there.
+        anonymous = bool(opt.get("public")) or bool(opt.get("hook"))
+        scope["user"] = None if anonymous else await self._authenticate(scope)
         await next_app(scope, receive, send)
 
     async def _authenticate(self, scope: Scope) -> Principal:

@@ -7,6 +7,7 @@ handler signatures short. Tenant handlers take `tenant_access`, `tenant_db`, `te
 
 from litestar.di import NamedDependency
 
+from agents.ingest.connectors import ConnectorStore
 from agents.ingest.ledger import DocumentLedger
 from agents.ingest.service import IngestService
 from app.auth.kit import AuthKit
@@ -17,6 +18,7 @@ from app.services import Services
 from app.settings import Settings
 from storage.blobs import BlobStore
 from storage.database import Database
+from storage.records import TenantRecord
 
 ServicesDep = NamedDependency[Services]
 SettingsDep = NamedDependency[Settings]
@@ -29,3 +31,5 @@ TenantDbDep = NamedDependency[Database]
 TenantBlobsDep = NamedDependency[BlobStore]
 IngestDep = NamedDependency[IngestService]
 LedgerDep = NamedDependency[DocumentLedger]
+ConnectorStoreDep = NamedDependency[ConnectorStore]  # provided by the connectors controller
+HookTenantDep = NamedDependency[TenantRecord]  # the tenant of an inbound hook route

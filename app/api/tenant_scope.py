@@ -9,6 +9,12 @@ Per-route rules come from the handler's `opt`:
   min_role   "viewer" | "editor" | "owner"; default viewer for GET/HEAD/OPTIONS, else editor
   admin_ok   appliance admins pass without membership (tenant and member management, audit)
   users_only API keys are refused (403): keys do data work, not account management
+  hook       the one exception to "a user signs in": an inbound hook route. No principal
+             is attached (see authn); the guard requires hook credentials (a signature
+             or token header, else 401), resolves the tenant (unknown: the usual 404) and
+             leaves the TenantRecord as `hook_tenant`; the handler then checks the
+             signature/token against the hook's secret. Only the routes listed in
+             route_audit.HOOK_ROUTES may carry it; build_api refuses any other.
 
 Later issues add their controllers to `TENANT_HANDLERS` in app/api/application.py and
 take `tenant_db` / `tenant_blobs` / `tenant_access` parameters; they never call
@@ -24,17 +30,21 @@ from litestar.di import Provide
 from litestar.handlers.base import BaseRouteHandler
 from litestar.types import ControllerRouterHandler
 
+from agents.ingest.hooks import HookAuthError, HookCredentials
 from agents.ingest.ledger import DocumentLedger
 from app.api.deps import ServicesDep, TenantAccessDep, TenantBlobsDep, TenantDbDep
 from app.api.guards import require_principal
-from app.auth.tenant_access import TenantAccess, resolve_access
+from app.auth.tenant_access import TenantAccess, TenantNotFound, resolve_access
 from app.errors import AppError
 from storage.blobs import BlobStore
 from storage.database import Database
+from storage.errors import NotFoundError
+from storage.records import TenantRecord
 from storage.system_store import SystemStore
 
 TENANT_PATH = "/tenants/{tenant:str}"
 _STATE_KEY = "tenant_access"
+_HOOK_STATE_KEY = "hook_tenant"
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -67,6 +77,9 @@ class TenantGuard:
     def __call__(
         self, connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
     ) -> None:
+        if handler.opt.get("hook"):
+            self._hook(connection)
+            return
         principal = require_principal(connection)
         method = str(connection.scope.get("method", "GET"))
         access = resolve_access(
@@ -79,12 +92,33 @@ class TenantGuard:
         )
         connection.state[_STATE_KEY] = access
 
+    def _hook(self, connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+        """Inbound hook: credentials first (401 whatever the tenant), then the tenant."""
+        if not HookCredentials.from_headers(connection.headers).present:
+            raise HookAuthError(
+                "Send X-Appliance-Signature with X-Appliance-Timestamp, "
+                "or X-Appliance-Hook-Token."
+            )
+        try:
+            tenant = self._system.find_tenant(str(connection.path_params.get("tenant", "")))
+        except NotFoundError:
+            raise TenantNotFound() from None
+        connection.state[_HOOK_STATE_KEY] = tenant
+
 
 def provide_tenant_access(request: Request[Any, Any, Any]) -> TenantAccess:
     access = request.state.get(_STATE_KEY)
     if not isinstance(access, TenantAccess):
         raise TenantGuardMissing("tenant route without the tenant guard")
     return access
+
+
+def provide_hook_tenant(request: Request[Any, Any, Any]) -> TenantRecord:
+    """The tenant of an inbound hook route (no principal: the hook authenticates itself)."""
+    tenant = request.state.get(_HOOK_STATE_KEY)
+    if not isinstance(tenant, TenantRecord):
+        raise TenantGuardMissing("hook route without the tenant guard")
+    return tenant
 
 
 def provide_tenant_db(tenant_access: TenantAccessDep, services: ServicesDep) -> Database:
@@ -110,6 +144,7 @@ def build_tenant_router(system: SystemStore, handlers: Sequence[ControllerRouter
             "tenant_db": Provide(provide_tenant_db, sync_to_thread=False),
             "tenant_blobs": Provide(provide_tenant_blobs, sync_to_thread=False),
             "ledger": Provide(provide_ledger, sync_to_thread=False),
+            "hook_tenant": Provide(provide_hook_tenant, sync_to_thread=False),
         },
         tags=["tenant"],
     )

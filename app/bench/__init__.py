@@ -12,7 +12,7 @@ from app.settings import Settings
 
 __all__ = ["SUITES", "BenchError", "run_bench"]
 
-SUITES = ("storage", "server")
+from app.bench.suites import SUITES
 
 
 def run_bench(
@@ -26,6 +26,10 @@ def run_bench(
         from app.bench.storage_suite import run_storage
 
         body = run_storage(settings, rows=rows, queries=queries)
+    elif suite == "ingest":
+        from app.bench.ingest_suite import run_ingest
+
+        body = run_ingest(settings)
     elif suite == "server":
         from app.bench.server_suite import run_server
 

@@ -2,6 +2,7 @@
 
 import argparse
 
+from app.bench.suites import SUITES
 from app.cli import (
     admin_commands,
     ingest_command,
@@ -115,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=maintenance_commands.rotate_master_key)
 
     p = command("bench", "measure performance; JSON with ratios against the raw libraries")
-    p.add_argument("suite", choices=["storage", "server"], help="what to measure")
+    p.add_argument("suite", choices=list(SUITES), help="what to measure")
     p.add_argument("--json", dest="json_file", help="write the JSON here instead of stdout")
     p.add_argument("--rows", type=int, default=20_000)
     p.add_argument("--queries", type=int, default=100)

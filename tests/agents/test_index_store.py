@@ -367,7 +367,7 @@ def test_searches_during_writes_never_fail_and_end_exact(tenant: Tenant) -> None
         try:
             while not stop.is_set():
                 assert len(cache_top(index, query, 10)) == 10
-        except BaseException as exc:  # reported to the main thread
+        except BaseException as exc:  # noqa: BLE001 - reported to the main thread
             errors.append(exc)
 
     threads = [threading.Thread(target=searcher) for _ in range(3)]
@@ -421,3 +421,23 @@ def test_stored_rows_keep_chunk_positions_and_spans(tenant: Tenant) -> None:
         meta = conn.execute("SELECT embedding_model, dimension FROM index_meta").fetchone()
     assert tuple(meta) == ("test-model", DIM)
     assert json.loads(json.dumps(index.verify())) == []
+
+
+def test_a_closed_and_dropped_database_releases_its_cache(tmp_path: Path) -> None:
+    # GIVEN a tenant whose cache holds vectors
+    import gc
+    import weakref
+
+    tenant = Tenant(tmp_path / "gone")
+    index = ChunkIndex(tenant.db)
+    index.ensure_model("test-model", DIM)
+    doc = tenant.add("alpha")
+    index.replace_document(doc, chunks_of("x"), unit_vectors(1, 1))
+    assert index.cache.refresh() and len(index.cache) == 1
+    cache = weakref.ref(index.cache)
+    # WHEN the database is closed and nothing refers to it any more (tenant deleted)
+    tenant.db.close()
+    del index, tenant
+    gc.collect()
+    # THEN the cache (and its matrix) is freed with it
+    assert cache() is None

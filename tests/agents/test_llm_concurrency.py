@@ -35,10 +35,10 @@ def service() -> Iterator[LLMService]:
 @pytest.mark.slow
 def test_concurrent_callers_get_the_same_answers_as_sequential_ones(service: LLMService) -> None:
     # GIVEN the answers to six prompts asked one after another (greedy, so repeatable)
-    expected = {p: service.complete(ask(p), max_tokens=24).text for p in PROMPTS}
+    expected = {p: service.complete(ask(p), max_tokens=16).text for p in PROMPTS}
     # WHEN the same six prompts arrive at once from six threads, twice over
     with ThreadPoolExecutor(max_workers=6) as pool:
-        futures = [(p, pool.submit(service.complete, ask(p), max_tokens=24)) for p in PROMPTS * 2]
+        futures = [(p, pool.submit(service.complete, ask(p), max_tokens=16)) for p in PROMPTS * 2]
         got = [(p, future.result(timeout=300).text) for p, future in futures]
     # THEN every caller got its own, uncorrupted answer
     assert got == [(p, expected[p]) for p in PROMPTS * 2]
@@ -47,17 +47,17 @@ def test_concurrent_callers_get_the_same_answers_as_sequential_ones(service: LLM
 @pytest.mark.slow
 def test_streams_completions_and_token_counts_can_overlap(service: LLMService) -> None:
     # GIVEN reference results for a stream, a completion and a token count
-    stream_expected = "".join(service.stream(ask(PROMPTS[0]), max_tokens=24))
-    complete_expected = service.complete(ask(PROMPTS[1]), max_tokens=24).text
+    stream_expected = "".join(service.stream(ask(PROMPTS[0]), max_tokens=16))
+    complete_expected = service.complete(ask(PROMPTS[1]), max_tokens=16).text
     count_expected = service.count_tokens("Tokenising while the model generates is safe.")
     # WHEN all three kinds of call run together from several threads
     with ThreadPoolExecutor(max_workers=6) as pool:
         streams = [
-            pool.submit(lambda: "".join(service.stream(ask(PROMPTS[0]), max_tokens=24)))
+            pool.submit(lambda: "".join(service.stream(ask(PROMPTS[0]), max_tokens=16)))
             for _ in range(2)
         ]
         completes = [
-            pool.submit(service.complete, ask(PROMPTS[1]), max_tokens=24) for _ in range(2)
+            pool.submit(service.complete, ask(PROMPTS[1]), max_tokens=16) for _ in range(2)
         ]
         counts = [
             pool.submit(service.count_tokens, "Tokenising while the model generates is safe.")

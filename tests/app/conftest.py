@@ -154,6 +154,17 @@ def probe(client: TestClient, method: str, url: str, headers: dict[str, str]) ->
     return client.request(method, url, headers=headers, json=body)
 
 
+# An inbound hook route (opt "hook") takes no user login: without hook credentials it
+# answers 401 whatever the tenant, so the probe also presents a (wrong) hook token. The
+# tenant and the hook "probe" are then looked up, and must be the unknown-tenant 404.
+HOOK_PROBE_HEADERS = {"X-Appliance-Hook-Token": "probe-token-that-matches-nothing"}
+
+
+def probe_headers(handler: Any, headers: dict[str, str]) -> dict[str, str]:
+    """The credentials to probe `handler` with: a hook route gets a hook token added."""
+    return {**headers, **HOOK_PROBE_HEADERS} if handler.opt.get("hook") else headers
+
+
 def json_or_none(response: Any) -> Any:
     try:
         return response.json()
@@ -167,11 +178,12 @@ def isolation_violations(
     """Every tenant route and method where `headers` reach tenant `foreign` in any way other
     than the exact 404 an unknown tenant gets. Empty means isolated."""
     violations = []
-    for path, method, _ in tenant_routes(app):
+    for path, method, handler in tenant_routes(app):
         if method in ("WEBSOCKET", "ASGI"):
             continue  # not reachable over plain HTTP; covered by unguarded_tenant_routes
-        foreign_response = probe(client, method, fill_path(path, foreign), headers)
-        unknown_response = probe(client, method, fill_path(path, "no-such-tenant"), headers)
+        sent = probe_headers(handler, headers)
+        foreign_response = probe(client, method, fill_path(path, foreign), sent)
+        unknown_response = probe(client, method, fill_path(path, "no-such-tenant"), sent)
         same_body = method == "HEAD" or (
             json_or_none(foreign_response) == json_or_none(unknown_response) == TENANT_404
         )

@@ -1,0 +1,200 @@
+"""Tenant connectors: GET|POST /connectors, GET|PUT|DELETE /connectors/{id},
+POST /connectors/{id}/test and /connectors/{id}/poll.
+
+Reading needs the viewer role; everything that changes a connector, talks to its server
+or runs it needs the owner role. Secrets (mail password, hook secret/token) are
+write-only: responses show `{"set": true|false}` in their place, and audit entries name
+which secrets changed, never their values.
+
+`POST .../poll` runs the poll now, in a worker thread, and answers 200 with the report
+(`{"report": {...counts, "summary"}, "connector": {...}}`); mail server failures answer
+502 with the reason, a poll already running 409. With `?background=true` it is queued
+instead (202 `{"queued": true}`), as the scheduler does.
+"""
+
+import functools
+from typing import Any
+
+import anyio
+import msgspec
+from litestar import Controller, Response, delete, get, post, put
+from litestar.di import Provide
+from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.status_codes import (
+    HTTP_200_OK,
+    HTTP_201_CREATED,
+    HTTP_202_ACCEPTED,
+    HTTP_204_NO_CONTENT,
+)
+
+from agents.ingest.connectors import ConnectorRecord, ConnectorStore, public
+from agents.ingest.mail import test_connection
+from agents.ingest.mail_ingest import poll_connector, report_dict
+from app.api.deps import (
+    ClientDep,
+    ConnectorStoreDep,
+    IngestDep,
+    ServicesDep,
+    TenantAccessDep,
+    TenantDbDep,
+)
+from app.auth.tenant_access import TenantAccess
+from app.errors import AppError
+from app.services import Services
+
+_OWNER = {"min_role": "owner"}
+HOOK_PATH = "/api/v1/tenants/{tenant}/hooks/{hook_id}"
+
+
+class NotAMailbox(AppError):
+    status_code = 409
+    code = "not_a_mailbox"
+
+
+class NewConnector(msgspec.Struct, forbid_unknown_fields=True):
+    """POST body. `config`: non-secret settings; `secrets`: {"password"} for imap/pop3,
+    {"secret", "token"} (either or both, >= 16 characters) for hooks."""
+
+    kind: str
+    name: str
+    config: dict[str, Any] = msgspec.field(default_factory=dict)
+    secrets: dict[str, str | None] = msgspec.field(default_factory=dict)
+    enabled: bool = True
+
+
+class ConnectorChange(msgspec.Struct, forbid_unknown_fields=True):
+    """PUT body; every field optional. `config` replaces the settings as a whole; a
+    secret left out or "" keeps the stored one, null removes it."""
+
+    name: str | None = None
+    config: dict[str, Any] | None = None
+    secrets: dict[str, str | None] | None = None
+    enabled: bool | None = None
+
+
+def provide_connectors(
+    tenant_access: TenantAccessDep, tenant_db: TenantDbDep, services: ServicesDep
+) -> ConnectorStore:
+    return ConnectorStore(tenant_db, services.tenants.data_key(tenant_access.tenant_id))
+
+
+def shown(record: ConnectorRecord, access: TenantAccess) -> dict[str, Any]:
+    """The public form, plus the URL outside systems call for a hook."""
+    body = public(record)
+    if record.kind == "hook":
+        body["hook_path"] = HOOK_PATH.format(tenant=access.tenant.slug, hook_id=record.id)
+    return body
+
+
+def _audit(
+    services: Services, action: str, access: TenantAccess, record: ConnectorRecord,
+    client: str, **detail: Any,
+) -> None:
+    services.system.audit(
+        action, actor=access.principal.username, tenant_id=access.tenant_id, target=record.id,
+        client=client, detail={"name": record.name, "kind": record.kind, **detail},
+    )
+
+
+class ConnectorsController(Controller):
+    path = "/connectors"
+    tags = ["connectors"]
+    dependencies = {"connectors": Provide(provide_connectors, sync_to_thread=False)}
+
+    @get("/", sync_to_thread=True)
+    def list_connectors(
+        self, connectors: ConnectorStoreDep, tenant_access: TenantAccessDep,
+        kind: FromQuery[str | None] = None,
+    ) -> dict[str, Any]:
+        """Every connector of the tenant (optionally of one kind), secrets as markers."""
+        return {"items": [shown(r, tenant_access) for r in connectors.list(kind)]}
+
+    @post("/", status_code=HTTP_201_CREATED, sync_to_thread=True, opt=_OWNER)
+    def create_connector(
+        self, data: JSONBody[NewConnector], connectors: ConnectorStoreDep,
+        tenant_access: TenantAccessDep, services: ServicesDep, client: ClientDep,
+    ) -> dict[str, Any]:
+        """A new mailbox or hook; 422 with the reason when its settings are not valid."""
+        record = connectors.create(
+            data.kind, data.name, data.config, data.secrets, enabled=data.enabled
+        )
+        _audit(services, "connector.create", tenant_access, record, client,
+               secrets_set=sorted(record.secrets_set))
+        return shown(record, tenant_access)
+
+    @get("/{connector_id:str}", sync_to_thread=True)
+    def show_connector(
+        self, connector_id: FromPath[str], connectors: ConnectorStoreDep,
+        tenant_access: TenantAccessDep,
+    ) -> dict[str, Any]:
+        return shown(connectors.get(connector_id), tenant_access)
+
+    @put("/{connector_id:str}", sync_to_thread=True, opt=_OWNER)
+    def update_connector(
+        self, connector_id: FromPath[str], data: JSONBody[ConnectorChange],
+        connectors: ConnectorStoreDep, tenant_access: TenantAccessDep, services: ServicesDep,
+        client: ClientDep,
+    ) -> dict[str, Any]:
+        """Change name, settings, secrets or enabled; omitted parts stay as they are."""
+        record = connectors.update(
+            connector_id, name=data.name, config=data.config, secrets=data.secrets,
+            enabled=data.enabled,
+        )
+        changed = [f for f in ("name", "config", "enabled") if getattr(data, f) is not None]
+        _audit(services, "connector.update", tenant_access, record, client, changed=changed,
+               secrets_changed=sorted((data.secrets or {}).keys()))
+        return shown(record, tenant_access)
+
+    @delete("/{connector_id:str}", status_code=HTTP_204_NO_CONTENT, sync_to_thread=True,
+            opt=_OWNER)
+    def delete_connector(
+        self, connector_id: FromPath[str], connectors: ConnectorStoreDep,
+        tenant_access: TenantAccessDep, services: ServicesDep, client: ClientDep,
+    ) -> None:
+        """Remove the connector and its mail progress; documents it brought in stay."""
+        record = connectors.delete(connector_id)
+        _audit(services, "connector.delete", tenant_access, record, client)
+
+    @post("/{connector_id:str}/test", status_code=HTTP_200_OK, sync_to_thread=True,
+          opt=_OWNER)
+    def test_connector(
+        self, connector_id: FromPath[str], connectors: ConnectorStoreDep,
+        tenant_access: TenantAccessDep, services: ServicesDep, client: ClientDep,
+    ) -> dict[str, Any]:
+        """Log in to the mailbox and look, changing nothing: {ok, message, code}."""
+        record = connectors.get(connector_id)
+        if not record.is_mail:
+            return {
+                "ok": True, "code": None,
+                "message": "Hooks are not dialled out; send a signed test delivery to "
+                + HOOK_PATH.format(tenant=tenant_access.tenant.slug, hook_id=record.id),
+            }
+        _, config = connectors.mailbox(connector_id)
+        result = test_connection(config)
+        _audit(services, "connector.test", tenant_access, record, client, ok=result.ok,
+               code=result.code)
+        return {"ok": result.ok, "message": result.message, "code": result.code}
+
+    @post("/{connector_id:str}/poll", status_code=HTTP_200_OK, opt=_OWNER)
+    async def poll_now(
+        self, connector_id: FromPath[str], connectors: ConnectorStoreDep,
+        tenant_access: TenantAccessDep, services: ServicesDep, ingest: IngestDep,
+        client: ClientDep, background: FromQuery[bool] = False,
+    ) -> Response[dict[str, Any]]:
+        """Poll the mailbox now (200 with the report), or queue it (?background=true)."""
+        record = await anyio.to_thread.run_sync(connectors.get, connector_id)
+        if not record.is_mail:
+            raise NotAMailbox(f"connector {record.name!r} is a hook; only mailboxes are polled")
+        await anyio.to_thread.run_sync(
+            functools.partial(_audit, services, "connector.poll", tenant_access, record, client,
+                              background=background)
+        )
+        if background:
+            enqueue = services.extras["enqueue_mail_poll"]
+            enqueue(tenant_access.tenant_id, record.id)
+            return Response({"queued": True}, status_code=HTTP_202_ACCEPTED)
+        run = functools.partial(poll_connector, ingest, tenant_access.tenant_id, record.id)
+        report = await anyio.to_thread.run_sync(run)
+        assert report is not None  # only scheduled polls skip disabled connectors
+        after = await anyio.to_thread.run_sync(connectors.get, connector_id)
+        return Response({"report": report_dict(report), "connector": shown(after, tenant_access)})

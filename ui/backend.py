@@ -1,0 +1,201 @@
+"""What the pages need from the rest of the appliance, as Protocols and plain records.
+
+`ui` must not import `app` (the dependency runs app -> ui), so the composition root
+implements these Protocols (app/ui_backend.py) on top of the same services the API uses.
+Every call that touches data takes the browser session's cookie value (`token`): the
+backend re-validates the session, the membership and the role on each call, so hiding a
+button is only cosmetics and the server refuses anyway.
+"""
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+Row = dict[str, Any]
+
+
+class SessionExpired(Exception):  # noqa: N818 - reads as the event it reports
+    """The browser session ended (idle or absolute timeout, sign-out elsewhere)."""
+
+
+class Unavailable(Exception):  # noqa: N818 - reads as the state it reports
+    """A service the page needs is not running (model not loaded, store not wired)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    user_id: str
+    username: str
+    is_admin: bool = False
+
+
+@dataclass(frozen=True)
+class TenantChoice:
+    """A tenant the user belongs to, with what their role lets the UI offer."""
+
+    id: str
+    slug: str
+    name: str
+    role: str
+    can_edit: bool  # upload, delete documents (editor and up)
+    can_manage: bool  # members, connectors, audit (owner)
+
+
+@dataclass(frozen=True)
+class ModelStatus:
+    kind: str  # "language model" | "embeddings"
+    name: str
+    loaded: bool
+    memory_bytes: int | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    counts: dict[str, int]
+    queue: dict[str, Any]
+    recent: list[Row]
+    failures: list[Row]
+    models: list[ModelStatus] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ConnectorView:
+    """A mailbox connector as the browser may see it: never the password itself."""
+
+    id: str
+    name: str
+    protocol: str
+    host: str
+    port: int | None
+    security: str
+    username: str
+    folder: str
+    has_password: bool
+    enabled: bool = True
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    last_result: str | None = None
+
+
+@dataclass(frozen=True)
+class TestOutcome:
+    __test__ = False  # not a pytest class when imported into tests
+
+    ok: bool
+    message: str
+
+
+class AuthBackend(Protocol):
+    """Sign-in and sessions; the cookie itself is set by an HTTP route, not the websocket."""
+
+    cookie_name: str
+
+    def client_address(self, scope: Mapping[str, Any]) -> str: ...
+
+    def sign_in(self, username: str, password: str, client: str) -> str: ...
+
+    def user_for_session(self, token: str | None) -> SignedIn | None: ...
+
+    def session_alive(self, token: str | None) -> bool: ...
+
+    def tenants(self, token: str | None) -> list[TenantChoice]: ...
+
+
+class DocumentsBackend(Protocol):
+    """Dashboard figures and documents of one tenant."""
+
+    def dashboard(self, token: str | None, tenant_id: str) -> Dashboard: ...
+
+    def documents(
+        self,
+        token: str | None,
+        tenant_id: str,
+        *,
+        state: str | None = None,
+        q: str | None = None,
+        semantic: bool = False,
+        limit: int = 200,
+    ) -> list[Row]: ...
+
+    def semantic_search_available(self) -> bool: ...
+
+    def document(self, token: str | None, tenant_id: str, document_id: str) -> Row: ...
+
+    def document_pages(
+        self, token: str | None, tenant_id: str, document_id: str
+    ) -> list[tuple[int, str]]: ...
+
+    def upload(self, token: str | None, tenant_id: str, filename: str, content: bytes) -> Row: ...
+
+    def delete_document(self, token: str | None, tenant_id: str, document_id: str) -> None: ...
+
+    def max_upload_bytes(self) -> int: ...
+
+
+class AskBackend(Protocol):
+    def answerer_available(self) -> bool: ...
+
+    def ask_stream(
+        self, token: str | None, tenant_id: str, question: str
+    ) -> Iterator[dict[str, Any]]: ...
+
+
+class ConnectorsBackend(Protocol):
+    """Mailbox connectors; secrets go in, never out."""
+
+    def connectors_available(self) -> bool: ...
+
+    def connectors(self, token: str | None, tenant_id: str) -> list[ConnectorView]: ...
+
+    def save_connector(
+        self,
+        token: str | None,
+        tenant_id: str,
+        connector_id: str | None,
+        fields: dict[str, Any],
+        password: str | None,
+    ) -> ConnectorView: ...
+
+    def delete_connector(self, token: str | None, tenant_id: str, connector_id: str) -> None: ...
+
+    def test_connector(self, token: str | None, tenant_id: str, connector_id: str) -> TestOutcome: ...
+
+
+class AdminBackend(Protocol):
+    """Tenants, users, memberships, API keys and the audit log."""
+
+    def all_tenants(self, token: str | None) -> list[Row]: ...
+
+    def create_tenant(self, token: str | None, name: str, display_name: str, owner: str) -> Row: ...
+
+    def delete_tenant(self, token: str | None, tenant_id: str) -> None: ...
+
+    def users(self, token: str | None) -> list[Row]: ...
+
+    def create_user(self, token: str | None, username: str, password: str, admin: bool) -> Row: ...
+
+    def members(self, token: str | None, tenant_id: str) -> list[Row]: ...
+
+    def set_member(self, token: str | None, tenant_id: str, username: str, role: str) -> None: ...
+
+    def remove_member(self, token: str | None, tenant_id: str, username: str) -> None: ...
+
+    def api_keys(self, token: str | None, tenant_id: str) -> list[Row]: ...
+
+    def create_api_key(
+        self, token: str | None, tenant_id: str, name: str, role: str, expires: str | None
+    ) -> tuple[str, Row]: ...
+
+    def revoke_api_key(self, token: str | None, tenant_id: str, key_id: str) -> None: ...
+
+    def audit(self, token: str | None, tenant_id: str | None, limit: int = 200) -> list[Row]: ...
+
+
+class UiBackend(
+    AuthBackend, DocumentsBackend, AskBackend, ConnectorsBackend, AdminBackend, Protocol
+):
+    """Everything the pages use; implemented by app.ui_backend.ApplianceUiBackend."""

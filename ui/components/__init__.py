@@ -1,0 +1,1 @@
+"""Pieces shared by the pages: frame, page context, feedback, formatting, session state."""

@@ -1,0 +1,216 @@
+"""Admin sections about people and places: tenants, users, members and their roles."""
+
+from typing import Any
+
+from nicegui import ui
+
+from ui.backend import UiBackend
+from ui.components.context import PageContext
+from ui.components.feedback import Failed, call, show_error
+from ui.components.formatting import short_time
+from ui.components.widgets import empty_state
+
+ROLES = {"viewer": "viewer (read, ask)", "editor": "editor (+ documents)",
+         "owner": "owner (+ members, mailboxes)"}  # fmt: skip
+
+
+def data_table(rows: list[dict[str, Any]], columns: list[tuple[str, str]], testid: str) -> ui.table:
+    """A plain sortable table: columns as (field, label)."""
+    return ui.table(
+        rows=rows,
+        columns=[{"name": f, "label": label, "field": f, "align": "left", "sortable": True}
+                 for f, label in columns],  # fmt: skip
+        row_key=columns[0][0],
+        pagination={"rowsPerPage": 20},
+    ).classes("w-full").props(f"flat bordered dense data-testid={testid}")
+
+
+class TenantsSection:
+    """Appliance admins: every tenant; create one with its first owner; delete one."""
+
+    def __init__(self, ctx: PageContext, backend: UiBackend) -> None:
+        self.ctx, self.backend = ctx, backend
+        with ui.card().classes("w-full").props("flat bordered"):
+            ui.label("New tenant").classes("text-subtitle1 font-medium")
+            with ui.row().classes("w-full items-end gap-2"):
+                self.name = ui.input("Short name", placeholder="e.g. sales").props(
+                    "hint='lowercase letters, digits, -' data-testid=tenant-name"
+                )
+                self.display = ui.input("Display name")
+                self.owner = ui.input("First owner (username)", value=ctx.user.username)
+                ui.button("Create", icon="add", on_click=self.create).props(
+                    "data-testid=create-tenant"
+                )
+        self.table_box = ui.column().classes("w-full")
+        self.render(backend.all_tenants(ctx.token))
+
+    def render(self, tenants: list[dict[str, Any]]) -> None:
+        self.table_box.clear()
+        with self.table_box:
+            if not tenants:
+                empty_state("apartment", "No tenants", "Create the first tenant above.")
+                return
+            for t in tenants:
+                with ui.row().classes("w-full items-center gap-3 border-b py-1"):
+                    ui.label(t["slug"]).classes("font-medium w-40")
+                    ui.label(t["name"]).classes("flex-1")
+                    ui.label(short_time(t.get("created_at"))).classes("text-caption opacity-70")
+                    ui.button(icon="delete", on_click=lambda t=t: self.confirm_delete(t)).props(
+                        f"flat dense color=negative aria-label='Delete tenant {t['slug']}'"
+                    )
+
+    async def reload(self) -> None:
+        tenants = await call("Loading tenants", self.backend.all_tenants, self.ctx.token)
+        if not isinstance(tenants, Failed):
+            self.render(tenants)
+
+    async def create(self) -> None:
+        made = await call("Creating the tenant", self.backend.create_tenant, self.ctx.token,
+                          (self.name.value or "").strip(), (self.display.value or "").strip(),
+                          (self.owner.value or "").strip())  # fmt: skip
+        if not isinstance(made, Failed):
+            ui.notify(f"Tenant {made['slug']} created", type="positive")
+            self.name.value = self.display.value = ""
+            await self.reload()
+
+    def confirm_delete(self, tenant: dict[str, Any]) -> None:
+        with ui.dialog() as dialog, ui.card():
+            ui.label(f"Delete tenant {tenant['slug']}?").classes("text-h6 text-negative")
+            ui.label("Its key is destroyed first: every document, answer and mailbox of this "
+                     "tenant is gone for good.").classes("max-w-prose")  # fmt: skip
+            typed = ui.input(f"Type {tenant['slug']} to confirm").classes("w-full")
+
+            async def delete() -> None:
+                if typed.value != tenant["slug"]:
+                    ui.notify("The name does not match", type="warning")
+                    return
+                done = await call("Deleting the tenant", self.backend.delete_tenant,
+                                  self.ctx.token, tenant["id"])  # fmt: skip
+                dialog.close()
+                if not isinstance(done, Failed):
+                    ui.notify(f"Tenant {tenant['slug']} deleted", type="positive")
+                    await self.reload()
+
+            with ui.row().classes("w-full justify-end"):
+                ui.button("Cancel", on_click=dialog.close).props("flat")
+                ui.button("Delete for good", on_click=delete).props("color=negative")
+        dialog.open()
+
+
+class UsersSection:
+    """Appliance admins: accounts, with their tenant roles; create an account."""
+
+    def __init__(self, ctx: PageContext, backend: UiBackend) -> None:
+        self.ctx, self.backend = ctx, backend
+        with ui.card().classes("w-full").props("flat bordered"):
+            ui.label("New user").classes("text-subtitle1 font-medium")
+            with ui.row().classes("w-full items-end gap-2"):
+                self.username = ui.input("Username").props("data-testid=new-username")
+                self.password = ui.input("Password", password=True, password_toggle_button=True)
+                self.password.props("autocomplete=new-password hint='at least 12 characters' "
+                                    "data-testid=new-password")  # fmt: skip
+                self.admin = ui.checkbox("Appliance admin")
+                ui.button("Create", icon="person_add", on_click=self.create).props(
+                    "data-testid=create-user"
+                )
+        self.table = data_table(
+            backend.users(ctx.token),
+            [("username", "User"), ("admin", "Admin"), ("tenants", "Tenants and roles"),
+             ("created_at", "Created")],  # fmt: skip
+            "users-table",
+        )
+
+    async def create(self) -> None:
+        made = await call("Creating the user", self.backend.create_user, self.ctx.token,
+                          (self.username.value or "").strip(), self.password.value or "",
+                          bool(self.admin.value))  # fmt: skip
+        # the password is not kept in the form (nor sent back) once it was used
+        self.password.value = ""
+        if isinstance(made, Failed):
+            return
+        ui.notify(f"User {made['username']} created; add them to a tenant under Members",
+                  type="positive")  # fmt: skip
+        self.username.value = ""
+        users = await call("Loading users", self.backend.users, self.ctx.token)
+        if not isinstance(users, Failed):
+            self.table.rows = users
+            self.table.update()
+
+
+class MembersSection:
+    """Owners (of their tenants) and admins (any tenant): who belongs, with which role."""
+
+    def __init__(self, ctx: PageContext, backend: UiBackend) -> None:
+        self.ctx, self.backend = ctx, backend
+        if ctx.user.is_admin:
+            choices = {t["id"]: t["slug"] for t in backend.all_tenants(ctx.token)}
+        else:
+            choices = {t.id: t.slug for t in ctx.tenants if t.can_manage}
+        if not choices:
+            empty_state("apartment", "No tenants", "Create a tenant first.")
+            return
+        current = ctx.tenant.id if ctx.tenant and ctx.tenant.id in choices else next(iter(choices))
+        with ui.row().classes("w-full items-end gap-2"):
+            self.tenant = ui.select(choices, value=current, label="Tenant",
+                                    on_change=self.reload).classes("min-w-[10rem]")  # fmt: skip
+            self.username = ui.input("Username").props("data-testid=member-username")
+            self.role = ui.select(ROLES, value="viewer", label="Role").classes("min-w-[12rem]")
+            ui.button("Add or change", icon="person_add", on_click=self.add).props(
+                "data-testid=add-member"
+            )
+        self.box = ui.column().classes("w-full gap-0").props("data-testid=members")
+        self._render(self._load())
+
+    def _load(self) -> list[dict[str, Any]]:
+        try:
+            return self.backend.members(self.ctx.token, self.tenant.value)
+        except Exception as exc:  # noqa: BLE001 - shown; the section stays usable
+            show_error(exc, "Loading members")
+            return []
+
+    def _render(self, members: list[dict[str, Any]]) -> None:
+        self.box.clear()
+        with self.box:
+            if not members:
+                empty_state("group", "No members", "Add a user above.")
+            for m in members:
+                with ui.row().classes("w-full items-center gap-3 border-b py-1"):
+                    ui.label(m["user"]).classes("font-medium w-40 break-all")
+                    ui.select(ROLES, value=m["role"],
+                              on_change=lambda e, m=m: self._set(m["user"], e.value)).props(
+                        f"dense aria-label='Role of {m['user']}'").classes("min-w-[12rem]")  # fmt: skip
+                    ui.label(f"since {short_time(m.get('since'))}").classes(
+                        "text-caption opacity-70 gt-xs"
+                    )
+                    ui.button(icon="person_remove",
+                              on_click=lambda m=m: self._remove(m["user"])).props(
+                        f"flat dense color=negative aria-label='Remove {m['user']}'")  # fmt: skip
+
+    async def reload(self) -> None:
+        members = await call("Loading members", self.backend.members, self.ctx.token,
+                             self.tenant.value)  # fmt: skip
+        if not isinstance(members, Failed):
+            self._render(members)
+
+    async def _set(self, username: str, role: str) -> None:
+        done = await call("Changing the role", self.backend.set_member, self.ctx.token,
+                          self.tenant.value, username, role)  # fmt: skip
+        if not isinstance(done, Failed):
+            ui.notify(f"{username} is now {role}", type="positive")
+        await self.reload()
+
+    async def add(self) -> None:
+        name = (self.username.value or "").strip()
+        if not name:
+            ui.notify("Enter a username", type="warning")
+            return
+        await self._set(name, self.role.value)
+        self.username.value = ""
+
+    async def _remove(self, username: str) -> None:
+        done = await call("Removing the member", self.backend.remove_member, self.ctx.token,
+                          self.tenant.value, username)  # fmt: skip
+        if not isinstance(done, Failed):
+            ui.notify(f"{username} removed; their API keys for this tenant are revoked",
+                      type="positive")  # fmt: skip
+        await self.reload()

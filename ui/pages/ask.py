@@ -1,0 +1,187 @@
+"""Ask: a chat over the tenant's documents; answers stream token by token, with citations
+as chips that open the cited page. The conversation lives for the browser session.
+"""
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote
+
+from nicegui import ui
+from starlette.requests import Request
+from starlette.responses import RedirectResponse
+
+from ui.backend import TenantChoice, UiBackend
+from ui.components.context import PageContext, open_page
+from ui.components.feedback import reason, show_error
+from ui.components.layout import frame
+from ui.components.state import Turn
+from ui.components.widgets import empty_state
+
+NO_ANSWER_HINT = (
+    "Nothing in this tenant's documents answers that. Try other words, or upload the "
+    "document that holds the answer."
+)
+UNAVAILABLE = "The question-answering model is not available"
+
+
+def citation_url(tenant: TenantChoice, citation: dict[str, Any], turn: int) -> str:
+    """The document page a citation points at, with the passage to highlight."""
+    page = citation.get("page") or 1
+    return (
+        f"/documents/{quote(str(citation.get('document_id', '')))}?page={int(page)}"
+        f"&tenant={quote(tenant.slug)}&cite={turn}-{citation.get('number')}"
+    )
+
+
+def register(backend: UiBackend) -> None:
+    """Define /ask."""
+
+    @ui.page("/ask", title="Ask · Agent Appliance")
+    def ask_page(request: Request, tenant: str = "") -> RedirectResponse | None:
+        ctx = open_page(backend, request, tenant or None)
+        if isinstance(ctx, RedirectResponse):
+            return ctx
+        with frame(ctx, "Ask", "/ask"):
+            current = ctx.tenant
+            if current is None:
+                empty_state("apartment", "No tenant", "You are not a member of any tenant yet.")
+                return None
+            AskView(ctx, backend, current)
+        return None
+
+
+class AskView:
+    def __init__(self, ctx: PageContext, backend: UiBackend, tenant: TenantChoice) -> None:
+        self.ctx, self.backend, self.tenant = ctx, backend, tenant
+        with ui.row().classes("w-full items-center justify-between"):
+            ui.label(f"Ask about the documents of {tenant.name}").classes("text-h5")
+            ui.button("New conversation", icon="restart_alt", on_click=self._clear).props(
+                "flat data-testid=new-conversation"
+            )
+        self.available = backend.answerer_available()
+        if not self.available:
+            with ui.card().classes("w-full").props("flat bordered data-testid=ask-unavailable"):
+                ui.label(UNAVAILABLE).classes("text-subtitle1 font-medium text-warning")
+                ui.label("An administrator can check the model with `appliance doctor`.")
+        self.log = ui.column().classes("w-full gap-2").props("data-testid=conversation")
+        turns = ctx.state.conversation(tenant.id)
+        with self.log:
+            if not turns:
+                self.placeholder = empty_state(
+                    "forum", "Ask a question", "Answers cite the documents they come from."
+                )
+            for index, turn in enumerate(turns):
+                TurnView(self, turn, index).fill()
+        with ui.row().classes("w-full items-center gap-2 no-wrap"):
+            self.input = (
+                ui.input(placeholder="Type a question and press Enter")
+                .classes("flex-1")
+                .props("outlined autofocus data-testid=question maxlength=2000")
+            )
+            self.send = ui.button(icon="send", on_click=self.ask).props(
+                "round color=primary aria-label='Ask' data-testid=ask"
+            )
+        self.input.on("keydown.enter", self.ask)
+        if not self.available:
+            self.input.disable()
+            self.send.disable()
+
+    def _clear(self) -> None:
+        self.ctx.state.conversation(self.tenant.id).clear()
+        ui.navigate.reload()
+
+    async def ask(self) -> None:
+        question = (self.input.value or "").strip()
+        if not question or not self.send.enabled:
+            return
+        self.input.value = ""
+        self.send.disable()
+        if getattr(self, "placeholder", None) is not None:
+            self.placeholder.delete()
+            self.placeholder = None
+        turn = Turn(question)
+        self.ctx.state.add_turn(self.tenant.id, turn)
+        index = len(self.ctx.state.conversation(self.tenant.id)) - 1
+        with self.log:
+            view = TurnView(self, turn, index)
+        try:
+            stream = await asyncio.to_thread(
+                self.backend.ask_stream, self.ctx.token, self.tenant.id, question
+            )
+            await view.stream(stream)
+        except Exception as exc:  # noqa: BLE001 - shown in the answer and as a notice
+            turn.error = reason(exc) or "the answer could not be produced"
+            view.fill()
+            show_error(exc, "Asking")
+        finally:
+            self.send.enable()
+            self.input.run_method("focus")
+
+
+class TurnView:
+    """One question and its (streaming) answer."""
+
+    def __init__(self, page: AskView, turn: Turn, index: int) -> None:
+        self.page, self.turn, self.index = page, turn, index
+        ui.chat_message(turn.question, name=page.ctx.user.username, sent=True).classes(
+            "self-end"
+        ).props("data-testid=asked")
+        with ui.chat_message(name="Appliance").props("data-testid=answer-message"):
+            self.answer = ui.label(turn.answer or "Searching your documents…").classes(
+                "whitespace-pre-wrap"
+            ).props("data-testid=answer")
+            self.extras = ui.column().classes("gap-1 pt-1")
+
+    async def stream(self, events: Iterator[dict[str, Any]]) -> None:
+        self.answer.classes("opacity-60")
+        while True:
+            event = await asyncio.to_thread(next, events, None)
+            if event is None:
+                break
+            kind = event.get("type")
+            if kind == "token":
+                if not self.turn.answer:
+                    self.answer.classes(remove="opacity-60")
+                self.turn.answer += str(event.get("text", ""))
+                self.answer.text = self.turn.answer
+            elif kind == "citations":
+                self.turn.citations = list(event.get("citations") or [])
+            elif kind == "done":
+                self.turn.no_answer = bool(event.get("no_answer"))
+                break
+        self.fill()
+
+    def fill(self) -> None:
+        """Show the finished turn: text, citation chips, or the no-answer state."""
+        turn = self.turn
+        self.answer.classes(remove="opacity-60")
+        self.answer.text = turn.answer
+        self.answer.set_visibility(bool(turn.answer))
+        self.extras.clear()
+        with self.extras:
+            if turn.error:
+                ui.label(f"No answer: {turn.error}").classes("text-negative").props(
+                    "data-testid=answer-error"
+                )
+            elif turn.no_answer:
+                with ui.row().classes("items-center gap-2 no-wrap").props(
+                    "data-testid=no-answer"
+                ):
+                    ui.icon("search_off").classes("text-2xl text-warning")
+                    with ui.column().classes("gap-0"):
+                        ui.label("No answer in your documents").classes("font-medium")
+                        ui.label(NO_ANSWER_HINT).classes("text-caption")
+            if turn.citations and not turn.no_answer:
+                with ui.row().classes("gap-1 flex-wrap"):
+                    for citation in turn.citations:
+                        self._chip(citation)
+
+    def _chip(self, citation: dict[str, Any]) -> None:
+        url = citation_url(self.page.tenant, citation, self.index)
+        title = str(citation.get("title") or "document")
+        label = f"[{citation.get('number')}] {title[:40]} · p. {citation.get('page') or 1}"
+        chip = ui.chip(label, icon="description", on_click=lambda: ui.navigate.to(url))
+        chip.props("clickable outline color=primary data-testid=citation")
+        if citation.get("quote"):
+            chip.tooltip(str(citation["quote"])[:300])

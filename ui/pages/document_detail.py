@@ -1,0 +1,256 @@
+"""One document: state, failure reason in plain words, metadata, page-aware text,
+original download and (editors) delete with confirmation.
+
+Opened from the table or from an answer's citation chip (`?page=N&cite=T-N` highlights
+the cited passage on that page).
+"""
+
+import html
+from typing import Any
+
+from nicegui import ui
+from starlette.requests import Request
+from starlette.responses import RedirectResponse
+
+from ui.backend import TenantChoice, UiBackend
+from ui.components.context import PageContext, open_page
+from ui.components.feedback import Failed, call, reason
+from ui.components.formatting import (
+    FINAL_STATES,
+    failure_hint,
+    failure_text,
+    human_size,
+    short_time,
+)
+from ui.components.layout import frame
+from ui.components.widgets import empty_state, state_badge
+
+ORIGINAL_URL = "/ui-files/{tenant_id}/documents/{document_id}/original"
+REFRESH_S = 2.0
+
+
+def original_url(tenant_id: str, document_id: str) -> str:
+    """Where the browser downloads the decrypted original (checked against the session)."""
+    return ORIGINAL_URL.format(tenant_id=tenant_id, document_id=document_id)
+
+
+def register(backend: UiBackend) -> None:
+    """Define /documents/{document_id}."""
+
+    @ui.page("/documents/{document_id}", title="Document · Agent Appliance")
+    def document_page(
+        request: Request, document_id: str, page: int = 1, tenant: str = "", cite: str = ""
+    ) -> RedirectResponse | None:
+        ctx = open_page(backend, request, tenant or None)
+        if isinstance(ctx, RedirectResponse):
+            return ctx
+        with frame(ctx, "Document", "/documents"):
+            ui.link("← All documents", "/documents").classes("text-body2")
+            current = ctx.tenant
+            try:
+                document = None if current is None else backend.document(
+                    ctx.token, current.id, document_id
+                )
+            except Exception as exc:  # noqa: BLE001 - unknown ids look like deleted ones
+                document = None
+                failure = reason(exc)
+            if current is None or document is None:
+                empty_state(
+                    "search_off",
+                    "Document not found",
+                    "It may have been deleted, or it belongs to another tenant. "
+                    + (failure if document is None and current is not None else ""),
+                )
+                return None
+            DocumentView(ctx, backend, current, document, page, _quote(ctx, current.id, cite))
+        return None
+
+
+def _quote(ctx: PageContext, tenant_id: str, cite: str) -> str | None:
+    """The quoted passage of citation `turn-number` from this session's conversation."""
+    turn_index, _, number = cite.partition("-")
+    if not turn_index.isdigit() or not number.isdigit():
+        return None
+    turns = ctx.state.conversation(tenant_id)
+    if int(turn_index) >= len(turns):
+        return None
+    for citation in turns[int(turn_index)].citations:
+        if str(citation.get("number")) == number:
+            return str(citation.get("quote") or "") or None
+    return None
+
+
+def highlighted(text: str, quote: str | None) -> str:
+    """Escaped page text as HTML, with the first occurrence of `quote` in <mark>."""
+    if quote:
+        needle = " ".join(quote.split())[:200]
+        start = text.find(needle) if needle else -1
+        if start >= 0:
+            end = start + len(needle)
+            return (
+                html.escape(text[:start])
+                + "<mark data-testid=cited-passage>"
+                + html.escape(text[start:end])
+                + "</mark>"
+                + html.escape(text[end:])
+            )
+    return html.escape(text)
+
+
+class DocumentView:
+    def __init__(
+        self,
+        ctx: PageContext,
+        backend: UiBackend,
+        tenant: TenantChoice,
+        document: dict[str, Any],
+        page: int,
+        quote: str | None,
+    ) -> None:
+        self.ctx, self.backend, self.tenant = ctx, backend, tenant
+        self.document = document
+        self.page = page
+        self.quote = quote
+        self.pages = self._pages()
+        self.body = ui.column().classes("w-full gap-4")
+        self._render()
+        if document["state"] not in FINAL_STATES:
+            self.timer = ui.timer(REFRESH_S, self._follow)
+
+    def _pages(self) -> list[tuple[int, str]]:
+        try:
+            return self.backend.document_pages(self.ctx.token, self.tenant.id, self.document["id"])
+        except Exception:  # noqa: BLE001 - no text yet is shown as such
+            return []
+
+    async def _follow(self) -> None:
+        """While the document moves through the pipeline, show each new state."""
+        doc = await call("Loading the document", self.backend.document, self.ctx.token,
+                         self.tenant.id, self.document["id"])  # fmt: skip
+        if isinstance(doc, Failed) or doc == self.document:
+            return
+        self.document = doc
+        self.pages = self._pages()
+        self._render()
+        if doc["state"] in FINAL_STATES:
+            self.timer.cancel()
+
+    def _render(self) -> None:
+        doc = self.document
+        self.body.clear()
+        with self.body:
+            with ui.row().classes("w-full items-center gap-3"):
+                ui.label(doc["title"]).classes("text-h5 break-all").props(
+                    "data-testid=document-title"
+                )
+                state_badge(doc["state"])
+            self._failure(doc)
+            self._actions(doc)
+            with ui.row().classes("w-full gap-4 items-start"):
+                self._metadata(doc)
+                self._text()
+
+    def _failure(self, doc: dict[str, Any]) -> None:
+        text = failure_text(doc)
+        if text is None:
+            return
+        with ui.card().classes("w-full bg-red-1 text-negative").props(
+            "flat bordered data-testid=failure"
+        ):
+            title = "This file type is not supported" if doc["state"] == "unsupported" else (
+                "This document could not be processed"
+            )
+            ui.label(title).classes("text-subtitle1 font-medium")
+            ui.label(text)
+            hint = failure_hint(doc)
+            if hint:
+                ui.label(f"What you can do: {hint}").classes("text-body2")
+
+    def _actions(self, doc: dict[str, Any]) -> None:
+        with ui.row().classes("gap-2"):
+            url = original_url(self.tenant.id, doc["id"])
+            ui.button(
+                "Download original", icon="download", on_click=lambda: ui.download.from_url(url)
+            ).props("outline data-testid=download-original")
+            if self.tenant.can_edit:
+                ui.button("Delete", icon="delete", on_click=self._confirm_delete).props(
+                    "outline color=negative data-testid=delete-document"
+                )
+
+    def _confirm_delete(self) -> None:
+        with ui.dialog() as dialog, ui.card():
+            ui.label(f"Delete “{self.document['title']}”?").classes("text-h6")
+            ui.label(
+                "Its text, original file and search index entries are removed. "
+                "This cannot be undone."
+            )
+            with ui.row().classes("w-full justify-end"):
+                ui.button("Cancel", on_click=dialog.close).props("flat")
+
+                async def delete() -> None:
+                    done = await call("Deleting", self.backend.delete_document, self.ctx.token,
+                                      self.tenant.id, self.document["id"])  # fmt: skip
+                    dialog.close()
+                    if not isinstance(done, Failed):
+                        ui.notify("Document deleted", type="positive")
+                        ui.navigate.to("/documents")
+
+                ui.button("Delete", on_click=delete).props(
+                    "color=negative data-testid=confirm-delete"
+                )
+        dialog.open()
+
+    def _metadata(self, doc: dict[str, Any]) -> None:
+        facts = [
+            ("Type", doc.get("type") or "not known yet"),
+            ("Source", doc.get("source")),
+            ("From", doc.get("source_ref")),
+            ("File name", doc.get("filename")),
+            ("Size", human_size(doc.get("size"))),
+            ("Pages", doc.get("pages")),
+            ("Added", short_time(doc.get("created_at"))),
+            ("Updated", short_time(doc.get("updated_at"))),
+            ("Attempts", doc.get("attempts")),
+            ("SHA-256", doc.get("sha256")),
+        ]
+        extra = {
+            k: v for k, v in (doc.get("metadata") or {}).items()
+            if k != "sections" and isinstance(v, str | int | float)
+        }  # fmt: skip
+        with ui.card().classes("w-full md:w-80 gap-1").props("flat bordered data-testid=metadata"):
+            ui.label("Details").classes("text-subtitle1 font-medium")
+            for label, value in [*facts, *sorted(extra.items())]:
+                if value in (None, ""):
+                    continue
+                with ui.row().classes("w-full gap-2 no-wrap"):
+                    ui.label(str(label)).classes("w-24 shrink-0 opacity-70 text-body2")
+                    ui.label(str(value)).classes("text-body2 break-all")
+
+    def _text(self) -> None:
+        with ui.card().classes("flex-1 min-w-[18rem] gap-2").props("flat bordered"):
+            ui.label("Extracted text").classes("text-subtitle1 font-medium")
+            if not self.pages:
+                ui.label("No text yet: it appears once the document has been read.").classes(
+                    "opacity-70"
+                )
+                return
+            numbers = [number for number, _ in self.pages]
+            page = self.page if self.page in numbers else numbers[0]
+            texts = dict(self.pages)
+            view = ui.html("", sanitize=False).classes(
+                "whitespace-pre-wrap text-body2 max-h-[65vh] overflow-auto w-full"
+            ).props("data-testid=page-text tabindex=0")
+            label = ui.label().classes("text-caption opacity-70").props("data-testid=page-label")
+
+            def show(number: int) -> None:
+                self.page = number
+                quote = self.quote if number == page else None
+                view.set_content(highlighted(texts.get(number, ""), quote))
+                label.text = f"Page {number} of {len(numbers)}"
+
+            if len(numbers) > 1:
+                ui.pagination(
+                    min(numbers), max(numbers), direction_links=True, value=page,
+                    on_change=lambda e: show(int(e.value)),
+                ).props("max-pages=7 boundary-numbers data-testid=page-picker")  # fmt: skip
+            show(page)
