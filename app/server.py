@@ -10,7 +10,7 @@ from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
+from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from huey import crontab
 from litestar import Litestar
 from nicegui import ui as nicegui_ui
@@ -25,11 +25,13 @@ from app.auth.sessions import COOKIE_NAME
 from app.dropbox_wiring import DropBoxes
 from app.queue import QueueRunner, build_huey
 from app.services import Services
-from app.tasks import register_tasks
+from app.tasks import register_tasks, reindex_after_model_change
 from app.tls import key_password
 from app.ui_backend import ApplianceUiBackend
-from ui import register_pages
+from ui import forget_session, register_pages
+from ui.backend import SessionExpired
 from ui.pages import SESSION_END, SESSION_START
+from ui.pages.document_detail import ORIGINAL_URL
 
 log = logging.getLogger("appliance.server")
 
@@ -85,7 +87,11 @@ def _header_pairs(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
     return [(k.encode(), v.encode()) for k, v in headers.items()]
 
 
-def _add_session_routes(host: FastAPI, kit: AuthKit, services: Services) -> None:
+def _add_session_routes(
+    host: FastAPI, kit: AuthKit, services: Services, backend: ApplianceUiBackend
+) -> None:
+    """Plain HTTP routes beside the UI: what a websocket cannot do (set and clear the
+    session cookie) and file downloads, each checked against the cookie session."""
     secure = services.settings.server.tls
     sessions = kit.sessions
     trusted = services.settings.server.trusted_proxies
@@ -120,9 +126,39 @@ def _add_session_routes(host: FastAPI, kit: AuthKit, services: Services) -> None
                 kit.logins.sign_out_everywhere(user, client_address(request.scope, trusted))
         if token:
             sessions.revoke(token)
-        response = RedirectResponse("/login", status_code=303)
+            # the conversation and tenant choice of this session go with it
+            forget_session(token)
+            backend.forget_session(token)
+        response = RedirectResponse("/login?notice=signed-out", status_code=303)
         response.delete_cookie(COOKIE_NAME, path="/")
         return response
+
+    @host.get(ORIGINAL_URL, include_in_schema=False, response_model=None)
+    def download_original(
+        request: Request, tenant_id: str, document_id: str
+    ) -> Response | RedirectResponse:
+        """The decrypted original, only for a member of the tenant with a live session;
+        anything else gets the same 404 whether the document exists or not."""
+        try:
+            name, content = backend.original(
+                request.cookies.get(COOKIE_NAME), tenant_id, document_id
+            )
+        except SessionExpired:
+            return RedirectResponse("/login?notice=expired", status_code=303)
+        except Exception as exc:  # noqa: BLE001 - mapped to the status the error carries
+            status = getattr(exc, "status_code", 500)
+            if status >= 500:
+                log.error("original download failed: %s", type(exc).__name__)
+            detail = "no such document" if status in (403, 404) else "download failed"
+            return PlainTextResponse(detail, status_code=404 if status in (403, 404) else 500)
+        return Response(
+            content,
+            media_type="application/octet-stream",
+            headers={
+                "Content-Disposition": f'attachment; filename="{name}"',
+                "Cache-Control": "no-store",
+            },
+        )
 
 
 def build_asgi(services: Services) -> ApplianceASGI:
@@ -146,6 +182,7 @@ def build_asgi(services: Services) -> ApplianceASGI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # documents a killed process left mid-way: Huey would not redeliver them
+        await asyncio.to_thread(reindex_after_model_change, services)
         await asyncio.to_thread(ingest.reconcile)
         queue.start()
         if dropboxes is not None:
@@ -162,8 +199,9 @@ def build_asgi(services: Services) -> ApplianceASGI:
             log.info("appliance stopped; databases closed")
 
     host = FastAPI(lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None)
-    _add_session_routes(host, kit, services)
-    register_pages(ApplianceUiBackend(kit, services.system))
+    ui_backend = ApplianceUiBackend(kit, services.system, services)
+    _add_session_routes(host, kit, services, ui_backend)
+    register_pages(ui_backend)
     nicegui_ui.run_with(
         host,
         title="Agent Appliance",

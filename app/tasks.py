@@ -9,6 +9,9 @@ from dataclasses import dataclass
 
 from huey import crontab
 
+from agents.analyze.chunking import Chunker
+from agents.analyze.embedding import Embedder
+from agents.analyze.service import AnalysisService
 from agents.ingest.connectors import ConnectorConfigError
 from agents.ingest.limits import ParseLimits
 from agents.ingest.mail import MailError
@@ -16,6 +19,7 @@ from agents.ingest.mail_ingest import ConnectorBusy, MailScheduler, poll_connect
 from agents.ingest.pipeline import ParseTask
 from agents.ingest.sandbox import SandboxPool
 from agents.ingest.service import IndexTask, IngestService
+from agents.models import locate_embedding_model
 from app.queue import QueueRunner
 from app.services import Services
 from storage.errors import NotFoundError
@@ -60,12 +64,13 @@ def register_tasks(queue: QueueRunner, services: Services) -> IngestService:
     def parse_document(task: ParseTask) -> None:
         ingest.parse(task.tenant_id, task.document_id)
 
+    embedding_model = locate_embedding_model(services.settings.models.embedding_model)
+    analysis = AnalysisService(
+        services.tenants, Embedder(embedding_model), Chunker(embedding_model.path)
+    )
+
     def index_document(task: IndexTask) -> None:
-        indexer = services.extras.get("indexer")
-        if indexer is None:
-            log.warning("no indexer configured; document %s stays parsed", task.document_id)
-            return
-        indexer(task.tenant_id, task.document_id)
+        analysis.index_document(task.tenant_id, task.document_id)
 
     enqueue_parse = queue.register("ingest.parse", parse_document)
     enqueue_index = queue.register("analyze.index", index_document)
@@ -112,7 +117,23 @@ def register_tasks(queue: QueueRunner, services: Services) -> IngestService:
         scheduler.enqueue_due(enqueue_mail_poll)
 
     services.extras.update(
-        ingest=ingest, tasks_queue=queue, sandbox_pool=pool, mail_scheduler=scheduler,
+        ingest=ingest,
+        tasks_queue=queue,
+        sandbox_pool=pool,
+        mail_scheduler=scheduler,
         enqueue_mail_poll=enqueue_mail_poll,
+        analysis=analysis,
+        embedder=analysis.embedder,
+        enqueue_index=enqueue_index,
     )
     return ingest
+
+
+def reindex_after_model_change(services: Services) -> int:
+    """At start-up: record the embedding model per tenant, queue what must be re-indexed."""
+    analysis: AnalysisService = services.extras["analysis"]
+    enqueue = services.extras["enqueue_index"]
+    pending = analysis.adopt_model()
+    for tenant_id, document_id in pending:
+        enqueue(IndexTask(tenant_id, document_id))
+    return len(pending)

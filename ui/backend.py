@@ -14,11 +14,11 @@ from typing import Any, Protocol
 Row = dict[str, Any]
 
 
-class SessionExpired(Exception):  # noqa: N818 - reads as the event it reports
+class SessionExpired(Exception):
     """The browser session ended (idle or absolute timeout, sign-out elsewhere)."""
 
 
-class Unavailable(Exception):  # noqa: N818 - reads as the state it reports
+class Unavailable(Exception):
     """A service the page needs is not running (model not loaded, store not wired)."""
 
     def __init__(self, detail: str) -> None:
@@ -98,7 +98,7 @@ class AuthBackend(Protocol):
 
     def sign_in(self, username: str, password: str, client: str) -> str: ...
 
-    def user_for_session(self, token: str | None) -> SignedIn | None: ...
+    def user_for_session(self, token: str | None, client: str | None = None) -> SignedIn | None: ...
 
     def session_alive(self, token: str | None) -> bool: ...
 
@@ -135,6 +135,12 @@ class DocumentsBackend(Protocol):
 
     def max_upload_bytes(self) -> int: ...
 
+    def original(
+        self, token: str | None, tenant_id: str, document_id: str
+    ) -> tuple[str, bytes]: ...
+
+    def models(self) -> list[ModelStatus]: ...
+
 
 class AskBackend(Protocol):
     def answerer_available(self) -> bool: ...
@@ -162,7 +168,9 @@ class ConnectorsBackend(Protocol):
 
     def delete_connector(self, token: str | None, tenant_id: str, connector_id: str) -> None: ...
 
-    def test_connector(self, token: str | None, tenant_id: str, connector_id: str) -> TestOutcome: ...
+    def test_connector(
+        self, token: str | None, tenant_id: str, connector_id: str
+    ) -> TestOutcome: ...
 
 
 class AdminBackend(Protocol):
@@ -195,7 +203,17 @@ class AdminBackend(Protocol):
     def audit(self, token: str | None, tenant_id: str | None, limit: int = 200) -> list[Row]: ...
 
 
+class SessionForgetting(Protocol):
+    def forget_session(self, token: str | None) -> None: ...
+
+
 class UiBackend(
-    AuthBackend, DocumentsBackend, AskBackend, ConnectorsBackend, AdminBackend, Protocol
+    AuthBackend,
+    DocumentsBackend,
+    AskBackend,
+    ConnectorsBackend,
+    AdminBackend,
+    SessionForgetting,
+    Protocol,
 ):
     """Everything the pages use; implemented by app.ui_backend.ApplianceUiBackend."""

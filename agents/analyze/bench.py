@@ -55,14 +55,13 @@ def _tenant(root: Path, options: DatabaseOptions) -> tuple[Database, bytes]:
 
 
 def corpus_texts(limit_chars: int) -> list[tuple[str, str]]:
-    """(name, text) of stdlib documentation rendered by pydoc, up to `limit_chars`."""
-    texts, total = [], 0
+    """(name, text) of stdlib documentation rendered by pydoc, `limit_chars` in all,
+    shared evenly between the modules."""
+    share = max(1, limit_chars // len(CORPUS_MODULES))
+    texts = []
     for name in CORPUS_MODULES:
         text = pydoc.render_doc(name, renderer=pydoc.plaintext)  # type: ignore[attr-defined]
-        text = text[: max(0, limit_chars - total)]
-        if text:
-            texts.append((name, text))
-            total += len(text)
+        texts.append((name, text[:share]))
     return texts
 
 
@@ -74,10 +73,11 @@ def bench_index(
     chunker: Chunker | None = None,
 ) -> dict[str, Any]:
     """Indexing throughput against `SentenceTransformer.encode` on the same chunks."""
-    from sentence_transformers import SentenceTransformer
-
     embedder = embedder or Embedder(locate_embedding_model(""))
     chunker = chunker or Chunker(embedder.path)
+    embedder.load()  # also sets the offline switches and silences progress bars
+    from sentence_transformers import SentenceTransformer
+
     raw = SentenceTransformer(str(embedder.path), device="cpu", local_files_only=True)
     with tempfile.TemporaryDirectory(prefix="bench-index-") as workdir:
         db, key = _tenant(Path(workdir), DatabaseOptions(load_vec=True))

@@ -25,6 +25,7 @@ from app.api.hooks import HooksController
 from app.api.hosts import AllowedHosts, HostCheckMiddleware
 from app.api.members import MembersController
 from app.api.route_audit import assert_tenant_routes_guarded
+from app.api.search import search_chunks
 from app.api.tenant_scope import build_tenant_router
 from app.api.tenants import TenantsController, delete_tenant, show_tenant
 from app.auth.client_address import check_trusted_proxies, client_address
@@ -46,6 +47,7 @@ TENANT_HANDLERS: list[Any] = [
     ApiKeysController,
     tenant_entries,
     DocumentsController,
+    search_chunks,
     ConnectorsController,
     # inbound hooks: opt "hook", the one route authenticating its caller instead of a user
     # (route_audit.HOOK_ROUTES lists it; tenant_scope.TenantGuard handles it)

@@ -52,7 +52,7 @@ def open_page(
 ) -> PageContext | RedirectResponse:
     """The page's context, or a redirect to sign-in (with a notice if a session ran out)."""
     token = request.cookies.get(backend.cookie_name)
-    user = backend.user_for_session(token)
+    user = backend.user_for_session(token, backend.client_address(request.scope))
     if token is None or user is None:
         return RedirectResponse(EXPIRED if token else LOGIN, status_code=303)
     ctx = PageContext(backend, token, user, backend.tenants(token), STATES.get(token))

@@ -9,9 +9,11 @@ from ui.components.formatting import STATE_COLORS
 
 def empty_state(icon: str, title: str, hint: str, testid: str = "empty-state") -> ui.column:
     """A friendly 'nothing here yet' block telling the user what to do next."""
-    with ui.column().classes("w-full items-center text-center py-8 gap-1 opacity-80").props(
-        f"data-testid={testid}"
-    ) as box:
+    with (
+        ui.column()
+        .classes("w-full items-center text-center py-8 gap-1 opacity-80")
+        .props(f"data-testid={testid}") as box
+    ):
         ui.icon(icon).classes("text-5xl opacity-60")
         ui.label(title).classes("text-subtitle1 font-medium")
         ui.label(hint).classes("text-body2 opacity-80 max-w-prose")
@@ -25,10 +27,14 @@ def state_badge(state: str) -> ui.badge:
     )
 
 
-def stat_tile(label: str, value: object, testid: str, on_click: Callable[[], None] | None = None) -> None:
+def stat_tile(
+    label: str, value: object, testid: str, on_click: Callable[[], None] | None = None
+) -> None:
     """A number with a caption (counts on the dashboard)."""
-    card = ui.card().classes("min-w-[7.5rem] flex-1 items-center gap-0 p-3").props(
-        f"data-testid={testid}"
+    card = (
+        ui.card()
+        .classes("min-w-[7.5rem] flex-1 items-center gap-0 p-3")
+        .props(f"data-testid={testid}")
     )
     if on_click is not None:
         card.classes("cursor-pointer").on("click", on_click).props("tabindex=0 role=button")

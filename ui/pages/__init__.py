@@ -2,7 +2,6 @@
 
 from ui.backend import UiBackend
 from ui.components.layout import SESSION_END
-from ui.pages import admin, ask, connectors, dashboard, documents, signin
 from ui.pages.signin import SESSION_START
 
 __all__ = ["SESSION_END", "SESSION_START", "UiBackend", "register_pages"]
@@ -10,9 +9,8 @@ __all__ = ["SESSION_END", "SESSION_START", "UiBackend", "register_pages"]
 
 def register_pages(backend: UiBackend) -> None:
     """Define every page; called once by the composition root (app/server.py)."""
-    signin.register(backend)
-    dashboard.register(backend)
-    documents.register(backend)
-    ask.register(backend)
-    connectors.register(backend)
-    admin.register(backend)
+    # imported here: app/server.py imports this package for its constants alone
+    from ui.pages import admin, ask, connectors, dashboard, document_detail, documents, signin
+
+    for page in (signin, dashboard, documents, document_detail, ask, connectors, admin):
+        page.register(backend)

@@ -45,8 +45,11 @@ def register(backend: UiBackend) -> None:
                 empty_state("lock", "Nothing to manage", "You are not a member of any tenant.")
                 return None
             names = [name for name, _, _ in available]
-            with ui.tabs().classes("w-full").props("align=left inline-label outside-arrows "
-                                                   "mobile-arrows") as tabs:  # fmt: skip
+            with (
+                ui.tabs()
+                .classes("w-full")
+                .props("align=left inline-label outside-arrows mobile-arrows") as tabs
+            ):
                 for name, label, icon in available:
                     ui.tab(name, label, icon).props(f"data-testid=tab-{name}")
             sections = {

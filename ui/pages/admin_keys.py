@@ -25,10 +25,15 @@ class ApiKeysSection:
             empty_state("key", "No tenant", "API keys belong to a tenant you are a member of.")
             return
         self.tenant = tenant
-        ui.label(f"API keys for scripts in {tenant.name}. A key acts with its role in this "
-                 "tenant only; keep it secret.").classes("opacity-70")  # fmt: skip
-        allowed = ROLE_ORDER[: ROLE_ORDER.index(tenant.role) + 1] if tenant.role in ROLE_ORDER \
-            else ("viewer",)  # fmt: skip
+        ui.label(
+            f"API keys for scripts in {tenant.name}. A key acts with its role in this "
+            "tenant only; keep it secret."
+        ).classes("opacity-70")
+        allowed = (
+            ROLE_ORDER[: ROLE_ORDER.index(tenant.role) + 1]
+            if tenant.role in ROLE_ORDER
+            else ("viewer",)
+        )
         with ui.card().classes("w-full").props("flat bordered"):
             with ui.row().classes("w-full items-end gap-2"):
                 self.name = ui.input("Key name", placeholder="e.g. nightly export").props(
@@ -73,15 +78,20 @@ class ApiKeysSection:
                         )
 
     async def reload(self) -> None:
-        keys = await call("Loading API keys", self.backend.api_keys, self.ctx.token,
-                          self.tenant.id)  # fmt: skip
+        keys = await call("Loading API keys", self.backend.api_keys, self.ctx.token, self.tenant.id)
         if not isinstance(keys, Failed):
             self._render(keys)
 
     async def create(self) -> None:
-        made = await call("Creating the key", self.backend.create_api_key, self.ctx.token,
-                          self.tenant.id, (self.name.value or "").strip(), self.role.value,
-                          (self.expires.value or "").strip() or None)  # fmt: skip
+        made = await call(
+            "Creating the key",
+            self.backend.create_api_key,
+            self.ctx.token,
+            self.tenant.id,
+            (self.name.value or "").strip(),
+            self.role.value,
+            (self.expires.value or "").strip() or None,
+        )
         if isinstance(made, Failed):
             return
         secret, record = made
@@ -105,14 +115,20 @@ class ApiKeysSection:
                 dialog.delete()
 
             with ui.row().classes("w-full justify-end"):
-                ui.button("Copy", icon="content_copy",
-                          on_click=lambda: ui.clipboard.write(field.value)).props("flat")  # fmt: skip
+                ui.button(
+                    "Copy", icon="content_copy", on_click=lambda: ui.clipboard.write(field.value)
+                ).props("flat")
                 ui.button("I have copied it", on_click=close).props("data-testid=close-key")
         dialog.open()
 
     async def revoke(self, key: dict[str, Any]) -> None:
-        done = await call("Revoking the key", self.backend.revoke_api_key, self.ctx.token,
-                          self.tenant.id, key["id"])  # fmt: skip
+        done = await call(
+            "Revoking the key",
+            self.backend.revoke_api_key,
+            self.ctx.token,
+            self.tenant.id,
+            key["id"],
+        )
         if not isinstance(done, Failed):
             ui.notify(f"Key {key['name']} revoked", type="positive")
         await self.reload()
@@ -135,14 +151,23 @@ class AuditSection:
         else:
             choices.update({t.id: t.slug for t in ctx.tenants if t.can_manage})
         with ui.row().classes("w-full items-end gap-2"):
-            self.scope = ui.select(choices, value=next(iter(choices)), label="Log of",
-                                   on_change=self.reload).classes("min-w-[14rem]")  # fmt: skip
+            self.scope = ui.select(
+                choices, value=next(iter(choices)), label="Log of", on_change=self.reload
+            ).classes("min-w-[14rem]")
             ui.button(icon="refresh", on_click=self.reload).props("flat aria-label='Refresh'")
         self.table = data_table(
             [],
-            [("at", "When"), ("actor", "Who"), ("action", "What"), ("target", "On"),
-             ("client", "From"), ("outcome", "Outcome"), ("detail", "Detail")],  # fmt: skip
+            [
+                ("at", "When"),
+                ("actor", "Who"),
+                ("action", "What"),
+                ("target", "On"),
+                ("client", "From"),
+                ("outcome", "Outcome"),
+                ("detail", "Detail"),
+            ],
             "audit-table",
+            row_key="id",
         )
         self.table.props("wrap-cells")
         self._fill(self._load())
@@ -156,13 +181,13 @@ class AuditSection:
 
     def _fill(self, entries: list[dict[str, Any]]) -> None:
         self.table.rows = [
-            {**e, "at": short_time(e.get("at")), "detail": _detail(e), "key": e["id"]}
-            for e in entries
+            {**e, "at": short_time(e.get("at")), "detail": _detail(e)} for e in entries
         ]
         self.table.update()
 
     async def reload(self) -> None:
-        entries = await call("Loading the audit log", self.backend.audit, self.ctx.token,
-                             self.scope.value or None)  # fmt: skip
+        entries = await call(
+            "Loading the audit log", self.backend.audit, self.ctx.token, self.scope.value or None
+        )
         if not isinstance(entries, Failed):
             self._fill(entries)

@@ -10,19 +10,30 @@ from ui.components.feedback import Failed, call, show_error
 from ui.components.formatting import short_time
 from ui.components.widgets import empty_state
 
-ROLES = {"viewer": "viewer (read, ask)", "editor": "editor (+ documents)",
-         "owner": "owner (+ members, mailboxes)"}  # fmt: skip
+ROLES = {
+    "viewer": "viewer (read, ask)",
+    "editor": "editor (+ documents)",
+    "owner": "owner (+ members, mailboxes)",
+}
 
 
-def data_table(rows: list[dict[str, Any]], columns: list[tuple[str, str]], testid: str) -> ui.table:
-    """A plain sortable table: columns as (field, label)."""
-    return ui.table(
-        rows=rows,
-        columns=[{"name": f, "label": label, "field": f, "align": "left", "sortable": True}
-                 for f, label in columns],  # fmt: skip
-        row_key=columns[0][0],
-        pagination={"rowsPerPage": 20},
-    ).classes("w-full").props(f"flat bordered dense data-testid={testid}")
+def data_table(
+    rows: list[dict[str, Any]], columns: list[tuple[str, str]], testid: str, row_key: str = ""
+) -> ui.table:
+    """A plain sortable table: columns as (field, label); rows keyed by `row_key`."""
+    return (
+        ui.table(
+            rows=rows,
+            columns=[
+                {"name": f, "label": label, "field": f, "align": "left", "sortable": True}
+                for f, label in columns
+            ],
+            row_key=row_key or columns[0][0],
+            pagination={"rowsPerPage": 20},
+        )
+        .classes("w-full")
+        .props(f"flat bordered dense data-testid={testid}")
+    )
 
 
 class TenantsSection:
@@ -65,9 +76,14 @@ class TenantsSection:
             self.render(tenants)
 
     async def create(self) -> None:
-        made = await call("Creating the tenant", self.backend.create_tenant, self.ctx.token,
-                          (self.name.value or "").strip(), (self.display.value or "").strip(),
-                          (self.owner.value or "").strip())  # fmt: skip
+        made = await call(
+            "Creating the tenant",
+            self.backend.create_tenant,
+            self.ctx.token,
+            (self.name.value or "").strip(),
+            (self.display.value or "").strip(),
+            (self.owner.value or "").strip(),
+        )
         if not isinstance(made, Failed):
             ui.notify(f"Tenant {made['slug']} created", type="positive")
             self.name.value = self.display.value = ""
@@ -76,16 +92,19 @@ class TenantsSection:
     def confirm_delete(self, tenant: dict[str, Any]) -> None:
         with ui.dialog() as dialog, ui.card():
             ui.label(f"Delete tenant {tenant['slug']}?").classes("text-h6 text-negative")
-            ui.label("Its key is destroyed first: every document, answer and mailbox of this "
-                     "tenant is gone for good.").classes("max-w-prose")  # fmt: skip
+            ui.label(
+                "Its key is destroyed first: every document, answer and mailbox of this "
+                "tenant is gone for good."
+            ).classes("max-w-prose")
             typed = ui.input(f"Type {tenant['slug']} to confirm").classes("w-full")
 
             async def delete() -> None:
                 if typed.value != tenant["slug"]:
                     ui.notify("The name does not match", type="warning")
                     return
-                done = await call("Deleting the tenant", self.backend.delete_tenant,
-                                  self.ctx.token, tenant["id"])  # fmt: skip
+                done = await call(
+                    "Deleting the tenant", self.backend.delete_tenant, self.ctx.token, tenant["id"]
+                )
                 dialog.close()
                 if not isinstance(done, Failed):
                     ui.notify(f"Tenant {tenant['slug']} deleted", type="positive")
@@ -107,29 +126,41 @@ class UsersSection:
             with ui.row().classes("w-full items-end gap-2"):
                 self.username = ui.input("Username").props("data-testid=new-username")
                 self.password = ui.input("Password", password=True, password_toggle_button=True)
-                self.password.props("autocomplete=new-password hint='at least 12 characters' "
-                                    "data-testid=new-password")  # fmt: skip
+                self.password.props(
+                    "autocomplete=new-password hint='at least 12 characters' "
+                    "data-testid=new-password"
+                )
                 self.admin = ui.checkbox("Appliance admin")
                 ui.button("Create", icon="person_add", on_click=self.create).props(
                     "data-testid=create-user"
                 )
         self.table = data_table(
             backend.users(ctx.token),
-            [("username", "User"), ("admin", "Admin"), ("tenants", "Tenants and roles"),
-             ("created_at", "Created")],  # fmt: skip
+            [
+                ("username", "User"),
+                ("admin", "Admin"),
+                ("tenants", "Tenants and roles"),
+                ("created_at", "Created"),
+            ],
             "users-table",
         )
 
     async def create(self) -> None:
-        made = await call("Creating the user", self.backend.create_user, self.ctx.token,
-                          (self.username.value or "").strip(), self.password.value or "",
-                          bool(self.admin.value))  # fmt: skip
+        made = await call(
+            "Creating the user",
+            self.backend.create_user,
+            self.ctx.token,
+            (self.username.value or "").strip(),
+            self.password.value or "",
+            bool(self.admin.value),
+        )
         # the password is not kept in the form (nor sent back) once it was used
         self.password.value = ""
         if isinstance(made, Failed):
             return
-        ui.notify(f"User {made['username']} created; add them to a tenant under Members",
-                  type="positive")  # fmt: skip
+        ui.notify(
+            f"User {made['username']} created; add them to a tenant under Members", type="positive"
+        )
         self.username.value = ""
         users = await call("Loading users", self.backend.users, self.ctx.token)
         if not isinstance(users, Failed):
@@ -151,10 +182,12 @@ class MembersSection:
             return
         current = ctx.tenant.id if ctx.tenant and ctx.tenant.id in choices else next(iter(choices))
         with ui.row().classes("w-full items-end gap-2"):
-            self.tenant = ui.select(choices, value=current, label="Tenant",
-                                    on_change=self.reload).classes("min-w-[10rem]")  # fmt: skip
+            self.tenant = ui.select(
+                choices, value=current, label="Tenant", on_change=self.reload
+            ).classes("min-w-[10rem]")
             self.username = ui.input("Username").props("data-testid=member-username")
             self.role = ui.select(ROLES, value="viewer", label="Role").classes("min-w-[12rem]")
+            self.role.props("data-testid=member-role")
             ui.button("Add or change", icon="person_add", on_click=self.add).props(
                 "data-testid=add-member"
             )
@@ -176,25 +209,34 @@ class MembersSection:
             for m in members:
                 with ui.row().classes("w-full items-center gap-3 border-b py-1"):
                     ui.label(m["user"]).classes("font-medium w-40 break-all")
-                    ui.select(ROLES, value=m["role"],
-                              on_change=lambda e, m=m: self._set(m["user"], e.value)).props(
-                        f"dense aria-label='Role of {m['user']}'").classes("min-w-[12rem]")  # fmt: skip
+                    ui.select(
+                        ROLES,
+                        value=m["role"],
+                        on_change=lambda e, m=m: self._set(m["user"], e.value),
+                    ).props(f"dense aria-label='Role of {m['user']}'").classes("min-w-[12rem]")
                     ui.label(f"since {short_time(m.get('since'))}").classes(
                         "text-caption opacity-70 gt-xs"
                     )
-                    ui.button(icon="person_remove",
-                              on_click=lambda m=m: self._remove(m["user"])).props(
-                        f"flat dense color=negative aria-label='Remove {m['user']}'")  # fmt: skip
+                    ui.button(
+                        icon="person_remove", on_click=lambda m=m: self._remove(m["user"])
+                    ).props(f"flat dense color=negative aria-label='Remove {m['user']}'")
 
     async def reload(self) -> None:
-        members = await call("Loading members", self.backend.members, self.ctx.token,
-                             self.tenant.value)  # fmt: skip
+        members = await call(
+            "Loading members", self.backend.members, self.ctx.token, self.tenant.value
+        )
         if not isinstance(members, Failed):
             self._render(members)
 
     async def _set(self, username: str, role: str) -> None:
-        done = await call("Changing the role", self.backend.set_member, self.ctx.token,
-                          self.tenant.value, username, role)  # fmt: skip
+        done = await call(
+            "Changing the role",
+            self.backend.set_member,
+            self.ctx.token,
+            self.tenant.value,
+            username,
+            role,
+        )
         if not isinstance(done, Failed):
             ui.notify(f"{username} is now {role}", type="positive")
         await self.reload()
@@ -208,9 +250,15 @@ class MembersSection:
         self.username.value = ""
 
     async def _remove(self, username: str) -> None:
-        done = await call("Removing the member", self.backend.remove_member, self.ctx.token,
-                          self.tenant.value, username)  # fmt: skip
+        done = await call(
+            "Removing the member",
+            self.backend.remove_member,
+            self.ctx.token,
+            self.tenant.value,
+            username,
+        )
         if not isinstance(done, Failed):
-            ui.notify(f"{username} removed; their API keys for this tenant are revoked",
-                      type="positive")  # fmt: skip
+            ui.notify(
+                f"{username} removed; their API keys for this tenant are revoked", type="positive"
+            )
         await self.reload()

@@ -66,6 +66,7 @@ class AskView:
                 ui.label("An administrator can check the model with `appliance doctor`.")
         self.log = ui.column().classes("w-full gap-2").props("data-testid=conversation")
         turns = ctx.state.conversation(tenant.id)
+        self.placeholder: ui.column | None = None
         with self.log:
             if not turns:
                 self.placeholder = empty_state(
@@ -97,7 +98,7 @@ class AskView:
             return
         self.input.value = ""
         self.send.disable()
-        if getattr(self, "placeholder", None) is not None:
+        if self.placeholder is not None:
             self.placeholder.delete()
             self.placeholder = None
         turn = Turn(question)
@@ -128,9 +129,11 @@ class TurnView:
             "self-end"
         ).props("data-testid=asked")
         with ui.chat_message(name="Appliance").props("data-testid=answer-message"):
-            self.answer = ui.label(turn.answer or "Searching your documents…").classes(
-                "whitespace-pre-wrap"
-            ).props("data-testid=answer")
+            self.answer = (
+                ui.label(turn.answer or "Searching your documents…")
+                .classes("whitespace-pre-wrap")
+                .props("data-testid=answer")
+            )
             self.extras = ui.column().classes("gap-1 pt-1")
 
     async def stream(self, events: Iterator[dict[str, Any]]) -> None:
@@ -165,9 +168,7 @@ class TurnView:
                     "data-testid=answer-error"
                 )
             elif turn.no_answer:
-                with ui.row().classes("items-center gap-2 no-wrap").props(
-                    "data-testid=no-answer"
-                ):
+                with ui.row().classes("items-center gap-2 no-wrap").props("data-testid=no-answer"):
                     ui.icon("search_off").classes("text-2xl text-warning")
                     with ui.column().classes("gap-0"):
                         ui.label("No answer in your documents").classes("font-medium")

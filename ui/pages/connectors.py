@@ -16,11 +16,15 @@ from ui.components.feedback import Failed, call, show_error
 from ui.components.layout import frame
 from ui.components.widgets import empty_state
 
-PASSWORD_MASK = "••••••••"
+PASSWORD_MASK = "••••••••"  # noqa: S105 - dots shown in place of a password
 SECURITY = {"tls": "TLS", "starttls": "STARTTLS", "plain": "none (this machine only)"}
 TAKE = {"attachments": "attachments", "body": "mail body", "both": "attachments and body"}
-AFTER = {"mark_seen": "mark as read", "move": "move to a folder", "delete": "delete",
-         "none": "leave as it is"}  # fmt: skip
+AFTER = {
+    "mark_seen": "mark as read",
+    "move": "move to a folder",
+    "delete": "delete",
+    "none": "leave as it is",
+}
 
 
 def register(backend: UiBackend) -> None:
@@ -36,8 +40,11 @@ def register(backend: UiBackend) -> None:
             if current is None:
                 empty_state("apartment", "No tenant", "You are not a member of any tenant yet.")
             elif not backend.connectors_available():
-                empty_state("mail", "Mailboxes are not available", "This appliance was built "
-                            "without the connector store.")  # fmt: skip
+                empty_state(
+                    "mail",
+                    "Mailboxes are not available",
+                    "This appliance was built without the connector store.",
+                )
             else:
                 ConnectorsView(ctx, backend, current)
         return None
@@ -67,8 +74,9 @@ class ConnectorsView:
             return []
 
     async def reload(self) -> None:
-        found = await call("Loading mailboxes", self.backend.connectors, self.ctx.token,
-                           self.tenant.id)  # fmt: skip
+        found = await call(
+            "Loading mailboxes", self.backend.connectors, self.ctx.token, self.tenant.id
+        )
         if not isinstance(found, Failed):
             self._show(found)
 
@@ -76,8 +84,11 @@ class ConnectorsView:
         self.list.clear()
         with self.list:
             if not connectors:
-                hint = ("Add a mailbox to bring in mail automatically." if self.tenant.can_manage
-                        else "An owner of this tenant can add mailboxes.")  # fmt: skip
+                hint = (
+                    "Add a mailbox to bring in mail automatically."
+                    if self.tenant.can_manage
+                    else "An owner of this tenant can add mailboxes."
+                )
                 empty_state("mail", "No mailboxes yet", hint)
             for connector in connectors:
                 self._card(connector)
@@ -93,9 +104,9 @@ class ConnectorsView:
                         ui.badge("paused", color="grey-7")
                 if self.tenant.can_manage:
                     with ui.row().classes("gap-1"):
-                        ui.button("Test", icon="network_check",
-                                  on_click=lambda: self._test(c)).props(
-                            "flat dense data-testid=test-mailbox")  # fmt: skip
+                        ui.button(
+                            "Test", icon="network_check", on_click=lambda: self._test(c)
+                        ).props("flat dense data-testid=test-mailbox")
                         ui.button("Edit", icon="edit", on_click=lambda: self._edit(c)).props(
                             "flat dense data-testid=edit-mailbox"
                         )
@@ -119,8 +130,9 @@ class ConnectorsView:
 
     async def _test(self, c: ConnectorView) -> None:
         ui.notify(f"Connecting to {c.host}…")
-        outcome = await call("Testing the mailbox", self.backend.test_connector, self.ctx.token,
-                             self.tenant.id, c.id)  # fmt: skip
+        outcome = await call(
+            "Testing the mailbox", self.backend.test_connector, self.ctx.token, self.tenant.id, c.id
+        )
         if isinstance(outcome, Failed):
             return
         with ui.dialog() as dialog, ui.card().props("data-testid=test-result"):
@@ -138,8 +150,13 @@ class ConnectorsView:
             ui.label("Documents it already brought in stay. Mail is no longer fetched.")
 
             async def confirm() -> None:
-                done = await call("Deleting the mailbox", self.backend.delete_connector,
-                                  self.ctx.token, self.tenant.id, c.id)  # fmt: skip
+                done = await call(
+                    "Deleting the mailbox",
+                    self.backend.delete_connector,
+                    self.ctx.token,
+                    self.tenant.id,
+                    c.id,
+                )
                 dialog.close()
                 if not isinstance(done, Failed):
                     ui.notify("Mailbox deleted", type="positive")
@@ -160,21 +177,25 @@ class MailboxForm:
     def __init__(self, page: ConnectorsView, existing: ConnectorView | None) -> None:
         self.page, self.existing = page, existing
         s: dict[str, Any] = dict(existing.settings) if existing else {}
-        with ui.dialog() as self.dialog, ui.card().classes("w-[34rem] max-w-full gap-2").props(
-            "data-testid=mailbox-form"
+        with (
+            ui.dialog() as self.dialog,
+            ui.card().classes("w-[34rem] max-w-full gap-2").props("data-testid=mailbox-form"),
         ):
             ui.label("Edit mailbox" if existing else "Add mailbox").classes("text-h6")
             self.name = ui.input("Name", value=existing.name if existing else "")
-            self.protocol = ui.toggle({"imap": "IMAP", "pop3": "POP3"},
-                                      value=existing.protocol if existing else "imap")  # fmt: skip
+            self.protocol = ui.toggle(
+                {"imap": "IMAP", "pop3": "POP3"}, value=existing.protocol if existing else "imap"
+            )
             with ui.row().classes("w-full gap-2 no-wrap"):
                 self.host = ui.input("Server", value=existing.host if existing else "").classes(
                     "flex-1"
                 )
-                self.port = ui.number("Port", value=existing.port if existing else None,
-                                      format="%d", min=1, max=65535).classes("w-28")  # fmt: skip
-            self.security = ui.select(SECURITY, label="Encryption",
-                                      value=existing.security if existing else "tls")  # fmt: skip
+                self.port = ui.number(
+                    "Port", value=existing.port if existing else None, format="%d", min=1, max=65535
+                ).classes("w-28").props("data-testid=mailbox-port")
+            self.security = ui.select(
+                SECURITY, label="Encryption", value=existing.security if existing else "tls"
+            ).props("data-testid=mailbox-security")
             self.username = ui.input("Account name", value=existing.username if existing else "")
             has_password = bool(existing and existing.has_password)
             self.password = ui.input(
@@ -187,15 +208,30 @@ class MailboxForm:
                 self.password.props("hint='Leave empty to keep the saved password'")
             self.folder = ui.input("Folder", value=str(s.get("folder", "INBOX")))
             self.take = ui.select(TAKE, label="Take", value=str(s.get("take", "attachments")))
-            self.after = ui.select(AFTER, label="After a mail was added",
-                                   value=str(s.get("after_success", "mark_seen")))  # fmt: skip
+            self.after = ui.select(
+                AFTER,
+                label="After a mail was added",
+                value=str(s.get("after_success", "mark_seen")),
+            )
             self.move_to = ui.input("Move to folder", value=str(s.get("move_to") or ""))
-            self.pop_delete = ui.checkbox("Delete from the server after it was added",
-                                          value=bool(s.get("delete_after_success")))  # fmt: skip
-            self.enabled = ui.switch("Fetch mail on schedule",
-                                     value=existing.enabled if existing else True)  # fmt: skip
-            for field in (self.name, self.host, self.security, self.username, self.password,
-                          self.folder, self.take, self.after, self.move_to):  # fmt: skip
+            self.pop_delete = ui.checkbox(
+                "Delete from the server after it was added",
+                value=bool(s.get("delete_after_success")),
+            )
+            self.enabled = ui.switch(
+                "Fetch mail on schedule", value=existing.enabled if existing else True
+            )
+            for field in (
+                self.name,
+                self.host,
+                self.security,
+                self.username,
+                self.password,
+                self.folder,
+                self.take,
+                self.after,
+                self.move_to,
+            ):
                 field.classes("w-full")
             self.folder.bind_visibility_from(self.protocol, "value", value="imap")
             self.after.bind_visibility_from(self.protocol, "value", value="imap")
@@ -245,4 +281,3 @@ class MailboxForm:
         ui.notify(f"Mailbox “{saved.name}” saved", type="positive")
         self._close()
         await self.page.reload()
-

@@ -4,6 +4,8 @@ Figures refresh every few seconds without a reload; the section is redrawn only 
 something changed, so an idle dashboard sends nothing over the websocket.
 """
 
+from functools import partial
+
 from nicegui import ui
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
@@ -27,7 +29,7 @@ def _counts(ctx: PageContext, data: Dashboard) -> None:
                 state,
                 data.counts.get(state, 0),
                 f"count-{state}",
-                on_click=lambda s=state: ui.navigate.to(f"/documents?state={s}"),
+                on_click=partial(ui.navigate.to, f"/documents?state={state}"),
             )
 
 

@@ -12,9 +12,9 @@ from nicegui import ui
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
-from ui.backend import TenantChoice, UiBackend
-from ui.components.context import PageContext, open_page
-from ui.components.feedback import Failed, call, reason
+from ui.backend import SessionExpired, TenantChoice, UiBackend
+from ui.components.context import EXPIRED, PageContext, open_page
+from ui.components.feedback import Failed, call
 from ui.components.formatting import (
     FINAL_STATES,
     failure_hint,
@@ -47,19 +47,18 @@ def register(backend: UiBackend) -> None:
         with frame(ctx, "Document", "/documents"):
             ui.link("← All documents", "/documents").classes("text-body2")
             current = ctx.tenant
-            try:
-                document = None if current is None else backend.document(
-                    ctx.token, current.id, document_id
-                )
-            except Exception as exc:  # noqa: BLE001 - unknown ids look like deleted ones
-                document = None
-                failure = reason(exc)
+            document: dict[str, Any] | None = None
+            if current is not None:
+                try:
+                    document = backend.document(ctx.token, current.id, document_id)
+                except Exception as exc:  # noqa: BLE001 - unknown ids look like deleted ones
+                    if isinstance(exc, SessionExpired):
+                        ui.navigate.to(EXPIRED)
             if current is None or document is None:
                 empty_state(
                     "search_off",
                     "Document not found",
-                    "It may have been deleted, or it belongs to another tenant. "
-                    + (failure if document is None and current is not None else ""),
+                    "It may have been deleted, or it belongs to another tenant.",
                 )
                 return None
             DocumentView(ctx, backend, current, document, page, _quote(ctx, current.id, cite))
@@ -125,8 +124,13 @@ class DocumentView:
 
     async def _follow(self) -> None:
         """While the document moves through the pipeline, show each new state."""
-        doc = await call("Loading the document", self.backend.document, self.ctx.token,
-                         self.tenant.id, self.document["id"])  # fmt: skip
+        doc = await call(
+            "Loading the document",
+            self.backend.document,
+            self.ctx.token,
+            self.tenant.id,
+            self.document["id"],
+        )
         if isinstance(doc, Failed) or doc == self.document:
             return
         self.document = doc
@@ -154,11 +158,15 @@ class DocumentView:
         text = failure_text(doc)
         if text is None:
             return
-        with ui.card().classes("w-full bg-red-1 text-negative").props(
-            "flat bordered data-testid=failure"
+        with (
+            ui.card()
+            .classes("w-full bg-red-1 text-negative")
+            .props("flat bordered data-testid=failure")
         ):
-            title = "This file type is not supported" if doc["state"] == "unsupported" else (
-                "This document could not be processed"
+            title = (
+                "This file type is not supported"
+                if doc["state"] == "unsupported"
+                else ("This document could not be processed")
             )
             ui.label(title).classes("text-subtitle1 font-medium")
             ui.label(text)
@@ -188,8 +196,13 @@ class DocumentView:
                 ui.button("Cancel", on_click=dialog.close).props("flat")
 
                 async def delete() -> None:
-                    done = await call("Deleting", self.backend.delete_document, self.ctx.token,
-                                      self.tenant.id, self.document["id"])  # fmt: skip
+                    done = await call(
+                        "Deleting",
+                        self.backend.delete_document,
+                        self.ctx.token,
+                        self.tenant.id,
+                        self.document["id"],
+                    )
                     dialog.close()
                     if not isinstance(done, Failed):
                         ui.notify("Document deleted", type="positive")
@@ -214,9 +227,10 @@ class DocumentView:
             ("SHA-256", doc.get("sha256")),
         ]
         extra = {
-            k: v for k, v in (doc.get("metadata") or {}).items()
+            k: v
+            for k, v in (doc.get("metadata") or {}).items()
             if k != "sections" and isinstance(v, str | int | float)
-        }  # fmt: skip
+        }
         with ui.card().classes("w-full md:w-80 gap-1").props("flat bordered data-testid=metadata"):
             ui.label("Details").classes("text-subtitle1 font-medium")
             for label, value in [*facts, *sorted(extra.items())]:
@@ -237,9 +251,11 @@ class DocumentView:
             numbers = [number for number, _ in self.pages]
             page = self.page if self.page in numbers else numbers[0]
             texts = dict(self.pages)
-            view = ui.html("", sanitize=False).classes(
-                "whitespace-pre-wrap text-body2 max-h-[65vh] overflow-auto w-full"
-            ).props("data-testid=page-text tabindex=0")
+            view = (
+                ui.html("", sanitize=False)
+                .classes("whitespace-pre-wrap text-body2 max-h-[65vh] overflow-auto w-full")
+                .props("data-testid=page-text tabindex=0")
+            )
             label = ui.label().classes("text-caption opacity-70").props("data-testid=page-label")
 
             def show(number: int) -> None:
@@ -250,7 +266,10 @@ class DocumentView:
 
             if len(numbers) > 1:
                 ui.pagination(
-                    min(numbers), max(numbers), direction_links=True, value=page,
+                    min(numbers),
+                    max(numbers),
+                    direction_links=True,
+                    value=page,
                     on_change=lambda e: show(int(e.value)),
-                ).props("max-pages=7 boundary-numbers data-testid=page-picker")  # fmt: skip
+                ).props("max-pages=7 boundary-numbers data-testid=page-picker")
             show(page)

@@ -77,12 +77,16 @@ class DocumentsView:
         if tenant.can_edit:
             self._upload_area()
         self._filters(state, q)
-        self.table = ui.table(
-            rows=[],
-            columns=COLUMNS,
-            row_key="id",
-            pagination={"rowsPerPage": 25, "sortBy": "created_at", "descending": True},
-        ).classes("w-full").props("flat bordered data-testid=documents-table")
+        self.table = (
+            ui.table(
+                rows=[],
+                columns=COLUMNS,
+                row_key="id",
+                pagination={"rowsPerPage": 25, "sortBy": "created_at", "descending": True},
+            )
+            .classes("w-full")
+            .props("flat bordered data-testid=documents-table")
+        )
         for slot, template in (
             ("body-cell-title", _TITLE_CELL),
             ("body-cell-state", _STATE_CELL),
@@ -97,12 +101,16 @@ class DocumentsView:
     # -- filters -----------------------------------------------------------------------
     def _filters(self, state: str, q: str) -> None:
         with ui.row().classes("w-full items-center gap-3"):
-            self.state = ui.select(
-                {"": "All states", **{s: s for s in STATES}},
-                value=state,
-                label="State",
-                on_change=self.refresh,
-            ).classes("min-w-[10rem]").props("dense outlined data-testid=state-filter")
+            self.state = (
+                ui.select(
+                    {"": "All states", **{s: s for s in STATES}},
+                    value=state,
+                    label="State",
+                    on_change=self.refresh,
+                )
+                .classes("min-w-[10rem]")
+                .props("dense outlined data-testid=state-filter")
+            )
             self.search = (
                 ui.input("Search titles", value=q, on_change=self.refresh)
                 .classes("flex-1 min-w-[12rem]")
@@ -115,9 +123,10 @@ class DocumentsView:
             )
             self.semantic.set_visibility(self.backend.semantic_search_available())
 
-    def _mode_changed(self) -> None:
-        self.search.props(f"label='{'Search contents' if self.semantic.value else 'Search titles'}'")
-        self.refresh()
+    async def _mode_changed(self) -> None:
+        label = "Search contents" if self.semantic.value else "Search titles"
+        self.search.props(f"label='{label}'")
+        await self.refresh()
 
     def _query(self) -> dict[str, Any]:
         return {
@@ -213,4 +222,3 @@ class DocumentsView:
             with ui.row().classes("items-center gap-2 no-wrap").props("data-testid=upload-result"):
                 ui.icon(icon).classes("text-negative" if icon == "error" else "text-positive")
                 ui.label(f"{name}: {text}").classes("text-body2")
-

@@ -49,18 +49,22 @@ def register(backend: AuthBackend) -> None:
                 ui.label(NOTICES[notice]).classes("text-warning").props(
                     "role=status data-testid=sign-in-notice"
                 )
-            # a real <form>: Enter submits, and password managers recognise the fields
+            # a <form> so password managers recognise the fields; it never submits itself
+            # (Enter and the button are handled here, once each)
             form = ui.element("form").classes("w-full flex flex-col gap-3")
+            form.props('onsubmit="return false"')
             with form:
                 username = ui.input("Username").props("autofocus autocomplete=username")
-                password = ui.input(
-                    "Password", password=True, password_toggle_button=True
-                ).props("autocomplete=current-password")
-                error = ui.label().classes("text-negative").props(
-                    "role=alert data-testid=sign-in-error"
+                password = ui.input("Password", password=True, password_toggle_button=True).props(
+                    "autocomplete=current-password"
+                )
+                error = (
+                    ui.label()
+                    .classes("text-negative")
+                    .props("role=alert data-testid=sign-in-error")
                 )
                 error.set_visibility(False)
-                button = ui.button("Sign in").props("type=submit data-testid=sign-in")
+                button = ui.button("Sign in").props("type=button data-testid=sign-in")
             for element in (username, password, button):
                 element.classes("w-full")
 
@@ -83,5 +87,6 @@ def register(backend: AuthBackend) -> None:
                     return
                 ui.navigate.to(f"{SESSION_START}?ticket={quote(ticket)}")
 
-            form.on("submit.prevent", submit)
+            button.on_click(submit)
+            password.on("keydown.enter", submit)
         return None

@@ -1,0 +1,42 @@
+"""POST /tenants/{tenant}/search: hybrid, dense or keyword retrieval over the tenant's chunks."""
+
+from typing import Any, Literal
+
+import msgspec
+from litestar import post
+from litestar.params import JSONBody
+from litestar.status_codes import HTTP_200_OK
+
+from agents.analyze.service import AnalysisService
+from app.api.deps import ServicesDep, TenantAccessDep
+
+MAX_K = 100
+
+
+class SearchRequest(msgspec.Struct, forbid_unknown_fields=True):
+    query: str
+    k: int = 10
+    mode: Literal["hybrid", "dense", "keyword"] = "hybrid"
+    filters: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+@post(
+    "/search",
+    status_code=HTTP_200_OK,
+    sync_to_thread=True,
+    opt={"min_role": "viewer"},
+    tags=["search"],
+)
+def search_chunks(
+    data: JSONBody[SearchRequest], tenant_access: TenantAccessDep, services: ServicesDep
+) -> dict[str, Any]:
+    """The best `k` chunks for `query`, with document id, title, page and score."""
+    analysis: AnalysisService = services.extras["analysis"]
+    hits = analysis.search(
+        tenant_access.tenant_id,
+        data.query,
+        k=max(1, min(data.k, MAX_K)),
+        mode=data.mode,
+        filters=data.filters or None,
+    )
+    return {"hits": [hit.public() for hit in hits]}

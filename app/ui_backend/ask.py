@@ -1,0 +1,34 @@
+"""Questions to the RAG agent (`services.extras["answerer"]`), streamed as events."""
+
+from collections.abc import Iterator
+from typing import Any
+
+from app.services import Services
+from app.ui_backend.errors import InvalidInput
+from app.ui_backend.gate import SessionGate
+from ui.backend import Unavailable
+
+UNAVAILABLE = "the question-answering model is not available"
+MAX_QUESTION = 2000
+
+
+class AskMethods:
+    _gate: SessionGate
+    _services: Services
+
+    def answerer_available(self) -> bool:
+        return self._services.extras.get("answerer") is not None
+
+    def ask_stream(
+        self, token: str | None, tenant_id: str, question: str
+    ) -> Iterator[dict[str, Any]]:
+        """Events {"type": "token", "text"}, {"type": "citations", "citations": [...]},
+        {"type": "done", "no_answer"} from the answerer; any member may ask."""
+        access = self._gate.access(token, tenant_id, "viewer")
+        question = question.strip()
+        if not question or len(question) > MAX_QUESTION:
+            raise InvalidInput(f"a question has 1-{MAX_QUESTION} characters")
+        answerer = self._services.extras.get("answerer")
+        if answerer is None:
+            raise Unavailable(UNAVAILABLE)
+        return iter(answerer.stream(access.tenant_id, question, k=5, filters=None))

@@ -1,0 +1,164 @@
+"""Dashboard figures and documents, through the ingest service and the document ledger."""
+
+from typing import Any
+
+from agents.ingest.ledger import STATES, DocumentLedger
+from agents.ingest.service import IngestService
+from app.api.documents import display_name
+from app.services import Services
+from app.ui_backend.errors import InvalidInput
+from app.ui_backend.gate import SessionGate
+from storage.errors import NotFoundError
+from ui.backend import Dashboard, ModelStatus, Unavailable
+
+_MAX_LIST = 200
+_RECENT = 8
+_FAILURES = 6
+
+
+class DocumentMethods:
+    """The DocumentsBackend part of ApplianceUiBackend (same rules as /documents)."""
+
+    _gate: SessionGate
+    _services: Services
+
+    def _ingest(self) -> IngestService:
+        ingest = self._services.extras.get("ingest")
+        if not isinstance(ingest, IngestService):
+            raise Unavailable("document ingestion is not running in this process")
+        return ingest
+
+    def _ledger(
+        self, token: str | None, tenant_id: str, needed: str = "viewer", *, active: bool = True
+    ) -> DocumentLedger:
+        access = self._gate.access(token, tenant_id, needed, active=active)
+        return self._ingest().ledger(access.tenant_id)
+
+    def dashboard(self, token: str | None, tenant_id: str) -> Dashboard:
+        """Counts per state, queue, recent arrivals, failures and models (a timer refreshes
+        it, so it does not count as user activity)."""
+        ledger = self._ledger(token, tenant_id, active=False)
+        recent, _ = ledger.list_documents(limit=_RECENT)
+        failed, _ = ledger.list_documents(state="failed", limit=_FAILURES)
+        unsupported, _ = ledger.list_documents(state="unsupported", limit=_FAILURES)
+        failures = sorted(failed + unsupported, key=lambda d: d.updated_at, reverse=True)
+        queue = self._services.extras.get("queue")
+        return Dashboard(
+            counts=ledger.counts_by_state(),
+            queue=queue.status() if queue is not None else {"running": False},
+            recent=[d.public() for d in recent],
+            failures=[d.public() for d in failures[:_FAILURES]],
+            models=self.models(),
+        )
+
+    def models(self) -> list[ModelStatus]:
+        """Language and embedding model: loaded or not (never loads one to find out)."""
+        found: list[ModelStatus] = []
+        llm = self._services.extras.get("llm")
+        configured = self._services.settings.models
+        if llm is not None and hasattr(llm, "status"):
+            status = llm.status()
+            found.append(
+                ModelStatus(
+                    "language model",
+                    str(status.model),
+                    bool(status.loaded),
+                    int(status.memory_bytes or 0) or None,
+                    str(getattr(status, "backend", "")),
+                )
+            )
+        else:
+            name = configured.llm_model or "SmolLM2-135M-Instruct (default)"
+            found.append(ModelStatus("language model", name, False, None, "not started"))
+        embedder = self._services.extras.get("embedder")
+        if embedder is not None:
+            found.append(
+                ModelStatus(
+                    "embeddings",
+                    str(getattr(embedder, "name", "embedder")),
+                    bool(getattr(embedder, "loaded", False)),
+                )
+            )
+        else:
+            name = configured.embedding_model or "all-MiniLM-L6-v2 (default)"
+            found.append(ModelStatus("embeddings", name, False, None, "not started"))
+        return found
+
+    def semantic_search_available(self) -> bool:
+        return self._services.extras.get("search") is not None
+
+    def documents(
+        self,
+        token: str | None,
+        tenant_id: str,
+        *,
+        state: str | None = None,
+        q: str | None = None,
+        semantic: bool = False,
+        limit: int = _MAX_LIST,
+    ) -> list[dict[str, Any]]:
+        """Newest first, filtered by state and title; by meaning when `semantic`."""
+        if state and state not in STATES:
+            raise InvalidInput(f"unknown state {state!r}")
+        ledger = self._ledger(token, tenant_id, active=False)
+        limit = max(1, min(limit, _MAX_LIST))
+        if semantic and q and self.semantic_search_available():
+            return self._by_meaning(ledger, tenant_id, q, state, limit)
+        records, _ = ledger.list_documents(state=state, q=q, limit=limit)
+        return [r.public() for r in records]
+
+    def _by_meaning(
+        self, ledger: DocumentLedger, tenant_id: str, q: str, state: str | None, limit: int
+    ) -> list[dict[str, Any]]:
+        search = self._services.extras["search"]
+        hits = getattr(search, "search", search)(tenant_id, q, k=min(limit, 50))
+        seen: list[str] = []
+        for hit in hits:
+            doc_id = hit.get("document_id") if isinstance(hit, dict) else hit.document_id
+            if doc_id and doc_id not in seen:
+                seen.append(str(doc_id))
+        found = []
+        for doc_id in seen:
+            try:
+                record = ledger.get(doc_id)
+            except NotFoundError:
+                continue  # deleted since it was indexed
+            if state is None or record.state == state:
+                found.append(record.public())
+        return found
+
+    def document(self, token: str | None, tenant_id: str, document_id: str) -> dict[str, Any]:
+        return self._ledger(token, tenant_id, active=False).get(document_id).public()
+
+    def document_pages(
+        self, token: str | None, tenant_id: str, document_id: str
+    ) -> list[tuple[int, str]]:
+        return self._ledger(token, tenant_id, active=False).pages(document_id)
+
+    def original(self, token: str | None, tenant_id: str, document_id: str) -> tuple[str, bytes]:
+        """(download file name, decrypted content) of the file as it arrived."""
+        record, content = self._ledger(token, tenant_id).original(document_id)
+        return display_name(record.filename) or f"{record.id}.bin", content
+
+    def upload(
+        self, token: str | None, tenant_id: str, filename: str, content: bytes
+    ) -> dict[str, Any]:
+        """Store one file and queue its parsing (editors), as POST /documents does."""
+        access = self._gate.access(token, tenant_id, "editor")
+        result = self._ingest().receive(
+            access.tenant_id,
+            content,
+            filename=display_name(filename),
+            source="upload",
+            source_ref=access.principal.username,
+        )
+        return result.public()
+
+    def delete_document(self, token: str | None, tenant_id: str, document_id: str) -> None:
+        """Remove text, originals and index entries (editors), as DELETE /documents does."""
+        access = self._gate.access(token, tenant_id, "editor")
+        self._ingest().delete(access.tenant_id, document_id)
+
+    def max_upload_bytes(self) -> int:
+        settings = self._services.settings
+        return min(settings.ingest.max_file_mb, settings.server.max_body_mb) * 2**20

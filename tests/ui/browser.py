@@ -1,0 +1,96 @@
+"""Headless Debian Chromium for the UI tests and `appliance bench ui`-like checks.
+
+Never downloads a browser: it uses /usr/bin/chromium and /usr/bin/chromedriver (Debian
+packages `chromium` and `chromium-driver`). Without them the browser tests skip, except
+in CI (CI=true), where a missing browser is a failure.
+"""
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+FLAGS = (
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-first-run",
+)  # fmt: skip
+
+
+def require_browser() -> None:
+    """Skip (or fail in CI) when Debian's chromium or chromium-driver is missing."""
+    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not Path(p).exists()]
+    if not missing:
+        return
+    message = f"needs Debian chromium and chromium-driver; missing: {', '.join(missing)}"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@contextmanager
+def chromium(width: int = 1280, height: int = 800, performance_log: bool = False) -> Iterator[Any]:
+    """A fresh headless Chromium (own profile dir) driven by Selenium."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    profile = tempfile.mkdtemp(prefix="appliance-chromium-")
+    for flag in (*FLAGS, f"--user-data-dir={profile}", f"--window-size={width},{height}"):
+        options.add_argument(flag)
+    options.binary_location = CHROMIUM
+    if performance_log:
+        options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
+    else:
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    try:
+        driver.set_window_size(width, height)
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def wait_for(driver: Any, css: str, timeout: float = 30) -> Any:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout).until(
+        expected_conditions.visibility_of_element_located((By.CSS_SELECTOR, css))
+    )
+
+
+def wait_until(driver: Any, condition: Any, timeout: float = 30, message: str = "") -> Any:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout, poll_frequency=0.1).until(condition, message)
+
+
+def sign_in(driver: Any, base: str, username: str, password: str) -> None:
+    """Fill in the sign-in form and submit it with Enter (keyboard path)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    driver.get(f"{base}/login")
+    wait_for(driver, "input[type=password]")
+    fields = driver.find_elements(By.CSS_SELECTOR, "input")
+    fields[0].send_keys(username)
+    fields[1].send_keys(password, Keys.ENTER)
+
+
+def screenshot(driver: Any, name: str) -> Path:
+    """Save a PNG of the current page to tests/artifacts/ (git-ignored)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    driver.save_screenshot(str(path))
+    return path
