@@ -30,6 +30,14 @@ def run_bench(
         from app.bench.ingest_suite import run_ingest
 
         body = run_ingest(settings)
+    elif suite == "index":
+        from app.bench.analysis_suite import run_index
+
+        body = run_index(settings)
+    elif suite == "search":
+        from app.bench.analysis_suite import run_search
+
+        body = run_search(settings, queries)
     elif suite == "server":
         from app.bench.server_suite import run_server
 

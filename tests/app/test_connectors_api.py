@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from agents.ingest.connectors import SECRET_PURPOSE
+from app.api.route_audit import tenant_routes
 from storage.crypto import derive_key, unwrap
 from tests.app.conftest import TENANT_404, ApiWorld
 
@@ -217,3 +218,47 @@ def _stored_secrets(world: ApiWorld, slug: str, connector_id: str) -> dict[str, 
         ).fetchone()[0]
     key = derive_key(world.services.tenants.data_key(tenant_id), SECRET_PURPOSE)
     return dict(json.loads(unwrap(key, bytes(sealed), connector_id)))
+
+
+def test_routes_are_in_the_table_and_the_openapi_schema(
+    world: ApiWorld, people: dict[str, dict[str, str]]
+) -> None:
+    # GIVEN the built app; THEN the contract's connector and hook routes exist
+    root = "/api/v1/tenants/{tenant:str}"
+    routes = {(method, path) for path, method, _ in tenant_routes(world.app)}
+    assert {
+        ("GET", f"{root}/connectors"), ("POST", f"{root}/connectors"),
+        ("GET", f"{root}/connectors/{{connector_id:str}}"),
+        ("PUT", f"{root}/connectors/{{connector_id:str}}"),
+        ("DELETE", f"{root}/connectors/{{connector_id:str}}"),
+        ("POST", f"{root}/connectors/{{connector_id:str}}/test"),
+        ("POST", f"{root}/connectors/{{connector_id:str}}/poll"),
+        ("POST", f"{root}/hooks/{{hook_id:str}}"),
+    } <= routes
+    # AND the OpenAPI document still builds and lists them
+    schema = world.client.get("/api/v1/schema/openapi.json")
+    assert schema.status_code == 200
+    assert "/api/v1/tenants/{tenant}/hooks/{hook_id}" in schema.json()["paths"]
+    assert "/api/v1/tenants/{tenant}/connectors/{connector_id}/poll" in schema.json()["paths"]
+
+
+def test_a_background_poll_is_queued_with_ids_only(
+    world: ApiWorld, people: dict[str, dict[str, str]]
+) -> None:
+    # GIVEN a mailbox and an empty queue
+    connector = world.client.post(URL, json=imap_body(), headers=people["olga"]).json()
+    huey = world.services.extras["tasks_queue"].huey
+    huey.flush()
+    # WHEN the owner asks for a poll in the background
+    response = world.client.post(
+        f"{URL}/{connector['id']}/poll?background=true", headers=people["olga"]
+    )
+    # THEN 202 and one ingest.poll_mailbox task carrying the two ids and nothing else
+    assert response.status_code == 202 and response.json() == {"queued": True}
+    tasks = [task for task in iter(huey.dequeue, None) if task.name == "ingest.poll_mailbox"]
+    assert len(tasks) == 1
+    payload = tasks[0].args[0]
+    assert payload.__dict__ == {
+        "tenant_id": world.services.system.find_tenant("acme").id,
+        "connector_id": connector["id"],
+    }

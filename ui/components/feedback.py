@@ -52,9 +52,16 @@ def show_error(exc: BaseException, action: str = "") -> None:
 
 
 async def call(action: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | Failed:
-    """Run a blocking backend call in a worker thread; FAILED (already notified) on error."""
+    """Run a blocking backend call in a worker thread; FAILED (already notified) on error.
+
+    The notice is raised in the page's root, not where the action started: a list that
+    was redrawn meanwhile may have deleted the button that started it.
+    """
+    root = ui.context.client.content
     try:
         return await asyncio.to_thread(fn, *args, **kwargs)
     except Exception as exc:  # noqa: BLE001 - every failure becomes a notice for the user
-        show_error(exc, action)
+        if not root.is_deleted:
+            with root:
+                show_error(exc, action)
         return FAILED

@@ -53,6 +53,8 @@ def register(backend: UiBackend) -> None:
 class ConnectorsView:
     def __init__(self, ctx: PageContext, backend: UiBackend, tenant: TenantChoice) -> None:
         self.ctx, self.backend, self.tenant = ctx, backend, tenant
+        # dialogs and notices go here: the cards that start them are redrawn on reload
+        self.root = ui.context.client.content
         with ui.row().classes("w-full items-center justify-between"):
             ui.label("Mailboxes").classes("text-h5")
             if tenant.can_manage:
@@ -135,7 +137,7 @@ class ConnectorsView:
         )
         if isinstance(outcome, Failed):
             return
-        with ui.dialog() as dialog, ui.card().props("data-testid=test-result"):
+        with self.root, ui.dialog() as dialog, ui.card().props("data-testid=test-result"):
             ui.label("Connection works" if outcome.ok else "Connection failed").classes(
                 "text-h6 " + ("text-positive" if outcome.ok else "text-negative")
             )
@@ -145,7 +147,7 @@ class ConnectorsView:
         await self.reload()
 
     def _delete(self, c: ConnectorView) -> None:
-        with ui.dialog() as dialog, ui.card():
+        with self.root, ui.dialog() as dialog, ui.card():
             ui.label(f"Delete the mailbox “{c.name}”?").classes("text-h6")
             ui.label("Documents it already brought in stay. Mail is no longer fetched.")
 
@@ -159,7 +161,8 @@ class ConnectorsView:
                 )
                 dialog.close()
                 if not isinstance(done, Failed):
-                    ui.notify("Mailbox deleted", type="positive")
+                    with self.root:
+                        ui.notify("Mailbox deleted", type="positive")
                     await self.reload()
 
             with ui.row().classes("w-full justify-end"):
@@ -168,7 +171,8 @@ class ConnectorsView:
         dialog.open()
 
     def _edit(self, c: ConnectorView | None) -> None:
-        MailboxForm(self, c).dialog.open()
+        with self.root:
+            MailboxForm(self, c).dialog.open()
 
 
 class MailboxForm:
