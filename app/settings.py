@@ -91,6 +91,13 @@ class ModelSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=T
     llm_n_ctx: int = 2048
     llm_threads: int = 2
     llm_gpu_layers: int = 0
+    llm_backend: str = "llama"
+    remote_base_url: str = ""
+    remote_model: str = ""
+    remote_api_key: str = ""
+    remote_context_window: int = 8192
+    answer_min_similarity: float = 0.25
+    answer_max_tokens: int = 256
 
 
 class LoggingSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):

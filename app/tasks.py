@@ -20,6 +20,7 @@ from agents.ingest.pipeline import ParseTask
 from agents.ingest.sandbox import SandboxPool
 from agents.ingest.service import IndexTask, IngestService
 from agents.models import locate_embedding_model
+from app.llm_wiring import build_answerer, build_llm
 from app.queue import QueueRunner
 from app.services import Services
 from storage.errors import NotFoundError
@@ -68,6 +69,10 @@ def register_tasks(queue: QueueRunner, services: Services) -> IngestService:
     analysis = AnalysisService(
         services.tenants, Embedder(embedding_model), Chunker(embedding_model.path)
     )
+
+    llm = build_llm(services.settings)
+    services.on_close(llm.close)
+    answerer = build_answerer(services.settings, analysis, llm)
 
     def index_document(task: IndexTask) -> None:
         analysis.index_document(task.tenant_id, task.document_id)
@@ -124,6 +129,8 @@ def register_tasks(queue: QueueRunner, services: Services) -> IngestService:
         enqueue_mail_poll=enqueue_mail_poll,
         analysis=analysis,
         embedder=analysis.embedder,
+        llm=llm,
+        answerer=answerer,
         enqueue_index=enqueue_index,
     )
     return ingest

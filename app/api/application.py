@@ -12,6 +12,7 @@ from litestar import Litestar, Request, Router
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
+from app.api.analysis import AnalysisController
 from app.api.api_keys import ApiKeysController
 from app.api.audit import AuditController, tenant_entries
 from app.api.auth import AuthController
@@ -48,6 +49,7 @@ TENANT_HANDLERS: list[Any] = [
     tenant_entries,
     DocumentsController,
     search_chunks,
+    AnalysisController,
     ConnectorsController,
     # inbound hooks: opt "hook", the one route authenticating its caller instead of a user
     # (route_audit.HOOK_ROUTES lists it; tenant_scope.TenantGuard handles it)

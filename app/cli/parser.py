@@ -5,6 +5,7 @@ import argparse
 from app.bench.suites import SUITES
 from app.cli import (
     admin_commands,
+    ask_command,
     ingest_command,
     maintenance_commands,
     serve_command,
@@ -145,4 +146,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--tenant", required=True)
     p.set_defaults(handler=ingest_command.ingest)
+
+    p = command("ask", "ask a question of a tenant's documents; the answer streams")
+    p.add_argument("question", nargs="+")
+    p.add_argument("--tenant", required=True)
+    p.add_argument("--k", type=int, default=5, help="passages to retrieve (default 5)")
+    p.set_defaults(handler=ask_command.ask)
     return parser

@@ -84,8 +84,20 @@ class DocumentMethods:
             found.append(ModelStatus("embeddings", name, False, None, "not started"))
         return found
 
+    def _searcher(self) -> Any:
+        """A callable (tenant_id, query, k) -> hits: extras["search"], or the analysis
+        service's hybrid search (the same one POST /search uses)."""
+        extras = self._services.extras
+        if extras.get("search") is not None:
+            search = extras["search"]
+            return getattr(search, "search", search)
+        analysis = extras.get("analysis")
+        if analysis is not None and hasattr(analysis, "search"):
+            return lambda tenant_id, query, k: analysis.search(tenant_id, query, k=k, mode="hybrid")
+        return None
+
     def semantic_search_available(self) -> bool:
-        return self._services.extras.get("search") is not None
+        return self._searcher() is not None
 
     def documents(
         self,
@@ -110,8 +122,7 @@ class DocumentMethods:
     def _by_meaning(
         self, ledger: DocumentLedger, tenant_id: str, q: str, state: str | None, limit: int
     ) -> list[dict[str, Any]]:
-        search = self._services.extras["search"]
-        hits = getattr(search, "search", search)(tenant_id, q, k=min(limit, 50))
+        hits = self._searcher()(tenant_id, q, k=min(limit, 50))
         seen: list[str] = []
         for hit in hits:
             doc_id = hit.get("document_id") if isinstance(hit, dict) else hit.document_id

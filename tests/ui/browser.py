@@ -53,7 +53,11 @@ def chromium(width: int = 1280, height: int = 800, performance_log: bool = False
         options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     try:
-        driver.set_window_size(width, height)
+        # the page gets exactly width x height CSS pixels, whatever the window decorations
+        driver.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600},
+        )
         yield driver
     finally:
         driver.quit()

@@ -7,6 +7,8 @@ our own pages and session routes registered on NiceGUI's app, so a page test exe
 the same code `appliance serve` runs, without a browser.
 """
 
+import asyncio
+import json
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,6 +16,7 @@ from pathlib import Path
 import pytest
 from nicegui import core, ui
 from nicegui.testing.user import User
+from nicegui.testing.user_interaction import UserInteraction
 from nicegui.testing.user_simulation import user_simulation
 
 from app.auth.kit import AuthKit, auth_kit
@@ -99,8 +102,6 @@ async def simulated_user(world: UiWorld, session_of: str | None = None) -> Async
 
 def page_dump(user: User) -> str:
     """Everything the server holds for the open page's browser tab (element tree as sent)."""
-    import json
-
     assert user.client is not None
     return json.dumps(
         [element._to_dict() for element in user.client.elements.values()], default=str
@@ -112,10 +113,8 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-def by_testid(user: User, name: str) -> "UserInteraction[ui.element]":
+def by_testid(user: User, name: str) -> UserInteraction[ui.element]:
     """The elements with data-testid=`name` (the same ids the browser tests use)."""
-    from nicegui.testing.user_interaction import UserInteraction
-
     assert user.client is not None
     found = {
         element
@@ -135,8 +134,6 @@ def has_testid(user: User, name: str) -> bool:
 
 async def wait_testid(user: User, name: str, present: bool = True, tries: int = 50) -> None:
     """Wait until an element with data-testid=`name` is (or is no longer) on the page."""
-    import asyncio
-
     for _ in range(tries):
         if has_testid(user, name) == present:
             return

@@ -3,6 +3,7 @@
 import socket
 
 import pytest
+
 from tests.ui.conftest import UiWorld, by_testid, page_dump, simulated_user, wait_testid
 
 pytestmark = pytest.mark.anyio
@@ -138,4 +139,3 @@ async def test_admin_creates_a_user_and_a_tenant(world: UiWorld) -> None:
         by_testid(user, "create-tenant").click()
         await user.should_see("Tenant sales created", retries=20)
         assert world.services.system.find_tenant("sales").slug == "sales"
-

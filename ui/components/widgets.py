@@ -33,7 +33,7 @@ def stat_tile(
     """A number with a caption (counts on the dashboard)."""
     card = (
         ui.card()
-        .classes("min-w-[7.5rem] flex-1 items-center gap-0 p-3")
+        .classes("min-w-[6rem] flex-1 items-center gap-0 p-3")
         .props(f"data-testid={testid}")
     )
     if on_click is not None:
@@ -46,3 +46,7 @@ def stat_tile(
 
 def section_title(text: str) -> None:
     ui.label(text).classes("text-h6")
+
+
+# one line of a list (members, keys, tenants): wraps on narrow screens, hairline between
+LIST_ROW = "w-full items-center gap-x-3 gap-y-0 py-2 border-b border-gray-400/30"

@@ -44,6 +44,7 @@ def register(backend: UiBackend) -> None:
             if not available:
                 empty_state("lock", "Nothing to manage", "You are not a member of any tenant.")
                 return None
+            ui.label("Admin" if ctx.can_administer else "API keys").classes("text-h5")
             names = [name for name, _, _ in available]
             with (
                 ui.tabs()

@@ -9,7 +9,7 @@ from ui.backend import UiBackend
 from ui.components.context import PageContext
 from ui.components.feedback import Failed, call, show_error
 from ui.components.formatting import short_time
-from ui.components.widgets import empty_state
+from ui.components.widgets import LIST_ROW, empty_state
 from ui.pages.admin_people import data_table
 
 ROLE_ORDER = ("viewer", "editor", "owner")
@@ -61,7 +61,7 @@ class ApiKeysSection:
                 empty_state("key", "No API keys", "Create one above for a script or tool.")
             for key in keys:
                 revoked = bool(key.get("revoked_at"))
-                with ui.row().classes("w-full items-center gap-3 border-b py-1"):
+                with ui.row().classes(LIST_ROW):
                     ui.label(key["name"]).classes("font-medium w-40 break-all")
                     ui.label(f"{key['prefix']}…").classes("font-mono text-caption")
                     ui.label(f"{key['user']} · {key['role']}").classes("text-body2")
@@ -104,7 +104,7 @@ class ApiKeysSection:
         with ui.dialog().props("persistent") as dialog, ui.card().classes("w-[36rem] max-w-full"):
             ui.label(f"API key “{record['name']}” created").classes("text-h6")
             ui.label("Copy it now: it is shown only this once and cannot be recovered.").classes(
-                "text-warning"
+                "text-orange-10"
             )
             field = ui.input(value=secret).props("readonly outlined data-testid=new-api-key")
             field.classes("w-full font-mono")

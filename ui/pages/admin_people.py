@@ -8,7 +8,7 @@ from ui.backend import UiBackend
 from ui.components.context import PageContext
 from ui.components.feedback import Failed, call, show_error
 from ui.components.formatting import short_time
-from ui.components.widgets import empty_state
+from ui.components.widgets import LIST_ROW, empty_state
 
 ROLES = {
     "viewer": "viewer (read, ask)",
@@ -62,7 +62,7 @@ class TenantsSection:
                 empty_state("apartment", "No tenants", "Create the first tenant above.")
                 return
             for t in tenants:
-                with ui.row().classes("w-full items-center gap-3 border-b py-1"):
+                with ui.row().classes(LIST_ROW):
                     ui.label(t["slug"]).classes("font-medium w-40")
                     ui.label(t["name"]).classes("flex-1")
                     ui.label(short_time(t.get("created_at"))).classes("text-caption opacity-70")
@@ -207,7 +207,7 @@ class MembersSection:
             if not members:
                 empty_state("group", "No members", "Add a user above.")
             for m in members:
-                with ui.row().classes("w-full items-center gap-3 border-b py-1"):
+                with ui.row().classes(LIST_ROW):
                     ui.label(m["user"]).classes("font-medium w-40 break-all")
                     ui.select(
                         ROLES,

@@ -62,7 +62,7 @@ class AskView:
         self.available = backend.answerer_available()
         if not self.available:
             with ui.card().classes("w-full").props("flat bordered data-testid=ask-unavailable"):
-                ui.label(UNAVAILABLE).classes("text-subtitle1 font-medium text-warning")
+                ui.label(UNAVAILABLE).classes("text-subtitle1 font-medium text-orange-10")
                 ui.label("An administrator can check the model with `appliance doctor`.")
         self.log = ui.column().classes("w-full gap-2").props("data-testid=conversation")
         turns = ctx.state.conversation(tenant.id)
@@ -128,7 +128,10 @@ class TurnView:
         ui.chat_message(turn.question, name=page.ctx.user.username, sent=True).classes(
             "self-end"
         ).props("data-testid=asked")
-        with ui.chat_message(name="Appliance").props("data-testid=answer-message"):
+        answer_bubble = ui.chat_message(name="Appliance").props(
+            "bg-color=blue-1 text-color=black data-testid=answer-message"
+        )
+        with answer_bubble:
             self.answer = (
                 ui.label(turn.answer or "Searching your documents…")
                 .classes("whitespace-pre-wrap")
@@ -169,7 +172,7 @@ class TurnView:
                 )
             elif turn.no_answer:
                 with ui.row().classes("items-center gap-2 no-wrap").props("data-testid=no-answer"):
-                    ui.icon("search_off").classes("text-2xl text-warning")
+                    ui.icon("search_off").classes("text-2xl text-orange-10")
                     with ui.column().classes("gap-0"):
                         ui.label("No answer in your documents").classes("font-medium")
                         ui.label(NO_ANSWER_HINT).classes("text-caption")
@@ -183,6 +186,6 @@ class TurnView:
         title = str(citation.get("title") or "document")
         label = f"[{citation.get('number')}] {title[:40]} · p. {citation.get('page') or 1}"
         chip = ui.chip(label, icon="description", on_click=lambda: ui.navigate.to(url))
-        chip.props("clickable outline color=primary data-testid=citation")
+        chip.props("clickable color=white text-color=primary data-testid=citation")
         if citation.get("quote"):
             chip.tooltip(str(citation["quote"])[:300])

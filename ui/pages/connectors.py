@@ -186,21 +186,34 @@ class MailboxForm:
             ui.card().classes("w-[34rem] max-w-full gap-2").props("data-testid=mailbox-form"),
         ):
             ui.label("Edit mailbox" if existing else "Add mailbox").classes("text-h6")
-            self.name = ui.input("Name", value=existing.name if existing else "")
+            self.name = ui.input("Name", value=existing.name if existing else "").props(
+                "data-testid=mailbox-name"
+            )
             self.protocol = ui.toggle(
                 {"imap": "IMAP", "pop3": "POP3"}, value=existing.protocol if existing else "imap"
             )
+            if existing:
+                self.protocol.disable()  # a stored mailbox keeps its protocol
             with ui.row().classes("w-full gap-2 no-wrap"):
-                self.host = ui.input("Server", value=existing.host if existing else "").classes(
-                    "flex-1"
+                self.host = ui.input("Server", value=existing.host if existing else "")
+                self.host.classes("flex-1").props("data-testid=mailbox-host")
+                self.port = (
+                    ui.number(
+                        "Port",
+                        value=existing.port if existing else None,
+                        format="%d",
+                        min=1,
+                        max=65535,
+                    )
+                    .classes("w-28")
+                    .props("data-testid=mailbox-port")
                 )
-                self.port = ui.number(
-                    "Port", value=existing.port if existing else None, format="%d", min=1, max=65535
-                ).classes("w-28").props("data-testid=mailbox-port")
             self.security = ui.select(
                 SECURITY, label="Encryption", value=existing.security if existing else "tls"
             ).props("data-testid=mailbox-security")
-            self.username = ui.input("Account name", value=existing.username if existing else "")
+            self.username = ui.input(
+                "Account name", value=existing.username if existing else ""
+            ).props("data-testid=mailbox-username")
             has_password = bool(existing and existing.has_password)
             self.password = ui.input(
                 "Password",
@@ -284,4 +297,5 @@ class MailboxForm:
             return  # the form stays filled in so the user can correct it
         ui.notify(f"Mailbox “{saved.name}” saved", type="positive")
         self._close()
-        await self.page.reload()
+        with self.page.root:  # this dialog, the handler's home, is gone now
+            await self.page.reload()

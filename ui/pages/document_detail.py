@@ -6,6 +6,7 @@ the cited passage on that page).
 """
 
 import html
+import re
 from typing import Any
 
 from nicegui import ui
@@ -80,20 +81,19 @@ def _quote(ctx: PageContext, tenant_id: str, cite: str) -> str | None:
 
 
 def highlighted(text: str, quote: str | None) -> str:
-    """Escaped page text as HTML, with the first occurrence of `quote` in <mark>."""
-    if quote:
-        needle = " ".join(quote.split())[:200]
-        start = text.find(needle) if needle else -1
-        if start >= 0:
-            end = start + len(needle)
-            return (
-                html.escape(text[:start])
-                + "<mark data-testid=cited-passage>"
-                + html.escape(text[start:end])
-                + "</mark>"
-                + html.escape(text[end:])
-            )
-    return html.escape(text)
+    """Escaped page text as HTML, with the quoted passage (whitespace-insensitive) in <mark>."""
+    words = (quote or "").split()[:40]
+    match = re.search(r"\s+".join(map(re.escape, words)), text) if words else None
+    if match is None:
+        return html.escape(text)
+    start, end = match.span()
+    return (
+        html.escape(text[:start])
+        + "<mark data-testid=cited-passage>"
+        + html.escape(text[start:end])
+        + "</mark>"
+        + html.escape(text[end:])
+    )
 
 
 class DocumentView:
@@ -150,9 +150,10 @@ class DocumentView:
                 state_badge(doc["state"])
             self._failure(doc)
             self._actions(doc)
-            with ui.row().classes("w-full gap-4 items-start"):
-                self._metadata(doc)
+            # text first on narrow screens (a citation opens here), beside the details on wide
+            with ui.row().classes("w-full gap-4 items-start flex-col md:flex-row-reverse"):
                 self._text()
+                self._metadata(doc)
 
     def _failure(self, doc: dict[str, Any]) -> None:
         text = failure_text(doc)
@@ -229,7 +230,7 @@ class DocumentView:
         extra = {
             k: v
             for k, v in (doc.get("metadata") or {}).items()
-            if k != "sections" and isinstance(v, str | int | float)
+            if k not in ("sections", "page_count") and isinstance(v, str | int | float)
         }
         with ui.card().classes("w-full md:w-80 gap-1").props("flat bordered data-testid=metadata"):
             ui.label("Details").classes("text-subtitle1 font-medium")
@@ -241,8 +242,12 @@ class DocumentView:
                     ui.label(str(value)).classes("text-body2 break-all")
 
     def _text(self) -> None:
-        with ui.card().classes("flex-1 min-w-[18rem] gap-2").props("flat bordered"):
-            ui.label("Extracted text").classes("text-subtitle1 font-medium")
+        with ui.card().classes("w-full md:w-0 md:flex-1 gap-2").props("flat bordered"):
+            with ui.row().classes("w-full items-center justify-between"):
+                ui.label("Extracted text").classes("text-subtitle1 font-medium")
+                label = (
+                    ui.label().classes("text-caption opacity-70").props("data-testid=page-label")
+                )
             if not self.pages:
                 ui.label("No text yet: it appears once the document has been read.").classes(
                     "opacity-70"
@@ -251,19 +256,6 @@ class DocumentView:
             numbers = [number for number, _ in self.pages]
             page = self.page if self.page in numbers else numbers[0]
             texts = dict(self.pages)
-            view = (
-                ui.html("", sanitize=False)
-                .classes("whitespace-pre-wrap text-body2 max-h-[65vh] overflow-auto w-full")
-                .props("data-testid=page-text tabindex=0")
-            )
-            label = ui.label().classes("text-caption opacity-70").props("data-testid=page-label")
-
-            def show(number: int) -> None:
-                self.page = number
-                quote = self.quote if number == page else None
-                view.set_content(highlighted(texts.get(number, ""), quote))
-                label.text = f"Page {number} of {len(numbers)}"
-
             if len(numbers) > 1:
                 ui.pagination(
                     min(numbers),
@@ -272,4 +264,17 @@ class DocumentView:
                     value=page,
                     on_change=lambda e: show(int(e.value)),
                 ).props("max-pages=7 boundary-numbers data-testid=page-picker")
+            view = (
+                ui.html("", sanitize=False)
+                .classes("whitespace-pre-wrap text-body2 max-h-[65vh] overflow-auto w-full")
+                .props("data-testid=page-text tabindex=0 aria-live=polite")
+            )
+
+            def show(number: int) -> None:
+                self.page = number
+                # the cited passage is marked on the cited page only
+                quote = self.quote if number == page else None
+                view.set_content(highlighted(texts.get(number, ""), quote))
+                label.text = f"Page {number} of {len(numbers)}"
+
             show(page)

@@ -46,7 +46,7 @@ def register(backend: AuthBackend) -> None:
             ui.label("Agent Appliance").classes("text-h5")
             ui.label("Sign in to continue").classes("text-subtitle2 opacity-70")
             if notice in NOTICES:
-                ui.label(NOTICES[notice]).classes("text-warning").props(
+                ui.label(NOTICES[notice]).classes("text-orange-10").props(
                     "role=status data-testid=sign-in-notice"
                 )
             # a <form> so password managers recognise the fields; it never submits itself

@@ -1,0 +1,62 @@
+"""Builds the one LLM service and the answerer from settings (models load lazily)."""
+
+from agents.analyze.answer import Answerer, AnswerSettings
+from agents.analyze.service import AnalysisService
+from agents.llm import (
+    LlamaCppBackend,
+    LLMConfig,
+    LLMService,
+    OpenAICompatibleBackend,
+    OpenAICompatibleConfig,
+)
+from agents.llm.types import Backend
+from agents.models import locate_llm_model
+from app.errors import AppError
+from app.settings import Settings
+
+
+class LLMSettingsError(AppError):
+    status_code = 500
+    code = "invalid_settings"
+
+
+def build_llm(settings: Settings) -> LLMService:
+    models = settings.models
+    backend: Backend
+    if models.llm_backend == "llama":
+        backend = LlamaCppBackend(
+            locate_llm_model(models.llm_model),
+            LLMConfig(
+                n_ctx=models.llm_n_ctx,
+                n_threads=models.llm_threads,
+                n_gpu_layers=models.llm_gpu_layers,
+            ),
+        )
+    elif models.llm_backend == "openai":
+        if not models.remote_base_url or not models.remote_model:
+            raise LLMSettingsError(
+                "models.llm_backend = 'openai' needs models.remote_base_url and models.remote_model"
+            )
+        backend = OpenAICompatibleBackend(
+            OpenAICompatibleConfig(
+                base_url=models.remote_base_url,
+                model=models.remote_model,
+                api_key=models.remote_api_key,
+                context_window=models.remote_context_window,
+            )
+        )
+    else:
+        raise LLMSettingsError("models.llm_backend must be 'llama' or 'openai'")
+    return LLMService(backend)
+
+
+def build_answerer(settings: Settings, analysis: AnalysisService, llm: LLMService) -> Answerer:
+    return Answerer(
+        analysis,
+        llm,
+        AnswerSettings(
+            min_similarity=settings.models.answer_min_similarity,
+            answer_tokens=settings.models.answer_max_tokens,
+            context_window=llm.backend.context_window,
+        ),
+    )
