@@ -28,6 +28,7 @@ from app.services import Services
 from app.tasks import register_tasks, reindex_after_model_change
 from app.tls import key_password
 from app.ui_backend import ApplianceUiBackend
+from app.ui_backend.upload_limit import UploadLimit
 from ui import forget_session, register_pages
 from ui.backend import SessionExpired
 from ui.pages import SESSION_END, SESSION_START
@@ -91,10 +92,12 @@ def _add_session_routes(
     host: FastAPI, kit: AuthKit, services: Services, backend: ApplianceUiBackend
 ) -> None:
     """Plain HTTP routes beside the UI: what a websocket cannot do (set and clear the
-    session cookie) and file downloads, each checked against the cookie session."""
+    session cookie) and file downloads, each checked against the cookie session; and
+    the size limit for browser uploads."""
     secure = services.settings.server.tls
     sessions = kit.sessions
     trusted = services.settings.server.trusted_proxies
+    host.add_middleware(UploadLimit, limit=backend.max_upload_bytes())
 
     @host.get(SESSION_START, include_in_schema=False)
     def start_session(request: Request, ticket: str = "") -> RedirectResponse:

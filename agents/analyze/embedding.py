@@ -109,6 +109,9 @@ def _load(path: Path) -> Any:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    # torch's OpenMP threads would spin-wait and stall when the cores are shared (see
+    # agents.llm.llama_backend); libgomp reads this once, when it is first loaded
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as transformers_logging
 

@@ -124,9 +124,25 @@ class IngestService:
                 ledger.fail(child, "too_deep", "attachments nested too deeply were not opened")
         return outcome
 
-    def delete(self, tenant_id: str, document_id: str) -> list[str]:
-        """Remove a document, its attachments, text, originals and index entries."""
+    def delete(
+        self,
+        tenant_id: str,
+        document_id: str,
+        *,
+        actor: str | None = None,
+        client: str | None = None,
+    ) -> list[str]:
+        """Remove a document, its attachments, text, originals and index entries (audited)."""
+        title = self.ledger(tenant_id).get(document_id).title
         removed = self.ledger(tenant_id).delete(document_id)
+        self.tenants.system.audit(
+            "document.delete",
+            actor=actor,
+            tenant_id=tenant_id,
+            target=document_id,
+            client=client,
+            detail={"title": title[:200], "removed": len(removed)},
+        )
         for removed_id in removed:
             for hook in self._delete_hooks:
                 hook(tenant_id, removed_id)

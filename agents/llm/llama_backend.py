@@ -2,6 +2,7 @@
 
 import atexit
 import json
+import os
 import sys
 import threading
 from collections.abc import Iterator, Sequence
@@ -173,6 +174,10 @@ def _llama_errors() -> Iterator[None]:
 
 
 def _construct_llama(path: Any, config: LLMConfig) -> Any:
+    # OpenMP threads spin while waiting for each other by default; when another process
+    # or thread holds a core (normal on a 2-core appliance) generation became 10-40x
+    # slower in measurements here. Read once, when libgomp loads: so set it first.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import llama_cpp
     import llama_cpp.llama_cpp as native
 

@@ -124,7 +124,28 @@ def _prepare(node: Any, path: str, depth: int) -> Any:
     _check_combinations(node, path)
     if node.get("items") is False and "prefixItems" in node:
         del out["items"]  # a closed tuple: the converter emits exactly the prefix items
+    _bound_open_ended(out)
     return _split_type_list(out)
+
+
+DEFAULT_MAX_STRING = 160
+DEFAULT_MAX_ITEMS = 10
+
+
+def _bound_open_ended(out: dict[str, Any]) -> None:
+    """Give free strings and arrays a length limit in the grammar copy only.
+
+    A small model can otherwise repeat itself inside a string until max_tokens cuts the
+    JSON off; the limit makes every generation end. The validator still checks the
+    caller's own schema, which any output within these limits satisfies.
+    """
+    kinds = out.get("type")
+    kinds = kinds if isinstance(kinds, list) else [kinds]
+    constrained = {"enum", "const", "format", "pattern", "maxLength"}
+    if "string" in kinds and not constrained & set(out):
+        out["maxLength"] = max(DEFAULT_MAX_STRING, int(out.get("minLength", 0)))
+    if "array" in kinds and "maxItems" not in out and "prefixItems" not in out:
+        out["maxItems"] = max(DEFAULT_MAX_ITEMS, int(out.get("minItems", 0)))
 
 
 def _split_type_list(out: dict[str, Any]) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
 from agents.ingest.errors import IngestError
 from agents.ingest.ledger import STATES
-from app.api.deps import IngestDep, LedgerDep, TenantAccessDep
+from app.api.deps import ClientDep, IngestDep, LedgerDep, TenantAccessDep
 from app.errors import AppError
 
 _MAX_FILES_PER_REQUEST = 100
@@ -166,7 +166,16 @@ class DocumentsController(Controller):
 
     @delete("/{document_id:str}", status_code=HTTP_204_NO_CONTENT, sync_to_thread=True)
     def remove(
-        self, document_id: FromPath[str], tenant_access: TenantAccessDep, ingest: IngestDep
+        self,
+        document_id: FromPath[str],
+        tenant_access: TenantAccessDep,
+        ingest: IngestDep,
+        client: ClientDep,
     ) -> None:
         """Delete text, originals and index entries (and attachments of a mail)."""
-        ingest.delete(tenant_access.tenant_id, document_id)
+        ingest.delete(
+            tenant_access.tenant_id,
+            document_id,
+            actor=tenant_access.principal.username,
+            client=client,
+        )

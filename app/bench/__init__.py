@@ -42,6 +42,10 @@ def run_bench(
         from app.bench.server_suite import run_server
 
         body = run_server(settings)
+    elif suite == "ui":
+        from app.bench.ui_suite import run_ui
+
+        body = run_ui(settings)
     else:
         raise BenchError(f"unknown benchmark suite {suite!r}; choose from {', '.join(SUITES)}")
     machine["load_average_1m_at_end"] = load_average()

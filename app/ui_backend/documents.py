@@ -168,7 +168,9 @@ class DocumentMethods:
     def delete_document(self, token: str | None, tenant_id: str, document_id: str) -> None:
         """Remove text, originals and index entries (editors), as DELETE /documents does."""
         access = self._gate.access(token, tenant_id, "editor")
-        self._ingest().delete(access.tenant_id, document_id)
+        self._ingest().delete(
+            access.tenant_id, document_id, actor=access.principal.username, client="ui"
+        )
 
     def max_upload_bytes(self) -> int:
         settings = self._services.settings

@@ -162,3 +162,13 @@ def test_viewer_cannot_upload_or_delete(world: ApiWorld, editor: dict[str, str])
     assert world.client.post(url, json={"text": "nope"}, headers=viewer).status_code == 403
     assert world.client.delete(f"{url}/{doc_id}", headers=viewer).status_code == 403
     assert world.client.get(f"{url}/{doc_id}", headers=viewer).status_code == 200
+
+
+def test_deleting_a_document_is_audited(world: ApiWorld, editor: dict[str, str]) -> None:
+    url = "/api/v1/tenants/acme/documents"
+    doc_id = world.client.post(
+        url, json={"filename": "a.txt", "text": "audit me"}, headers=editor
+    ).json()["items"][0]["id"]
+    world.client.delete(f"{url}/{doc_id}", headers=editor)
+    entries = [e for e in world.audit() if e["action"] == "document.delete"]
+    assert [(e["actor"], e["target"]) for e in entries] == [("erin", doc_id)]

@@ -54,9 +54,12 @@ def test_owner_only_actions_are_refused_to_editors(world: UiWorld) -> None:
         world.backend.audit(editor, demo)
     with pytest.raises(Forbidden):
         world.backend.save_connector(
-            editor, demo, None, {"protocol": "imap", "name": "x", "host": "h", "username": "u"},
+            editor,
+            demo,
+            None,
+            {"protocol": "imap", "name": "x", "host": "h", "username": "u"},
             "a mailbox password",
-        )  # fmt: skip
+        )
     with pytest.raises(Forbidden, match="appliance admin"):
         world.backend.create_user(editor, "newbie", "a long enough password", False)
     with pytest.raises(Forbidden, match="appliance admin"):

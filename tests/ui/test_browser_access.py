@@ -135,9 +135,7 @@ def _frames(entries: list[dict[str, Any]]) -> list[str]:
 
 
 def _type(driver: Any, testid: str, text: str) -> None:
-    from selenium.webdriver.common.by import By
-
-    driver.find_element(By.CSS_SELECTOR, f"input[data-testid={testid}]").send_keys(text)
+    wait_for(driver, f"input[data-testid={testid}]").send_keys(text)
 
 
 def test_no_secret_is_in_the_page_or_the_websocket_after_it_was_saved(server: Any) -> None:
@@ -150,11 +148,11 @@ def test_no_secret_is_in_the_page_or_the_websocket_after_it_was_saved(server: An
         # WHEN an API key is created and shown once, then the dialog is closed
         driver.get(f"{server.base}/admin?tab=keys")
         _type(driver, "key-name", "export script")
-        driver.find_element(By.CSS_SELECTOR, "[data-testid=create-key]").click()
+        wait_for(driver, "[data-testid=create-key]").click()
         shown = wait_for(driver, "input[data-testid=new-api-key]")
         api_key = shown.get_attribute("value")
         assert api_key and api_key.startswith("aak_")
-        driver.find_element(By.CSS_SELECTOR, "[data-testid=close-key]").click()
+        wait_for(driver, "[data-testid=close-key]").click()
         wait_until(
             driver, lambda d: not d.find_elements(By.CSS_SELECTOR, "[data-testid=new-api-key]")
         )
@@ -165,8 +163,10 @@ def test_no_secret_is_in_the_page_or_the_websocket_after_it_was_saved(server: An
         _type(driver, "mailbox-host", "mail.example.test")
         _type(driver, "mailbox-username", "invoices")
         _type(driver, "mailbox-password", MAILBOX_PASSWORD)
-        driver.find_element(By.CSS_SELECTOR, "[data-testid=save-mailbox]").click()
-        wait_until(driver, lambda d: "Invoices" in d.find_element(By.ID, "main").text)
+        wait_for(driver, "[data-testid=save-mailbox]").click()
+        wait_until(
+            driver, lambda d: "Invoices" in d.execute_script("return document.body.innerText")
+        )
         # the capture works: every secret did cross the websocket up to here
         before = "\n".join(_frames(driver.get_log("performance")))
         for secret in (ADMIN_PASSWORD, api_key, MAILBOX_PASSWORD):

@@ -123,7 +123,7 @@ def test_every_page_renders_without_errors_at_desktop_and_narrow_width(
             wait_until(
                 driver, lambda d: d.execute_script("return document.readyState") == "complete"
             )
-            name = path.strip("/").replace("/", "-")[:20] or "dashboard"
+            name = "document" if path.endswith(document_id) else path.strip("/") or "dashboard"
             screenshot(driver, f"page-{name}-{width}")
             # THEN nothing overflows sideways and the browser logged no errors
             overflow = driver.execute_script(

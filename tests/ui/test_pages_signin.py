@@ -6,6 +6,7 @@ from nicegui import ui
 from app.auth.throttle import LoginThrottled
 from tests.conftest import ADMIN_PASSWORD
 from tests.ui.conftest import UiWorld, by_testid, simulated_user
+from ui.components import layout
 
 pytestmark = pytest.mark.anyio
 
@@ -82,3 +83,16 @@ async def test_sign_out_ends_the_session(world: UiWorld) -> None:
         await user.should_see("You are signed out.", retries=30)
         # THEN the session no longer exists on the server
         assert world.kit.sessions.validate(token) is None
+
+
+async def test_an_open_page_leaves_for_sign_in_when_the_session_ends(
+    world: UiWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN an open page whose session check runs often (30 s in production)
+    monkeypatch.setattr(layout, "SESSION_CHECK_S", 0.1)
+    async with simulated_user(world, session_of="vera") as user:
+        await user.open("/documents")
+        # WHEN the session ends while the user just looks at the page
+        world.kit.sessions.revoke(user.http_client.cookies.get("appliance_session"))
+        # THEN the page goes to sign-in by itself, with a notice
+        await user.should_see("Your session ended. Please sign in again.", retries=50)

@@ -104,6 +104,8 @@ def frame(ctx: PageContext, title: str, path_after_switch: str = "/") -> ui.colu
                     "flex items-center gap-3 px-4 py-2 no-underline rounded "
                     "text-inherit hover:bg-gray-500/10 focus:bg-gray-500/20"
                 )
+                if item.path == path_after_switch:  # the section this page belongs to
+                    link.classes("bg-gray-500/15 font-medium").props("aria-current=page")
                 with link:
                     ui.icon(item.icon).classes("text-xl opacity-80")
                     ui.label(item.label)

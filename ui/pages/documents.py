@@ -8,6 +8,7 @@ import asyncio
 from typing import Any
 
 from nicegui import events, ui
+from starlette.formparsers import MultiPartParser
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
@@ -18,7 +19,7 @@ from ui.components.formatting import FINAL_STATES, STATES, table_row
 from ui.components.layout import frame
 from ui.components.widgets import empty_state
 
-REFRESH_S = 2.0
+REFRESH_S = 0.5  # only re-queries while a listed document is still in the pipeline
 _HIDE_NARROW = {"classes": "gt-sm", "headerClasses": "gt-sm"}
 COLUMNS: list[dict[str, Any]] = [
     {"name": "title", "label": "Title", "field": "title", "align": "left", "sortable": True},
@@ -45,8 +46,15 @@ _SIZE_CELL = '<q-td :props="props">{{ props.row.size_text }}</q-td>'
 _DATE_CELL = '<q-td :props="props">{{ props.row.date_text }}</q-td>'
 
 
+def keep_uploads_in_memory(limit: int) -> None:
+    """Starlette spools multipart parts over 1 MiB to /tmp, where an upload would sit
+    unencrypted; keep every part up to the upload limit in memory instead."""
+    MultiPartParser.spool_max_size = max(MultiPartParser.spool_max_size, limit + 1)
+
+
 def register(backend: UiBackend) -> None:
     """Define /documents."""
+    keep_uploads_in_memory(backend.max_upload_bytes())
 
     @ui.page("/documents", title="Documents · Agent Appliance")
     def documents_page(
