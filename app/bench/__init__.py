@@ -30,6 +30,10 @@ def run_bench(
         from app.bench.ingest_suite import run_ingest
 
         body = run_ingest(settings)
+    elif suite == "api":
+        from app.bench.api_suite import run_api
+
+        body = run_api(settings, requests=max(queries, 500))
     elif suite == "index":
         from app.bench.analysis_suite import run_index
 
