@@ -30,6 +30,10 @@ def run_bench(
         from app.bench.ingest_suite import run_ingest
 
         body = run_ingest(settings)
+    elif suite == "ask":
+        from app.bench.ask_suite import run_ask
+
+        body = run_ask(settings)
     elif suite == "api":
         from app.bench.api_suite import run_api
 

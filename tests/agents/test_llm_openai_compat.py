@@ -280,9 +280,11 @@ def test_generate_json_sends_the_schema_and_validates_the_answer(server: FakeSer
     service = make_service(server.url)
     # WHEN JSON is requested THEN the valid second answer is returned
     assert service.generate_json(QUESTION, schema) == {"city": "Paris"}
-    # AND the schema went to the server as an OpenAI response_format
+    # AND the schema went to the server as an OpenAI response_format, with the free
+    # string bounded so a small model cannot ramble until max_tokens
     sent = server.requests[0]["json"]["response_format"]
-    assert sent["type"] == "json_schema" and sent["json_schema"]["schema"] == schema
+    bounded = {**schema, "properties": {"city": {"type": "string", "maxLength": 160}}}
+    assert sent["type"] == "json_schema" and sent["json_schema"]["schema"] == bounded
     # AND classification works through the same path
     server.replies = [Reply(content='{"label": "city"}')]
     assert service.classify("Paris", ["city", "country"]) == "city"
