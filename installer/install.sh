@@ -14,7 +14,7 @@ TORCH_PIN="torch==2.13.0"
 MIN_FREE_GB=6
 PYTHON_HINT="apt-get install python3.11 python3.11-venv"
 BUILD_HINT="apt-get install build-essential cmake"
-TEST_DEB_PACKAGES=(chromium chromium-driver dovecot-imapd dovecot-pop3d)
+TEST_DEB_PACKAGES=(chromium chromium-driver dovecot-imapd dovecot-pop3d python3.11-doc)
 
 die() {
     echo "$PROG: $*" >&2
@@ -28,7 +28,7 @@ usage() {
 usage: installer/install.sh [--dev] [--run] [--service] [--desktop] [--data-dir D] [--port P]
 
   --dev         also install the test extras and the Debian packages the tests need
-                (chromium chromium-driver dovecot-imapd dovecot-pop3d; needs root)
+                (chromium chromium-driver dovecot-imapd dovecot-pop3d python3.11-doc; needs root)
   --run         start the server at the end (appliance serve)
   --service     write a systemd user unit: ~/.config/systemd/user/agent-appliance.service
   --desktop     write a desktop entry that starts the server and opens the browser
