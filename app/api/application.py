@@ -116,6 +116,8 @@ def build_api(
         ),
         request_max_body_size=settings.server.max_body_mb * 1024 * 1024,
         debug=False,
+        # our own logging (stderr + <data>/logs) is configured once by the CLI
+        logging_config=None,
     )
     assert_tenant_routes_guarded(app)
     return app
