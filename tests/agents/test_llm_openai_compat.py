@@ -118,13 +118,26 @@ def server() -> Iterator[FakeServer]:
     fake.stop()
 
 
+_OPENED: list[LLMService] = []
+
+
+@pytest.fixture(autouse=True)
+def close_services() -> Iterator[None]:
+    """Close every service a test made, even when an assertion failed half-way."""
+    yield
+    while _OPENED:
+        _OPENED.pop().close()
+
+
 def make_service(url: str, **overrides: Any) -> LLMService:
     settings: dict[str, Any] = {
         "base_url": url, "model": "remote-model", "api_key": "sk-test-123",
         "backoff_initial_s": 0.05, "backoff_max_s": 0.2, "read_timeout_s": 5.0,
     }
     settings.update(overrides)
-    return LLMService(OpenAICompatibleBackend(OpenAICompatibleConfig(**settings)))
+    service = LLMService(OpenAICompatibleBackend(OpenAICompatibleConfig(**settings)))
+    _OPENED.append(service)
+    return service
 
 
 QUESTION: list[Message] = [{"role": "user", "content": "What is the capital of France?"}]
