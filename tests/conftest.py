@@ -13,9 +13,13 @@ from typing import Any
 import httpx
 import pytest
 
+from agents.openmp_policy import apply_openmp_wait_policy
 from app.initialise import initialise
 from app.services import Services, open_services
 from app.settings import Settings, load_settings
+
+# torch and llama.cpp share this process; both load libgomp, which reads this once
+apply_openmp_wait_policy()
 
 ADMIN_PASSWORD = "correct horse battery staple"
 APPLIANCE = str(Path(sys.executable).with_name("appliance"))

@@ -123,19 +123,27 @@ class Chunker:
     def _load(self) -> Any:
         with self._lock:
             if self._tokenizer is None:
-                from transformers import AutoTokenizer
-
-                loaded = AutoTokenizer.from_pretrained(
-                    str(transformer_dir(self.model_path)), local_files_only=True
-                )
-                backend = loaded.backend_tokenizer
+                tokenizer = _load_tokenizer(transformer_dir(self.model_path))
                 # tokenizer.json may carry padding/truncation for training; chunking needs
                 # every real token, and encode() must not change shared state afterwards
-                backend.no_padding()
-                backend.no_truncation()
-                self._special_tokens = int(loaded.num_special_tokens_to_add())
-                self._tokenizer = backend
+                tokenizer.no_padding()
+                tokenizer.no_truncation()
+                self._special_tokens = int(tokenizer.num_special_tokens_to_add(False))
+                self._tokenizer = tokenizer
             return self._tokenizer
+
+
+def _load_tokenizer(folder: Path) -> Any:
+    """The fast tokenizer of a model folder. From tokenizer.json with the `tokenizers`
+    library when present: importing transformers would also import torch (hundreds of
+    MB) just to count tokens. Otherwise transformers converts the slow vocabulary."""
+    if (folder / "tokenizer.json").exists():
+        from tokenizers import Tokenizer
+
+        return Tokenizer.from_file(str(folder / "tokenizer.json"))
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(str(folder), local_files_only=True).backend_tokenizer
 
 
 class _PageTokens:

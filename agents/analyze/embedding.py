@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from agents.models import ModelLocation
+from agents.openmp_policy import apply_openmp_wait_policy
 
 _POOLING_MODES = (
     "pooling_mode_cls_token", "pooling_mode_max_tokens", "pooling_mode_mean_tokens",
@@ -109,9 +110,7 @@ def _load(path: Path) -> Any:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    # torch's OpenMP threads would spin-wait and stall when the cores are shared (see
-    # agents.llm.llama_backend); libgomp reads this once, when it is first loaded
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    apply_openmp_wait_policy()
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as transformers_logging
 

@@ -2,7 +2,6 @@
 
 import atexit
 import json
-import os
 import sys
 import threading
 from collections.abc import Iterator, Sequence
@@ -19,6 +18,7 @@ from agents.llm.errors import (
 from agents.llm.grammar import grammar_parse_error, schema_to_gbnf
 from agents.llm.types import Completion, Message
 from agents.models import ModelLocation
+from agents.openmp_policy import apply_openmp_wait_policy
 
 # Llama() reads its model defaults through this module attribute; swapping it briefly is
 # the only way to reach `use_extra_bufts`, so constructions take turns.
@@ -174,10 +174,7 @@ def _llama_errors() -> Iterator[None]:
 
 
 def _construct_llama(path: Any, config: LLMConfig) -> Any:
-    # OpenMP threads spin while waiting for each other by default; when another process
-    # or thread holds a core (normal on a 2-core appliance) generation became 10-40x
-    # slower in measurements here. Read once, when libgomp loads: so set it first.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    apply_openmp_wait_policy()
     import llama_cpp
     import llama_cpp.llama_cpp as native
 

@@ -5,6 +5,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 
+from agents.openmp_policy import apply_openmp_wait_policy
 from app.cli.parser import build_parser
 
 __all__ = ["main"]
@@ -14,6 +15,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit code."""
     # databases, keys and logs are private to the appliance's user
     os.umask(0o077)
+    apply_openmp_wait_policy()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):

@@ -4,6 +4,8 @@ The long real text is the GPL-3 from Debian's base-files (/usr/share/common-lice
 which nobody here wrote and which has numbered headings and long paragraphs.
 """
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from itertools import pairwise
 from pathlib import Path
@@ -12,6 +14,7 @@ import pytest
 
 from agents.analyze import Chunk, Chunker, Page
 from agents.models import locate_embedding_model
+from agents.openmp_policy import apply_openmp_wait_policy
 
 GPL = Path("/usr/share/common-licenses/GPL-3")
 
@@ -23,6 +26,9 @@ def chunker() -> Iterator[Chunker]:
 
 @pytest.fixture(scope="module")
 def tokenizer(chunker: Chunker) -> Iterator[object]:
+    # transformers imports torch, which loads OpenMP: use the appliance's wait policy, as
+    # Embedder does, or later llama.cpp tests in this process spin-wait under load
+    apply_openmp_wait_policy()
     from transformers import AutoTokenizer
 
     yield AutoTokenizer.from_pretrained(str(chunker.model_path), local_files_only=True)
@@ -201,3 +207,18 @@ def test_unusable_settings_are_refused(chunker: Chunker) -> None:
         Chunker(chunker.model_path, max_tokens=64, overlap_tokens=40)
     with pytest.raises(ValueError, match="max_tokens"):
         Chunker(chunker.model_path, max_tokens=8)
+
+
+def test_chunking_does_not_import_torch() -> None:
+    # GIVEN a fresh interpreter WHEN a page is chunked
+    code = (
+        "import sys\n"
+        "from agents.analyze import Chunker, Page\n"
+        "from agents.models import locate_embedding_model\n"
+        "Chunker(locate_embedding_model('').path).chunk([Page(1, 'Some text. More text.')])\n"
+        "print(sorted({'torch', 'transformers', 'sentence_transformers'} & set(sys.modules)))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, timeout=60)
+    # THEN only the small tokenizers library was needed: no torch, no transformers
+    assert result.stdout.strip() == "[]"
