@@ -72,7 +72,8 @@ def _body_limit_detail(request: Request[Any, Any, Any]) -> str:
 
 
 def _with_retry_after(headers: dict[str, str] | None) -> dict[str, str] | None:
-    # Litestar's rate limiter sends RateLimit-Reset; plain clients understand Retry-After
+    # a 429 from Litestar itself may carry only RateLimit-Reset; plain clients understand
+    # Retry-After
     if headers and "RateLimit-Reset" in headers and "Retry-After" not in headers:
         return {**headers, "Retry-After": str(max(1, int(headers["RateLimit-Reset"])))}
     return headers

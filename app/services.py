@@ -52,6 +52,7 @@ class Services:
             except Exception:
                 log.exception("error while closing a service")
         self.tenants.close()
+        self.system.close()
         self.system_db.close()
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import sqlcipher3
 
 from storage import crypto
-from storage.crypto import sqlcipher_key_pragma
+from storage.crypto import apply_key
 from storage.datadir import DataDir
 from storage.errors import DataDirError
 from storage.masterkey import MasterKey
@@ -31,9 +31,8 @@ def _copy_database(source: Path, target: Path, key: bytes) -> None:
     src = sqlcipher3.connect(str(source), isolation_level=None)
     dst = sqlcipher3.connect(str(target), isolation_level=None)
     try:
-        pragma = f"PRAGMA key = {sqlcipher_key_pragma(key)}"
-        src.execute(pragma)
-        dst.execute(pragma)
+        apply_key(src, key)
+        apply_key(dst, key)
         src.backup(dst)
     finally:
         dst.close()

@@ -8,7 +8,7 @@ from typing import Any
 import sqlcipher3
 import sqlite_vec
 
-from storage.crypto import sqlcipher_key_pragma
+from storage.crypto import CIPHER_PAGE_SIZE, apply_key
 from storage.errors import CorruptDatabaseError, QueryTimeoutError, StorageError, WrongKeyError
 
 # How many SQLite VM steps between checks of the deadline: cheap, still fine-grained.
@@ -53,7 +53,10 @@ def open_connection(path: Path, key: bytes | None, options: DatabaseOptions) -> 
     )
     try:
         if key is not None:
-            conn.execute(f"PRAGMA key = {sqlcipher_key_pragma(key)}")
+            apply_key(conn, key)
+        else:
+            # unkeyed files (tests, benchmarks) keep the encrypted files' page layout
+            conn.execute(f"PRAGMA page_size = {CIPHER_PAGE_SIZE}")
         try:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except sqlcipher3.DatabaseError as exc:

@@ -19,7 +19,10 @@ from storage.migrations import MigrationSet
 
 __all__ = ["Database", "DatabaseOptions"]
 
-_MAX_IDLE_READERS = 4
+# Reads run in the web server's worker threads (up to 40 at a time). An idle reader is
+# cheap, opening one is not (key set-up, schema parse, a cold page cache), so enough are
+# kept for a busy API; the page cache of each grows only with what it reads.
+_MAX_IDLE_READERS = 16
 
 
 class Database:
@@ -95,6 +98,10 @@ class Database:
     def _rollback(conn: Any) -> None:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
+
+    def open_watch_connection(self) -> Any:
+        """A connection of the caller's own (for `PRAGMA data_version`); caller closes it."""
+        return open_connection(self.path, self._key, self._options)
 
     def _take_reader(self) -> Any:
         with self._readers_lock:

@@ -5,7 +5,7 @@ from pathlib import Path
 import sqlcipher3
 
 from storage.blobs import BlobStore
-from storage.crypto import sqlcipher_key_pragma
+from storage.crypto import apply_key
 from storage.errors import StorageError
 
 
@@ -14,7 +14,7 @@ def check_database(path: Path, key: bytes) -> list[str]:
     problems: list[str] = []
     conn = sqlcipher3.connect(str(path), isolation_level=None)
     try:
-        conn.execute(f"PRAGMA key = {sqlcipher_key_pragma(key)}")
+        apply_key(conn, key)
         try:
             for (message,) in conn.execute("PRAGMA cipher_integrity_check"):
                 problems.append(str(message))

@@ -6,7 +6,7 @@ import sqlcipher3
 from huey import Huey
 from huey.storage import SqliteStorage
 
-from storage.crypto import sqlcipher_key_pragma
+from storage.crypto import apply_key
 from storage.errors import WrongKeyError
 
 
@@ -26,7 +26,7 @@ class EncryptedSqliteStorage(SqliteStorage):
             self.filename, timeout=self._timeout, check_same_thread=False, **self._conn_kwargs
         )
         conn.isolation_level = None
-        conn.execute(f"PRAGMA key = {sqlcipher_key_pragma(self._sqlcipher_key)}")
+        apply_key(conn, self._sqlcipher_key)
         try:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except sqlcipher3.DatabaseError as exc:

@@ -10,7 +10,7 @@ from pathlib import Path
 import sqlcipher3
 
 from storage import crypto, masterkey
-from storage.crypto import sqlcipher_key_pragma
+from storage.crypto import apply_key, sqlcipher_key_pragma
 from storage.database import Database
 from storage.datadir import DataDir
 from storage.errors import WrongKeyError
@@ -35,7 +35,7 @@ def _rekey_file(path: Path, old_key: bytes, new_key: bytes) -> None:
         return
     conn = sqlcipher3.connect(str(path), isolation_level=None)
     try:
-        conn.execute(f"PRAGMA key = {sqlcipher_key_pragma(new_key)}")
+        apply_key(conn, new_key)
         try:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
             return  # already under the new key
@@ -45,7 +45,7 @@ def _rekey_file(path: Path, old_key: bytes, new_key: bytes) -> None:
         conn.close()
     conn = sqlcipher3.connect(str(path), isolation_level=None)
     try:
-        conn.execute(f"PRAGMA key = {sqlcipher_key_pragma(old_key)}")
+        apply_key(conn, old_key)
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         conn.execute(f"PRAGMA rekey = {sqlcipher_key_pragma(new_key)}")
@@ -89,7 +89,7 @@ def open_system_db_during_rotation(path: Path, old: MasterKey, pending: MasterKe
     for candidate in (old, pending):
         conn = sqlcipher3.connect(str(path), isolation_level=None)
         try:
-            conn.execute(f"PRAGMA key = {sqlcipher_key_pragma(candidate.system_db_key)}")
+            apply_key(conn, candidate.system_db_key)
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
             return candidate
         except sqlcipher3.DatabaseError:

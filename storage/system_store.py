@@ -7,6 +7,7 @@ from typing import Any
 import sqlcipher3
 
 from storage.clock import now_iso
+from storage.commit_cache import CommitAwareCache
 from storage.database import Database
 from storage.errors import ConflictError, NotFoundError
 from storage.records import AuditRecord, MembershipRecord, TenantRecord, UserRecord
@@ -34,10 +35,15 @@ _USER_COLUMNS = "id, username, password_hash, is_admin, token_version, disabled,
 
 
 class SystemStore:
-    """Repository over the system database; holds no state of its own."""
+    """Repository over the system database; its only state is a cache that empties
+    itself on every commit to the file (see storage.commit_cache)."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._hot = CommitAwareCache(db)
+
+    def close(self) -> None:
+        self._hot.close()
 
     # tenants -------------------------------------------------------------
     def insert_tenant(
@@ -72,6 +78,29 @@ class SystemStore:
         if row is None:
             raise NotFoundError(f"no tenant {ref!r}")
         return _tenant(row)
+
+    def tenant_and_role(self, ref: str, user_id: str) -> tuple[TenantRecord, str | None]:
+        """A tenant by slug or id, and the user's role in it (None: not a member).
+
+        Every tenant API request asks this; answered from the commit-aware cache."""
+        found = self._hot.get(
+            ("tenant_role", ref, user_id), lambda: self._read_tenant_and_role(ref, user_id)
+        )
+        if found is None:
+            raise NotFoundError(f"no tenant {ref!r}")
+        return found
+
+    def _read_tenant_and_role(
+        self, ref: str, user_id: str
+    ) -> tuple[TenantRecord, str | None] | None:
+        with self.db.read() as conn:
+            row = conn.execute(
+                "SELECT t.id, t.slug, t.name, t.created_at, m.role FROM tenants AS t "
+                "LEFT JOIN memberships AS m ON m.tenant_id = t.id AND m.user_id = ? "
+                "WHERE t.slug = ? OR t.id = ?",
+                (user_id, ref, ref),
+            ).fetchone()
+        return (_tenant(row[:4]), row[4]) if row is not None else None
 
     def wrapped_keys(self) -> list[tuple[str, bytes]]:
         with self.db.read() as conn:
@@ -124,6 +153,10 @@ class SystemStore:
         return _user(row)
 
     def get_user(self, user_id: str) -> UserRecord | None:
+        """The user with this id, or None; every authenticated request asks this."""
+        return self._hot.get(("user", user_id), lambda: self._read_user(user_id))
+
+    def _read_user(self, user_id: str) -> UserRecord | None:
         with self.db.read() as conn:
             row = conn.execute(
                 f"SELECT {_USER_COLUMNS} FROM users WHERE id = ?", (user_id,)

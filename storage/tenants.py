@@ -44,6 +44,7 @@ class TenantRegistry:
             load_vec=True,
         )
         self._open: dict[str, Database] = {}
+        self._blobs: dict[str, BlobStore] = {}
         self._lock = threading.Lock()
 
     def create(self, slug: str, name: str | None = None) -> TenantRecord:
@@ -86,12 +87,20 @@ class TenantRegistry:
             return db
 
     def blobs(self, tenant_id: str) -> BlobStore:
-        return BlobStore(self.data.tenant_blobs(tenant_id), self.data_key(tenant_id))
+        """The tenant's blob store; cached, as unwrapping its key costs a query and AES-GCM."""
+        with self._lock:
+            store = self._blobs.get(tenant_id)
+        if store is None:
+            store = BlobStore(self.data.tenant_blobs(tenant_id), self.data_key(tenant_id))
+            with self._lock:
+                store = self._blobs.setdefault(tenant_id, store)
+        return store
 
     def delete(self, tenant_id: str) -> None:
         """Destroy the wrapped key first (the data is unreadable from then on), then the files."""
         with self._lock:
             db = self._open.pop(tenant_id, None)
+            self._blobs.pop(tenant_id, None)
         if db is not None:
             db.close()
         record = self.system.find_tenant(tenant_id)
@@ -104,6 +113,7 @@ class TenantRegistry:
     def close(self) -> None:
         with self._lock:
             dbs, self._open = list(self._open.values()), {}
+            self._blobs.clear()
         for db in dbs:
             db.close()
 

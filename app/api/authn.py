@@ -1,4 +1,4 @@
-"""Authentication for every API request, and the per-principal rate limit.
+"""Authentication for every API request.
 
 Routes are private unless their handler (or a layer above it) sets `opt={"public": True}`:
 a route someone forgets to mark is closed, not open. Routes marked `opt={"hook": True}`
@@ -11,14 +11,11 @@ routes, which ignore credentials so an expired token cannot block /auth/refresh)
 from typing import Any
 
 import anyio
-from litestar import Request
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
-from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from app.auth.authenticator import Authenticator
-from app.auth.client_address import client_address
 from app.auth.principal import Principal
 from app.auth.sessions import COOKIE_NAME
 from app.auth.tokens import BEARER_CHALLENGE
@@ -97,19 +94,3 @@ class AuthenticationMiddleware(ASGIMiddleware):
         raise AuthenticationRequired(
             "sign in first: no credentials were sent", headers={"WWW-Authenticate": "Bearer"}
         )
-
-
-def rate_limit_config(per_minute: int, trusted_proxies: list[str]) -> RateLimitConfig:
-    """Requests per minute per API key or user; anonymous callers count per address."""
-
-    def identify(request: Request[Any, Any, Any]) -> str:
-        principal = principal_of(request.scope)
-        if principal is not None:
-            return principal.rate_key
-        return "addr:" + client_address(request.scope, trusted_proxies)
-
-    return RateLimitConfig(
-        rate_limit=("minute", per_minute),
-        identifier_for_request=identify,
-        exclude_opt_key="no_rate_limit",
-    )

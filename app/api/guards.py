@@ -18,13 +18,15 @@ def require_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Princip
     return principal
 
 
-def admin_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+# guards are coroutines: Litestar runs a plain function guard in a worker thread, a
+# hand-off that cost more than the check itself
+async def admin_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """Only appliance admins signed in as users (API keys never carry admin rights)."""
     if not require_principal(connection).admin_powers:
         raise Forbidden("only appliance admins can do this")
 
 
-def user_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def user_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """A signed-in user, not an API key (for actions on the account itself)."""
     if require_principal(connection).via == "api_key":
         raise Forbidden("API keys cannot do this; sign in as a user")

@@ -8,7 +8,7 @@ script 'unsafe-inline' the sign-in page stays blank; without the style 'unsafe-i
 Tailwind fails.
 """
 
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 Message = MutableMapping[str, Any]
@@ -39,37 +39,45 @@ UI_CSP = (
 UI_HEADERS = {**_COMMON, "content-security-policy": UI_CSP}
 
 
-def add_headers(
-    message: Message, headers: dict[str, str], defaults: dict[str, str] | None = None
-) -> None:
+RawHeaders = tuple[tuple[bytes, bytes], ...]
+
+
+def encode_headers(headers: dict[str, str]) -> RawHeaders:
+    """Header pairs as ASGI wants them: lower-case names, bytes."""
+    return tuple((name.lower().encode(), value.encode()) for name, value in headers.items())
+
+
+_API_RAW = encode_headers(API_HEADERS)
+_API_DEFAULTS_RAW = encode_headers(_API_DEFAULTS)
+
+
+def add_headers(message: Message, headers: RawHeaders, defaults: RawHeaders = ()) -> None:
     """Set `headers` on an `http.response.start` message, replacing same-named ones, and
     `defaults` where the response has none of that name."""
     if message.get("type") != "http.response.start":
         return
-    names = {name.encode() for name in headers}
-    kept: list[tuple[bytes, bytes]] = [
-        (k, v) for k, v in message.get("headers", []) if k.lower() not in names
-    ]
+    names = {name for name, _ in headers}
+    kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in names]
     present = {k.lower() for k, _ in kept}
-    extra: Iterable[tuple[str, str]] = [
-        (k, v) for k, v in (defaults or {}).items() if k.encode() not in present
-    ]
-    pairs = [*headers.items(), *extra]
-    message["headers"] = [*kept, *((k.encode(), v.encode()) for k, v in pairs)]
+    extra = [(k, v) for k, v in defaults if k not in present]
+    message["headers"] = [*kept, *headers, *extra]
 
 
-def api_before_send(message: Any, scope: Any) -> None:
-    """Litestar before_send hook: runs for every API response, errors and 404s included."""
-    add_headers(message, API_HEADERS, _API_DEFAULTS)
+async def api_before_send(message: Any, scope: Any) -> None:
+    """Litestar before_send hook: runs for every API response, errors and 404s included.
+
+    A coroutine because Litestar runs a plain function hook in a worker thread."""
+    add_headers(message, _API_RAW, _API_DEFAULTS_RAW)
 
 
 def with_headers(
     send: Callable[[Message], Awaitable[None]], headers: dict[str, str]
 ) -> Callable[[Message], Awaitable[None]]:
     """Wrap an ASGI send so each response carries `headers` (used for the web UI)."""
+    raw = encode_headers(headers)
 
     async def wrapped(message: Message) -> None:
-        add_headers(message, headers)
+        add_headers(message, raw)
         await send(message)
 
     return wrapped

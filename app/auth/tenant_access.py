@@ -59,10 +59,10 @@ def resolve_access(
 ) -> TenantAccess:
     """TenantAccess for `ref` (slug or id), or TenantNotFound / Forbidden."""
     try:
-        tenant = system.find_tenant(ref)
+        tenant, member_role = system.tenant_and_role(ref, principal.user_id)
     except NotFoundError:
         raise TenantNotFound() from None
-    role = _effective_role(principal, system.role_of(tenant.id, principal.user_id), tenant.id)
+    role = _effective_role(principal, member_role, tenant.id)
     admin_here = admin_ok and principal.admin_powers
     if role is None and not admin_here:
         raise TenantNotFound()

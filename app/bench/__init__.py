@@ -37,7 +37,7 @@ def run_bench(
     elif suite == "api":
         from app.bench.api_suite import run_api
 
-        body = run_api(settings, requests=max(queries, 500))
+        body = run_api(settings, requests=max(queries * 50, 5000))
     elif suite == "index":
         from app.bench.analysis_suite import run_index
 

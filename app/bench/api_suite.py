@@ -18,7 +18,8 @@ from typing import Any
 import httpx
 import msgspec
 
-from app.bench.common import BenchError, percentile_ms
+from app.bench.common import BenchError
+from app.bench.http_load import run_load
 from app.bench.server_suite import (
     _appliance_command,
     _bench_settings,
@@ -29,6 +30,7 @@ from app.bench.server_suite import (
     _wait_ready,
 )
 from app.initialise import initialise
+from app.services import open_services
 from app.settings import Settings
 
 CLIENTS = 50
@@ -37,43 +39,60 @@ TARGET_THROUGHPUT_RATIO = 0.7
 TARGET_P99_MS = 50.0
 
 
-async def _load(url: str, headers: dict[str, str], requests: int) -> dict[str, Any]:
-    latencies: list[float] = []
-    errors = 0
-    limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
-    async with httpx.AsyncClient(headers=headers, limits=limits, timeout=30) as client:
-        for _ in range(WARM_UP // CLIENTS):
-            await asyncio.gather(*(client.get(url) for _ in range(CLIENTS)))
-        queue: asyncio.Queue[int] = asyncio.Queue()
-        for number in range(requests):
-            queue.put_nowait(number)
-
-        async def worker() -> None:
-            nonlocal errors
-            while not queue.empty():
-                queue.get_nowait()
-                started = time.perf_counter()
-                response = await client.get(url)
-                latencies.append(time.perf_counter() - started)
-                if response.status_code != 200:
-                    errors += 1
-
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(CLIENTS)))
-        seconds = time.perf_counter() - started
-    return {
-        "requests": requests,
-        "errors": errors,
-        "seconds": round(seconds, 3),
-        "requests_per_second": round(requests / seconds, 1),
-        "p50_ms": percentile_ms(latencies, 50),
-        "p99_ms": percentile_ms(latencies, 99),
-    }
+def _load(url: str, headers: dict[str, str], requests: int) -> dict[str, Any]:
+    result = asyncio.run(run_load(url, headers, CLIENTS, requests, WARM_UP))
+    return dict(result.summary())
 
 
-def _start(command: list[str], log: Path) -> subprocess.Popen[bytes]:
+def _wait_indexed(url: str, headers: dict[str, str], seconds: float = 300) -> None:
+    """The uploads are indexed in the background; the timed part must not share the CPU
+    with the embedding model loading and running."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        items = httpx.get(url, headers=headers).json()["items"]
+        if all(item["state"] in {"indexed", "failed", "unsupported"} for item in items):
+            return
+        time.sleep(0.5)
+    raise BenchError("the uploaded documents were not indexed in time; see the server log")
+
+
+def _start(command: list[str], log: Path, stdin_text: str | None = None) -> subprocess.Popen[bytes]:
     handle = log.open("wb")
-    return subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, env=_child_env())
+    process = subprocess.Popen(
+        command,
+        stdin=subprocess.PIPE if stdin_text is not None else subprocess.DEVNULL,
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+        env=_child_env(),
+    )
+    if stdin_text is not None and process.stdin is not None:
+        # the key goes through a pipe: arguments are visible to every user in `ps`
+        process.stdin.write(stdin_text.encode())
+        process.stdin.close()
+    return process
+
+
+def _tenant_file(settings: Settings, slug: str) -> tuple[Path, str]:
+    """Path and raw key (hex) of a tenant database, for the bare reference app."""
+    services = open_services(settings, None)
+    try:
+        tenant = services.system.find_tenant(slug)
+        return services.data.tenant_db(tenant.id), services.tenants.data_key(tenant.id).hex()
+    finally:
+        services.close()
+
+
+def _first_body(process: subprocess.Popen[bytes], url: str, seconds: float = 30) -> bytes:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            response = httpx.get(url)
+            if response.status_code == 200:
+                return response.content
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise BenchError("the bare reference app did not answer; see bare.log")
 
 
 def run_api(settings: Settings, requests: int = 3000) -> dict[str, Any]:
@@ -106,27 +125,24 @@ def run_api(settings: Settings, requests: int = 3000) -> dict[str, Any]:
                     headers=headers,
                 )
             url = f"{base}/api/v1/tenants/demo/documents?limit=20"
+            _wait_indexed(url, headers)
             body = httpx.get(url, headers=headers).content
-            appliance_result = asyncio.run(_load(url, headers, requests))
+            appliance_result = _load(url, headers, requests)
         finally:
             _stop(appliance, 30)
-        body_file = workdir / "body.json"
-        body_file.write_bytes(body)
+        db_path, key_hex = _tenant_file(bench, "demo")
         bare_port = _free_port()
         bare = _start(
-            [sys.executable, "-m", "app.bench.bare_app", str(bare_port), str(body_file)],
+            [sys.executable, "-m", "app.bench.bare_app", str(bare_port), str(db_path)],
             workdir / "bare.log",
+            stdin_text=key_hex + "\n",
         )
         try:
             bare_url = f"http://127.0.0.1:{bare_port}/api/v1/tenants/demo/documents?limit=20"
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                try:
-                    if httpx.get(bare_url).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.1)
-            bare_result = asyncio.run(_load(bare_url, {}, requests))
+            bare_body = _first_body(bare, bare_url)
+            if msgspec.json.decode(bare_body) != msgspec.json.decode(body):
+                raise BenchError("the bare app's listing differs from the appliance's")
+            bare_result = _load(bare_url, {}, requests)
         finally:
             _stop(bare, 10)
     ratio = round(appliance_result["requests_per_second"] / bare_result["requests_per_second"], 3)

@@ -32,7 +32,7 @@ from storage.database import Database
 
 DIMENSIONS = 384
 K = 10
-BATCH_ROWS = 1_000
+BATCH_ROWS = 5_000
 WARMUP_QUERIES = 5
 SEED = 20261123
 ROUNDS = 3

@@ -7,7 +7,7 @@ import pytest
 from app.queue import build_huey
 from app.services import open_services
 from app.settings import Settings
-from storage.crypto import random_key
+from storage.crypto import CIPHER_PAGE_SIZE, random_key
 from storage.database import Database, DatabaseOptions
 from storage.errors import WrongKeyError
 from tests.conftest import run_cli, write_config
@@ -71,10 +71,11 @@ def test_flipped_byte_in_a_page_is_reported_by_doctor(
             conn.execute("INSERT INTO tenant_settings VALUES (?, ?, 'now')", (f"k{i}", "v" * 200))
     path = services.data.tenant_db(tenant.id)
     services.close()
-    # WHEN one byte inside a page in the middle of the file (table data) is flipped
+    # WHEN one byte is flipped inside a page of the settings' rows, which fill the back
+    # half of the file (the front holds the schema's empty root pages)
     raw = bytearray(path.read_bytes())
-    assert len(raw) > 100 * 4096
-    raw[(len(raw) // 4096 // 2) * 4096 + 100] ^= 0x01
+    assert len(raw) > 20 * CIPHER_PAGE_SIZE
+    raw[(len(raw) // CIPHER_PAGE_SIZE * 3 // 4) * CIPHER_PAGE_SIZE + 100] ^= 0x01
     path.write_bytes(bytes(raw))
     # THEN doctor reports that database and exits non-zero
     config = write_config(tmp_path / "c.toml", initialised)
