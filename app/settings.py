@@ -9,7 +9,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
@@ -67,7 +67,7 @@ class SecuritySettings(_Section, frozen=True, forbid_unknown_fields=True, kw_onl
     login_max_failures: int = 10
     login_window_minutes: int = 15
     login_max_failures_per_client: int = 50
-    api_rate_limit_per_minute: int = 6000
+    api_rate_limit_per_minute: Annotated[int, msgspec.Meta(ge=1)] = 6000
 
 
 class IngestSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
