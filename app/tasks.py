@@ -82,6 +82,8 @@ def register_tasks(queue: QueueRunner, services: Services) -> IngestService:
     ingest = IngestService(
         services.tenants, pool.parse, parse_limits(services), enqueue_parse, enqueue_index
     )
+    # closers run last-registered first: the early-parse threads stop before the pool
+    services.on_close(ingest.close)
 
     def checkpoint_tenant(task: CheckpointInput) -> None:
         services.tenants.database(task.tenant_id).checkpoint()

@@ -53,16 +53,25 @@ class Database:
                 raise
 
     @contextmanager
-    def write(self, timeout_ms: int | None = None) -> Iterator[Any]:
-        """A transaction on the single writer connection; commits on success."""
+    def write(self, timeout_ms: int | None = None, *, durable: bool = True) -> Iterator[Any]:
+        """A transaction on the single writer connection; commits on success.
+
+        `durable=False` is for state that can be derived again (parsed text, index
+        entries): the commit skips the WAL fsync when `synchronous` is FULL. A crash
+        loses nothing; a power cut may roll back that commit, never corrupt the file, and
+        the next durable commit makes it durable too.
+        """
         with self._write_lock:
             conn = self._writer
             if conn.in_transaction:
                 # nested use from the same thread joins the outer transaction
                 yield conn
                 return
+            relaxed = not durable and self._options.synchronous.upper() in {"FULL", "EXTRA"}
             self._arm(conn, timeout_ms)
             try:
+                if relaxed:
+                    conn.execute("PRAGMA synchronous = NORMAL")
                 conn.execute("BEGIN IMMEDIATE")
                 yield conn
                 conn.execute("COMMIT")
@@ -74,6 +83,8 @@ class Database:
                 raise
             finally:
                 conn.appliance_deadline.until = None
+                if relaxed:
+                    conn.execute(f"PRAGMA synchronous = {self._options.synchronous.upper()}")
 
     @contextmanager
     def read(self, timeout_ms: int | None = None) -> Iterator[Any]:

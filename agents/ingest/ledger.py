@@ -249,7 +249,9 @@ class DocumentLedger:
             for s in parsed.sections[:500]
         ]
         title = str(parsed.metadata.get("title") or "").strip() or record.title
-        with self.db.write() as conn:
+        # derived from the durable original: if a power cut rolls this back, the document
+        # is still `parsing` and the start-up reconciler parses it again
+        with self.db.write(durable=False) as conn:
             conn.execute("DELETE FROM document_pages WHERE document_id = ?", (document_id,))
             conn.executemany(
                 "INSERT INTO document_pages (document_id, page, text) VALUES (?,?,?)",

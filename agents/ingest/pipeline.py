@@ -62,6 +62,34 @@ class LoadOriginal:
             context.ledger.set_state(context.document.id, "parsing", count_attempt=True)
 
 
+class UseReceivedContent:
+    """The content is still in memory (parsed at once): no need to decrypt it again."""
+
+    name = "use_received_content"
+
+    def __init__(self, content: bytes) -> None:
+        self._content = content
+
+    def run(self, context: IngestContext) -> None:
+        context.content = self._content
+
+
+class ParseStartedEarlier:
+    """Take the result of a parse that began while the arrival was being made durable.
+
+    Only the result is late: nothing about the document is stored before this step, so
+    the contract above (row durable first, each state committed before the next step)
+    holds."""
+
+    name = "parse"
+
+    def __init__(self, result: Callable[[], ParsedDocument]) -> None:
+        self._result = result
+
+    def run(self, context: IngestContext) -> None:
+        context.parsed = self._result()
+
+
 class ParseSandboxed:
     """Turn bytes into text and metadata in the resource-limited worker process."""
 
@@ -107,6 +135,16 @@ class ReceiveChildren:
 
 def default_steps(parse: ParseFunction, limits: ParseLimits) -> list[IngestStep]:
     return [LoadOriginal(), ParseSandboxed(parse, limits), StoreText(), ReceiveChildren()]
+
+
+def early_parse_steps(content: bytes, result: Callable[[], ParsedDocument]) -> list[IngestStep]:
+    """Steps for a document whose parse was started before its row was committed."""
+    return [
+        UseReceivedContent(content),
+        ParseStartedEarlier(result),
+        StoreText(),
+        ReceiveChildren(),
+    ]
 
 
 @dataclass(frozen=True)

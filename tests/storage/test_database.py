@@ -76,6 +76,25 @@ def test_failed_write_rolls_back(tmp_path: Path) -> None:
     db.close()
 
 
+def test_a_relaxed_commit_is_visible_and_leaves_full_sync_for_the_next(tmp_path: Path) -> None:
+    # GIVEN a database with synchronous = FULL (the default)
+    db = Database(tmp_path / "x.db", random_key(), DatabaseOptions(synchronous="FULL"))
+    with db.write() as conn:
+        conn.execute("CREATE TABLE t (v)")
+    # WHEN derived state is written without the fsync, and then a fact with it
+    with db.write(durable=False) as conn:
+        assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+        conn.execute("INSERT INTO t VALUES ('derived')")
+    with db.write() as conn:
+        # THEN the next ordinary commit is FULL again
+        assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+        conn.execute("INSERT INTO t VALUES ('fact')")
+    # AND both rows are committed
+    with db.read() as conn:
+        assert [r[0] for r in conn.execute("SELECT v FROM t ORDER BY rowid")] == ["derived", "fact"]
+    db.close()
+
+
 def test_runaway_query_is_interrupted_at_the_time_limit(tmp_path: Path) -> None:
     # GIVEN a 100 ms query time limit
     db = Database(tmp_path / "x.db", random_key(), DatabaseOptions(query_timeout_ms=100))
