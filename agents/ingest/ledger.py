@@ -116,13 +116,15 @@ class DocumentLedger:
         metadata: dict[str, Any] | None = None,
         parent_id: str | None = None,
         parsing: bool = False,
+        digest: str | None = None,
     ) -> Received:
         """Record an arrival; new content gets a document row and an encrypted original.
 
         `parsing=True` records the row already in state `parsing` with its first attempt
         counted, for callers that parse at once (one commit fewer per document).
+        `digest` is the content's sha256 when the caller has already computed it.
         """
-        digest = sha256_of(content)
+        digest = digest or sha256_of(content)
         existing = self.find_by_hash(digest)
         if existing is not None:
             self._arrival(existing.id, source, source_ref, filename, "duplicate")

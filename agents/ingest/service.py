@@ -102,7 +102,8 @@ class IngestService:
                 f"the file is larger than the limit of {self.limits.max_input_bytes // 2**20} MiB"
             )
         early = None
-        if parse_now and ledger.find_by_hash(sha256_of(content)) is None:
+        digest = sha256_of(content)
+        if parse_now and ledger.find_by_hash(digest) is None:
             # The sandbox parses in another process while this thread makes the arrival
             # durable (encrypted original, ledger row: three fsyncs); the result is used
             # only after the row is committed. Measured: see docs/benchmarks.md (ingest).
@@ -115,6 +116,7 @@ class IngestService:
                 source_ref=source_ref,
                 metadata=metadata,
                 parsing=parse_now,
+                digest=digest,
             )
         except BaseException:
             if early is not None:

@@ -17,8 +17,8 @@ import uvicorn
 from litestar import Litestar, get
 from litestar.params import FromPath, FromQuery
 
-# the appliance's file format: the raw library must be told it like any other reader
-CIPHER_PRAGMAS = ("PRAGMA cipher_page_size = 16384", "PRAGMA cipher_hmac_algorithm = HMAC_SHA256")
+from storage.crypto import CIPHER_SETTINGS
+
 LISTING = (
     "SELECT id, sha256, title, filename, format, size, pages, source, source_ref, parent_id, "
     "state, attempts, error_code, error_message, metadata, created_at, updated_at "
@@ -70,7 +70,8 @@ def build(db_path: Path, key_hex: str) -> Litestar:
     """The bare app over one tenant database file."""
     conn = sqlcipher3.connect(str(db_path), check_same_thread=False)
     conn.execute(f"PRAGMA key = \"x'{key_hex}'\"")
-    for pragma in CIPHER_PRAGMAS:
+    # the appliance's file format: the raw library must be told it like any other reader
+    for pragma in CIPHER_SETTINGS:
         conn.execute(pragma)
     conn.execute("PRAGMA query_only = ON")
 
