@@ -1,6 +1,7 @@
 """ASGI assembly and `serve`: Litestar at /api/v1, NiceGUI at /, Huey workers, one uvicorn."""
 
 import asyncio
+import gc
 import logging
 import secrets
 import signal
@@ -164,6 +165,14 @@ def _add_session_routes(
         )
 
 
+def _freeze_startup_heap() -> None:
+    """Exclude what start-up built (NiceGUI, Litestar, the settings, imported modules)
+    from garbage collection: those objects live as long as the process, and every full
+    collection walked all of them again; `bench api` measured about 5 % of throughput."""
+    gc.collect()
+    gc.freeze()
+
+
 def build_asgi(services: Services) -> ApplianceASGI:
     """Wire every service into one ASGI app whose lifespan runs the queue."""
     settings = services.settings
@@ -176,6 +185,7 @@ def build_asgi(services: Services) -> ApplianceASGI:
         @queue.huey.periodic_task(crontab(minute="*"), name="ingest.sync_dropboxes")
         def sync_dropboxes() -> None:
             dropboxes.sync()
+
     kit = auth_kit(services)
     services.extras.update(
         queue=queue, passwords=kit.passwords, accounts=kit.accounts, sessions=kit.sessions
@@ -192,6 +202,7 @@ def build_asgi(services: Services) -> ApplianceASGI:
             await asyncio.to_thread(dropboxes.start)
         try:
             async with api.lifespan():
+                _freeze_startup_heap()
                 log.info("appliance ready")
                 yield
         finally:

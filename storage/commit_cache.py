@@ -33,31 +33,42 @@ class CommitAwareCache:
 
     def get(self, key: Hashable, load: Callable[[], T]) -> T:
         """The cached value for `key`, or `load()` (cached unless it raises)."""
-        version = self._current_version()
+        return self.view().get(key, load)
+
+    def view(self) -> "CacheView":
+        """Asks once whether the database changed; the view answers from that state.
+
+        One API request makes several lookups; a view lets them share one check."""
         with self._lock:
+            version = self._current_version()
             if version != self._version:
                 self._entries.clear()
                 self._version = version
-            elif key in self._entries:
-                return self._entries[key]
-        # read after the version: a commit in between only makes the next call reload
-        value = load()
+        return CacheView(self, version)
+
+    def _cached(self, version: int, key: Hashable) -> tuple[bool, Any]:
         with self._lock:
+            if self._version == version and key in self._entries:
+                return True, self._entries[key]
+        return False, None
+
+    def _store(self, version: int, key: Hashable, value: Any) -> None:
+        with self._lock:
+            # a commit seen since the view was taken makes this value stale: not kept
             if self._version == version:
                 if len(self._entries) >= _MAX_ENTRIES:
                     self._entries.clear()
                 self._entries[key] = value
-        return value
 
     def _current_version(self) -> int:
-        with self._lock:
-            try:
-                return self._ask_version()
-            except sqlcipher3.DatabaseError:
-                # e.g. the file was re-keyed since the watch connection opened: one retry
-                # on a fresh connection, after which a failure is real
-                self._drop_watch()
-                return self._ask_version()
+        # caller holds the lock
+        try:
+            return self._ask_version()
+        except sqlcipher3.DatabaseError:
+            # e.g. the file was re-keyed since the watch connection opened: one retry
+            # on a fresh connection, after which a failure is real
+            self._drop_watch()
+            return self._ask_version()
 
     def _ask_version(self) -> int:
         if self._watch is None:
@@ -74,3 +85,23 @@ class CommitAwareCache:
     def close(self) -> None:
         with self._lock:
             self._drop_watch()
+
+
+class CacheView:
+    """Lookups against one check of the database's version (see CommitAwareCache.view)."""
+
+    __slots__ = ("_cache", "_version")
+
+    def __init__(self, cache: CommitAwareCache, version: int) -> None:
+        self._cache = cache
+        self._version = version
+
+    def get(self, key: Hashable, load: Callable[[], T]) -> T:
+        """The cached value for `key`, or `load()` (cached unless it raises)."""
+        found, value = self._cache._cached(self._version, key)
+        if found:
+            return value
+        # read after the version check: a commit in between only makes the next view reload
+        value = load()
+        self._cache._store(self._version, key, value)
+        return value

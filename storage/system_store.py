@@ -7,7 +7,7 @@ from typing import Any
 import sqlcipher3
 
 from storage.clock import now_iso
-from storage.commit_cache import CommitAwareCache
+from storage.commit_cache import CacheView, CommitAwareCache
 from storage.database import Database
 from storage.errors import ConflictError, NotFoundError
 from storage.records import AuditRecord, MembershipRecord, TenantRecord, UserRecord
@@ -83,12 +83,11 @@ class SystemStore:
         """A tenant by slug or id, and the user's role in it (None: not a member).
 
         Every tenant API request asks this; answered from the commit-aware cache."""
-        found = self._hot.get(
-            ("tenant_role", ref, user_id), lambda: self._read_tenant_and_role(ref, user_id)
-        )
-        if found is None:
-            raise NotFoundError(f"no tenant {ref!r}")
-        return found
+        return self.lookups().tenant_and_role(ref, user_id)
+
+    def lookups(self) -> "SystemLookups":
+        """The per-request lookups (user, tenant and role) behind one check for changes."""
+        return SystemLookups(self, self._hot.view())
 
     def _read_tenant_and_role(
         self, ref: str, user_id: str
@@ -154,7 +153,7 @@ class SystemStore:
 
     def get_user(self, user_id: str) -> UserRecord | None:
         """The user with this id, or None; every authenticated request asks this."""
-        return self._hot.get(("user", user_id), lambda: self._read_user(user_id))
+        return self.lookups().get_user(user_id)
 
     def _read_user(self, user_id: str) -> UserRecord | None:
         with self.db.read() as conn:
@@ -301,3 +300,29 @@ class SystemStore:
                 [*params, limit],
             ).fetchall()
         return [AuditRecord(*r) for r in rows]
+
+
+class SystemLookups:
+    """The hot lookups of one request, answered from the commit-aware cache as it was
+    when this object was made: one `data_version` check for all of them."""
+
+    __slots__ = ("_store", "_view")
+
+    def __init__(self, store: SystemStore, view: CacheView) -> None:
+        self._store = store
+        self._view = view
+
+    def get_user(self, user_id: str) -> UserRecord | None:
+        """The user with this id, or None."""
+        store = self._store
+        return self._view.get(("user", user_id), lambda: store._read_user(user_id))
+
+    def tenant_and_role(self, ref: str, user_id: str) -> tuple[TenantRecord, str | None]:
+        """A tenant by slug or id and the user's role in it; NotFoundError if no tenant."""
+        store = self._store
+        found = self._view.get(
+            ("tenant_role", ref, user_id), lambda: store._read_tenant_and_role(ref, user_id)
+        )
+        if found is None:
+            raise NotFoundError(f"no tenant {ref!r}")
+        return found

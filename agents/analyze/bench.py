@@ -40,8 +40,22 @@ from storage.tenant_schema import tenant_migrations
 
 # stdlib modules whose pydoc text is the indexing corpus: real prose, on every install
 CORPUS_MODULES = (
-    "json", "csv", "argparse", "pathlib", "shutil", "tempfile", "textwrap", "heapq",
-    "bisect", "fractions", "statistics", "glob", "fnmatch", "copy", "queue", "base64",
+    "json",
+    "csv",
+    "argparse",
+    "pathlib",
+    "shutil",
+    "tempfile",
+    "textwrap",
+    "heapq",
+    "bisect",
+    "fractions",
+    "statistics",
+    "glob",
+    "fnmatch",
+    "copy",
+    "queue",
+    "base64",
 )
 
 
@@ -94,8 +108,13 @@ def bench_index(
             index = ChunkIndex(db)
 
             def library() -> None:
-                raw.encode(texts, batch_size=embedder.batch_size, convert_to_numpy=True,
-                           normalize_embeddings=True, show_progress_bar=False)
+                raw.encode(
+                    texts,
+                    batch_size=embedder.batch_size,
+                    convert_to_numpy=True,
+                    normalize_embeddings=True,
+                    show_progress_bar=False,
+                )
 
             def appliance() -> None:
                 outcomes = index_documents(ledger, index, chunker, embedder, ids)
@@ -159,13 +178,19 @@ def bench_search(
     options = options or DatabaseOptions(load_vec=True)
     results = {}
     for size in sizes:
-        results[str(size)] = _search_at(size, queries, k, dimension, documents, vec0_queries,
-                                        seed, options)
+        results[str(size)] = _search_at(
+            size, queries, k, dimension, documents, vec0_queries, seed, options
+        )
     largest = results[str(max(sizes))]
     return {
         "parameters": {
-            "sizes": list(sizes), "queries": queries, "k": k, "dimension": dimension,
-            "documents": documents, "vec0_queries": vec0_queries, "seed": seed,
+            "sizes": list(sizes),
+            "queries": queries,
+            "k": k,
+            "dimension": dimension,
+            "documents": documents,
+            "vec0_queries": vec0_queries,
+            "seed": seed,
             "data": "random unit vectors (normal, normalised), random unit queries",
             "database_options": {
                 "cache_size_kib": options.cache_size_kib,
@@ -180,8 +205,14 @@ def bench_search(
 
 
 def _search_at(
-    size: int, queries: int, k: int, dimension: int, documents: int, vec0_queries: int,
-    seed: int, options: DatabaseOptions,
+    size: int,
+    queries: int,
+    k: int,
+    dimension: int,
+    documents: int,
+    vec0_queries: int,
+    seed: int,
+    options: DatabaseOptions,
 ) -> dict[str, Any]:
     rng = np.random.default_rng(seed + size)
     matrix = rng.standard_normal((size, dimension)).astype(np.float32)
@@ -209,7 +240,7 @@ def _search_at(
             numpy_s, appliance_s, recalls = [], [], []
             for n, q in enumerate(probes):
                 # alternate which side goes first, so neither always meets a warmer CPU
-                for side in ((0, 1) if n % 2 == 0 else (1, 0)):
+                for side in (0, 1) if n % 2 == 0 else (1, 0):
                     started = time.perf_counter()
                     if side == 0:
                         truth = exact(q)

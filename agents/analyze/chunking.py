@@ -26,9 +26,7 @@ _MARKDOWN_HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+(.+?)[ \t#]*$")
 _NUMBERED = re.compile(r"^(\d+(\.\d+)*\.?|[IVXLC]+\.|[A-Z]\.)\s+\S")
 # a sentence ends at . ! ? or … (and one closing quote or bracket) followed by space, or
 # at a line break (hard-wrapped or listed text); a match is the gap between sentences
-_SENTENCE_GAP = re.compile(
-    r"(?:(?<=[.!?\u2026])|(?<=[.!?\u2026][\"'\u201d\u2019)\]]))\s+|\s*\n\s*"
-)
+_SENTENCE_GAP = re.compile(r"(?:(?<=[.!?\u2026])|(?<=[.!?\u2026][\"'\u201d\u2019)\]]))\s+|\s*\n\s*")
 _BULLETS = "-*>|([\u2022\u2013\u2014"  # list markers, quotes and brackets open no heading
 _TITLE_MAX_CHARS = 80
 _TITLE_MAX_WORDS = 12

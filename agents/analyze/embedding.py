@@ -14,8 +14,11 @@ from agents.models import ModelLocation
 from agents.openmp_policy import apply_openmp_wait_policy
 
 _POOLING_MODES = (
-    "pooling_mode_cls_token", "pooling_mode_max_tokens", "pooling_mode_mean_tokens",
-    "pooling_mode_mean_sqrt_len_tokens", "pooling_mode_weightedmean_tokens",
+    "pooling_mode_cls_token",
+    "pooling_mode_max_tokens",
+    "pooling_mode_mean_tokens",
+    "pooling_mode_mean_sqrt_len_tokens",
+    "pooling_mode_weightedmean_tokens",
     "pooling_mode_lasttoken",
 )
 

@@ -76,9 +76,7 @@ class StoredChunk:
     text: str
 
 
-_CHUNK_COLUMNS = (
-    "id, document_id, position, page, char_start, char_end, heading, token_count, text"
-)
+_CHUNK_COLUMNS = "id, document_id, position, page, char_start, char_end, heading, token_count, text"
 
 
 class ChunkIndex:
@@ -194,8 +192,16 @@ class ChunkIndex:
                 "INSERT INTO chunks (document_id, position, page, char_start, char_end, "
                 "heading, token_count, text) VALUES (?,?,?,?,?,?,?,?)",
                 [
-                    (document_id, c.position, c.page, c.char_start, c.char_end, c.heading,
-                     c.token_count, c.text)
+                    (
+                        document_id,
+                        c.position,
+                        c.page,
+                        c.char_start,
+                        c.char_end,
+                        c.heading,
+                        c.token_count,
+                        c.text,
+                    )
                     for c in chunks
                 ],
             )

@@ -47,8 +47,16 @@ class SearchFilters:
             return raw
         if not isinstance(raw, Mapping):
             raise InvalidFilterError("filters must be an object")
-        known = {"document_ids", "source", "type", "format", "date_from", "date_to",
-                 "metadata", "tags"}
+        known = {
+            "document_ids",
+            "source",
+            "type",
+            "format",
+            "date_from",
+            "date_to",
+            "metadata",
+            "tags",
+        }
         unknown = sorted(set(raw) - known)
         if unknown:
             raise InvalidFilterError(

@@ -261,9 +261,7 @@ class VectorCache:
                 allowed = np.zeros(len(self._doc_ids) + 1, dtype=np.bool_)
                 codes = [self._doc_code[d] for d in documents if d in self._doc_code]
                 allowed[codes] = True
-            return _Snapshot(
-                self._ids[:n], self._matrix[:n], self._codes[:n], self._alive, allowed
-            )
+            return _Snapshot(self._ids[:n], self._matrix[:n], self._codes[:n], self._alive, allowed)
 
     def search(
         self, query: Vectors, k: int, documents: Collection[str] | None = None

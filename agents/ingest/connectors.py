@@ -235,8 +235,19 @@ class ConnectorStore:
             with self.db.write() as conn:
                 conn.execute(
                     f"INSERT INTO connectors ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                    (connector_id, kind, _clean_name(name), json.dumps(normalised),
-                     self._seal(connector_id, merged), int(enabled), now, now, None, None, None),
+                    (
+                        connector_id,
+                        kind,
+                        _clean_name(name),
+                        json.dumps(normalised),
+                        self._seal(connector_id, merged),
+                        int(enabled),
+                        now,
+                        now,
+                        None,
+                        None,
+                        None,
+                    ),
                 )
         except sqlcipher3.IntegrityError as error:
             raise ConflictError(f"a connector named {name!r} already exists") from error
@@ -266,10 +277,14 @@ class ConnectorStore:
                 conn.execute(
                     "UPDATE connectors SET name = ?, config = ?, secret = ?, enabled = ?, "
                     "updated_at = ? WHERE id = ?",
-                    (_clean_name(name) if name is not None else current.name,
-                     json.dumps(normalised), self._seal(connector_id, merged),
-                     int(current.enabled if enabled is None else enabled), now_iso(),
-                     connector_id),
+                    (
+                        _clean_name(name) if name is not None else current.name,
+                        json.dumps(normalised),
+                        self._seal(connector_id, merged),
+                        int(current.enabled if enabled is None else enabled),
+                        now_iso(),
+                        connector_id,
+                    ),
                 )
         except sqlcipher3.IntegrityError as error:
             raise ConflictError(f"a connector named {name!r} already exists") from error
@@ -305,9 +320,16 @@ class ConnectorStore:
     def _record(self, row: Any) -> ConnectorRecord:
         secrets = self._open(row[0], row[4])
         return ConnectorRecord(
-            id=row[0], kind=row[1], name=row[2], config=json.loads(row[3] or "{}"),
-            enabled=bool(row[5]), secrets_set=frozenset(k for k, v in secrets.items() if v),
-            created_at=row[6], updated_at=row[7], last_run_at=row[8], last_status=row[9],
+            id=row[0],
+            kind=row[1],
+            name=row[2],
+            config=json.loads(row[3] or "{}"),
+            enabled=bool(row[5]),
+            secrets_set=frozenset(k for k, v in secrets.items() if v),
+            created_at=row[6],
+            updated_at=row[7],
+            last_run_at=row[8],
+            last_status=row[9],
             last_message=row[10],
         )
 

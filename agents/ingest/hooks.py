@@ -103,8 +103,12 @@ def _same(given: str, expected: str) -> bool:
 
 
 def verify(
-    credentials: HookCredentials, secrets: Mapping[str, str], body: bytes, *,
-    now: float, tolerance_s: int,
+    credentials: HookCredentials,
+    secrets: Mapping[str, str],
+    body: bytes,
+    *,
+    now: float,
+    tolerance_s: int,
 ) -> Verified:
     """Check a delivery against the hook's secrets; HookAuthError says what failed.
 
@@ -272,13 +276,21 @@ def _capped(value: Any) -> Any:
 
 
 def record_metadata(
-    record: Mapping[str, Any], *, hook_id: str, hook_name: str, index: int, received_at: str,
+    record: Mapping[str, Any],
+    *,
+    hook_id: str,
+    hook_name: str,
+    index: int,
+    received_at: str,
     title_field: str | None = None,
 ) -> dict[str, Any]:
     """Document metadata for one record: its flattened fields plus where it came from."""
     fields = flatten(record)
     metadata: dict[str, Any] = {
-        **fields, "hook": hook_name, "hook_id": hook_id, "record_index": index,
+        **fields,
+        "hook": hook_name,
+        "hook_id": hook_id,
+        "record_index": index,
         "received_at": received_at,
     }
     if title_field:

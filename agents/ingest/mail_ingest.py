@@ -129,9 +129,13 @@ class MailSink:
         for part in item.parts:
             try:
                 result = self.ingest.receive(
-                    self.tenant_id, part.content, filename=part.filename,
-                    source=self.connector.kind, source_ref=self.source_ref(item),
-                    metadata=self.metadata(item, part), parse_now=True,
+                    self.tenant_id,
+                    part.content,
+                    filename=part.filename,
+                    source=self.connector.kind,
+                    source_ref=self.source_ref(item),
+                    metadata=self.metadata(item, part),
+                    parse_now=True,
                 )
             except IngestError as error:
                 failures.append(f"{part.filename}: {error.message}")
@@ -146,7 +150,7 @@ class MailSink:
         return SinkResult.stored() if new else SinkResult.duplicate()
 
     def source_ref(self, item: MailItem) -> str:
-        """"<connector name>/<folder>/<uid>" (IMAP) or "<connector name>/<uidl>" (POP3)."""
+        """ "<connector name>/<folder>/<uid>" (IMAP) or "<connector name>/<uidl>" (POP3)."""
         if item.uidl is not None:
             return f"{self.connector.name}/{item.uidl}"
         return f"{self.connector.name}/{item.folder}/{item.uid}"
@@ -168,7 +172,9 @@ class MailSink:
         arrivals = ledger.arrivals_for(self.connector.kind, ref)
         if not any(outcome == "failed" for _, outcome in arrivals):
             ledger.record_failed_arrival(
-                source=self.connector.kind, source_ref=ref, filename=item.subject[:200] or None,
+                source=self.connector.kind,
+                source_ref=ref,
+                filename=item.subject[:200] or None,
                 detail=problem,
             )
         if problem == "too_large":
@@ -218,7 +224,11 @@ def report_dict(report: PollReport) -> dict[str, Any]:
 
 
 def poll_connector(
-    ingest: IngestService, tenant_id: str, connector_id: str, *, limit: int | None = None,
+    ingest: IngestService,
+    tenant_id: str,
+    connector_id: str,
+    *,
+    limit: int | None = None,
     only_enabled: bool = False,
 ) -> PollReport | None:
     """Poll one mailbox connector now; its last_run_at/status/message record the outcome.
@@ -236,8 +246,9 @@ def poll_connector(
     with _exclusive(tenant_id, connector_id):
         sink = mail_sink(ingest, tenant_id, record)
         try:
-            report = poll(config, connector_id, TenantMailState(db, sink.outcomes), sink,
-                          limit=limit)
+            report = poll(
+                config, connector_id, TenantMailState(db, sink.outcomes), sink, limit=limit
+            )
         except MailError as error:
             store.record_run(connector_id, "error", scrub(error.message, config.password))
             raise
@@ -258,7 +269,9 @@ class MailScheduler:
     """
 
     def __init__(
-        self, tenants: TenantRegistry, interval_minutes: int,
+        self,
+        tenants: TenantRegistry,
+        interval_minutes: int,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.tenants = tenants

@@ -22,21 +22,54 @@ from agents.llm.errors import InvalidSchemaError, UnsupportedSchemaError
 
 GRAMMAR_KEYWORDS = frozenset(
     {
-        "type", "properties", "required", "additionalProperties", "items", "prefixItems",
-        "minItems", "maxItems", "enum", "const", "anyOf", "oneOf", "allOf", "$ref",
-        "$defs", "definitions", "pattern", "format", "minLength", "maxLength",
+        "type",
+        "properties",
+        "required",
+        "additionalProperties",
+        "items",
+        "prefixItems",
+        "minItems",
+        "maxItems",
+        "enum",
+        "const",
+        "anyOf",
+        "oneOf",
+        "allOf",
+        "$ref",
+        "$defs",
+        "definitions",
+        "pattern",
+        "format",
+        "minLength",
+        "maxLength",
     }
 )
 CHECKED_AFTER_KEYWORDS = frozenset(
     {
-        "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf",
-        "uniqueItems", "minProperties", "maxProperties",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "multipleOf",
+        "uniqueItems",
+        "minProperties",
+        "maxProperties",
     }
 )
 ANNOTATION_KEYWORDS = frozenset(
     {
-        "$schema", "$id", "$comment", "title", "description", "default", "examples",
-        "deprecated", "readOnly", "writeOnly", "contentEncoding", "contentMediaType",
+        "$schema",
+        "$id",
+        "$comment",
+        "title",
+        "description",
+        "default",
+        "examples",
+        "deprecated",
+        "readOnly",
+        "writeOnly",
+        "contentEncoding",
+        "contentMediaType",
     }
 )
 GRAMMAR_FORMATS = frozenset({"date", "time", "date-time", "uuid"})
@@ -186,7 +219,8 @@ def _prepare_keyword(node: dict[str, Any], key: str, value: Any, path: str, dept
     if key == "format":
         if value not in GRAMMAR_FORMATS:
             raise _unsupported(
-                "format", path,
+                "format",
+                path,
                 f"format {value!r} has no grammar; supported: {', '.join(sorted(GRAMMAR_FORMATS))}",
             )
         return value
@@ -207,7 +241,8 @@ def _check_combinations(node: dict[str, Any], path: str) -> None:
             siblings = set(node) & (GRAMMAR_KEYWORDS - {union, "type", "$defs", "definitions"})
             if siblings:
                 raise _unsupported(
-                    union, path,
+                    union,
+                    path,
                     f"it cannot be combined with {', '.join(sorted(siblings))} at the same "
                     "level; move those into each alternative",
                 )

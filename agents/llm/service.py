@@ -139,12 +139,15 @@ class LLMService:
             "additionalProperties": False,
         }
         system = render_prompt(
-            "classify_system", labels=", ".join(json.dumps(x) for x in labels),
+            "classify_system",
+            labels=", ".join(json.dumps(x) for x in labels),
             instructions=instructions,
         )
         max_tokens = max(self.count_tokens(json.dumps({"label": x})) for x in labels) + 8
         room = (
-            self.backend.context_window - self.count_tokens(system) - max_tokens
+            self.backend.context_window
+            - self.count_tokens(system)
+            - max_tokens
             - TEMPLATE_OVERHEAD_TOKENS
         )
         messages: list[Message] = [
@@ -154,7 +157,10 @@ class LLMService:
         return str(self._json(messages, schema, max_tokens, 0.0)["label"])
 
     def _json(
-        self, messages: Sequence[Message], schema: dict[str, Any], max_tokens: int,
+        self,
+        messages: Sequence[Message],
+        schema: dict[str, Any],
+        max_tokens: int,
         temperature: float,
     ) -> dict[str, Any]:
         grammar_schema = prepare_schema(schema)
@@ -184,7 +190,10 @@ class LLMService:
         )
 
     def _stream(
-        self, messages: Sequence[Message], max_tokens: int, temperature: float,
+        self,
+        messages: Sequence[Message],
+        max_tokens: int,
+        temperature: float,
         stop: Sequence[str],
     ) -> Iterator[str]:
         with self._turn():

@@ -1,8 +1,9 @@
 """Assembles the Litestar app: routers, middleware, app-level dependencies, error rendering.
 
-Layers, outermost first: host check -> authentication (principal in scope["user"]) ->
-per-principal rate limit -> guards (admin, tenant) -> handler. Security headers are added
-by a before_send hook, so errors and 404s carry them too.
+Layers, outermost first: the request gate (host check -> authentication, principal in
+scope["user"] -> per-principal rate limit -> tenant guard; app/api/gate.py) -> route
+guards (admin, user) -> handler. Security headers are added by a before_send hook, so
+errors and 404s carry them too.
 """
 
 from collections.abc import Sequence
@@ -16,16 +17,17 @@ from app.api.analysis import AnalysisController
 from app.api.api_keys import ApiKeysController
 from app.api.audit import AuditController, tenant_entries
 from app.api.auth import AuthController
-from app.api.authn import AuthenticationMiddleware
+from app.api.authn import Authentication
 from app.api.connectors import ConnectorsController
 from app.api.documents import DocumentsController
+from app.api.gate import RequestGate
 from app.api.guards import require_principal
 from app.api.headers import api_before_send
 from app.api.health import HealthController
 from app.api.hooks import HooksController
-from app.api.hosts import AllowedHosts, HostCheckMiddleware
+from app.api.hosts import AllowedHosts
 from app.api.members import MembersController
-from app.api.rate_limit import RateLimitMiddleware
+from app.api.rate_limit import RateLimit
 from app.api.route_audit import assert_tenant_routes_guarded
 from app.api.search import search_chunks
 from app.api.tenant_scope import build_tenant_router
@@ -87,17 +89,18 @@ def build_api(
             AuthController,
             TenantsController,
             AuditController,
-            build_tenant_router(
-                services.system, services.tenants, [*TENANT_HANDLERS, *extra_tenant_handlers]
-            ),
+            build_tenant_router(services.tenants, [*TENANT_HANDLERS, *extra_tenant_handlers]),
         ],
     )
     app = Litestar(
         route_handlers=[api_v1],
         middleware=[
-            HostCheckMiddleware(AllowedHosts(settings.server.allowed_hosts)),
-            AuthenticationMiddleware(kit.authenticator),
-            RateLimitMiddleware(settings.security.api_rate_limit_per_minute, trusted),
+            RequestGate(
+                AllowedHosts(settings.server.allowed_hosts),
+                Authentication(kit.authenticator),
+                RateLimit(settings.security.api_rate_limit_per_minute, trusted),
+                services.system,
+            )
         ],
         dependencies={
             "services": Provide(lambda: services, sync_to_thread=False),

@@ -1,4 +1,4 @@
-"""Authentication for every API request.
+"""Authentication of API requests (the request gate, app/api/gate.py, calls it).
 
 Routes are private unless their handler (or a layer above it) sets `opt={"public": True}`:
 a route someone forgets to mark is closed, not open. Routes marked `opt={"hook": True}`
@@ -11,15 +11,14 @@ routes, which ignore credentials so an expired token cannot block /auth/refresh)
 from typing import Any
 
 import anyio
-from litestar.enums import ScopeType
-from litestar.middleware import ASGIMiddleware
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import Scope
 
 from app.auth.authenticator import Authenticator
 from app.auth.principal import Principal
 from app.auth.sessions import COOKIE_NAME
 from app.auth.tokens import BEARER_CHALLENGE
 from app.errors import Unauthorized
+from storage.system_store import SystemLookups
 
 
 class AuthenticationRequired(Unauthorized):
@@ -50,24 +49,14 @@ def principal_of(scope: Any) -> Principal | None:
     return user if isinstance(user, Principal) else None
 
 
-class AuthenticationMiddleware(ASGIMiddleware):
-    """Attaches a Principal as scope["user"] (None on public routes without credentials)."""
-
-    scopes = (ScopeType.HTTP,)
+class Authentication:
+    """Turns the credentials of an API request into a Principal (run by the request gate)."""
 
     def __init__(self, authenticator: Authenticator) -> None:
         self.authenticator = authenticator
 
-    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        opt = scope["route_handler"].opt
-        # Inbound hook routes (route_audit.HOOK_ROUTES) are called by outside systems that
-        # prove themselves with the hook's own signature or token, checked by the tenant
-        # guard and the hook handler; a user login is neither needed nor looked at there.
-        anonymous = bool(opt.get("public")) or bool(opt.get("hook"))
-        scope["user"] = None if anonymous else await self._authenticate(scope)
-        await next_app(scope, receive, send)
-
-    async def _authenticate(self, scope: Scope) -> Principal:
+    async def principal(self, scope: Scope, lookups: SystemLookups) -> Principal:
+        """The caller; 401 when no or bad credentials were sent."""
         authorization = _header(scope, b"authorization")
         if authorization is not None:
             scheme, _, credential = authorization.partition(" ")
@@ -77,7 +66,7 @@ class AuthenticationMiddleware(ASGIMiddleware):
                 )
             # JWT and key checks are single indexed reads on WAL readers, which never wait
             # for writers; a thread hop would cost more than the lookup itself
-            principal = self.authenticator.bearer(credential.strip())
+            principal = self.authenticator.bearer(credential.strip(), lookups)
             keys = self.authenticator.keys
             if principal.key_id and keys.needs_touch(principal.key_id):
                 await anyio.to_thread.run_sync(keys.touch, principal.key_id)
@@ -90,6 +79,7 @@ class AuthenticationMiddleware(ASGIMiddleware):
                 cookie,
                 str(scope.get("method", "GET")),
                 _header(scope, b"x-csrf-token"),
+                lookups,
             )
         raise AuthenticationRequired(
             "sign in first: no credentials were sent", headers={"WWW-Authenticate": "Bearer"}

@@ -87,13 +87,21 @@ def shown(record: ConnectorRecord, access: TenantAccess) -> dict[str, Any]:
 
 
 def audit_connector(
-    services: Services, action: str, access: TenantAccess, record: ConnectorRecord,
-    client: str, **detail: Any,
+    services: Services,
+    action: str,
+    access: TenantAccess,
+    record: ConnectorRecord,
+    client: str,
+    **detail: Any,
 ) -> None:
     """One audit entry about a connector; `detail` must hold no secret values."""
     services.system.audit(
-        action, actor=access.principal.username, tenant_id=access.tenant_id, target=record.id,
-        client=client, detail={"name": record.name, "kind": record.kind, **detail},
+        action,
+        actor=access.principal.username,
+        tenant_id=access.tenant_id,
+        target=record.id,
+        client=client,
+        detail={"name": record.name, "kind": record.kind, **detail},
     )
 
 
@@ -107,7 +115,9 @@ class ConnectorsController(Controller):
 
     @get("/", sync_to_thread=True)
     def list_connectors(
-        self, connectors: ConnectorStoreDep, tenant_access: TenantAccessDep,
+        self,
+        connectors: ConnectorStoreDep,
+        tenant_access: TenantAccessDep,
         kind: FromQuery[str | None] = None,
     ) -> dict[str, Any]:
         """Every connector of the tenant (optionally of one kind), secrets as markers."""
@@ -115,83 +125,135 @@ class ConnectorsController(Controller):
 
     @post("/", status_code=HTTP_201_CREATED, sync_to_thread=True, opt=_OWNER)
     def create_connector(
-        self, data: JSONBody[NewConnector], connectors: ConnectorStoreDep,
-        tenant_access: TenantAccessDep, services: ServicesDep, client: ClientDep,
+        self,
+        data: JSONBody[NewConnector],
+        connectors: ConnectorStoreDep,
+        tenant_access: TenantAccessDep,
+        services: ServicesDep,
+        client: ClientDep,
     ) -> dict[str, Any]:
         """A new mailbox or hook; 422 with the reason when its settings are not valid."""
         record = connectors.create(
             data.kind, data.name, data.config, data.secrets, enabled=data.enabled
         )
-        _audit(services, "connector.create", tenant_access, record, client,
-               secrets_set=sorted(record.secrets_set))
+        _audit(
+            services,
+            "connector.create",
+            tenant_access,
+            record,
+            client,
+            secrets_set=sorted(record.secrets_set),
+        )
         return shown(record, tenant_access)
 
     @get("/{connector_id:str}", sync_to_thread=True)
     def show_connector(
-        self, connector_id: FromPath[str], connectors: ConnectorStoreDep,
+        self,
+        connector_id: FromPath[str],
+        connectors: ConnectorStoreDep,
         tenant_access: TenantAccessDep,
     ) -> dict[str, Any]:
         return shown(connectors.get(connector_id), tenant_access)
 
     @put("/{connector_id:str}", sync_to_thread=True, opt=_OWNER)
     def update_connector(
-        self, connector_id: FromPath[str], data: JSONBody[ConnectorChange],
-        connectors: ConnectorStoreDep, tenant_access: TenantAccessDep, services: ServicesDep,
+        self,
+        connector_id: FromPath[str],
+        data: JSONBody[ConnectorChange],
+        connectors: ConnectorStoreDep,
+        tenant_access: TenantAccessDep,
+        services: ServicesDep,
         client: ClientDep,
     ) -> dict[str, Any]:
         """Change name, settings, secrets or enabled; omitted parts stay as they are."""
         record = connectors.update(
-            connector_id, name=data.name, config=data.config, secrets=data.secrets,
+            connector_id,
+            name=data.name,
+            config=data.config,
+            secrets=data.secrets,
             enabled=data.enabled,
         )
         changed = [f for f in ("name", "config", "enabled") if getattr(data, f) is not None]
-        _audit(services, "connector.update", tenant_access, record, client, changed=changed,
-               secrets_changed=sorted((data.secrets or {}).keys()))
+        _audit(
+            services,
+            "connector.update",
+            tenant_access,
+            record,
+            client,
+            changed=changed,
+            secrets_changed=sorted((data.secrets or {}).keys()),
+        )
         return shown(record, tenant_access)
 
-    @delete("/{connector_id:str}", status_code=HTTP_204_NO_CONTENT, sync_to_thread=True,
-            opt=_OWNER)
+    @delete("/{connector_id:str}", status_code=HTTP_204_NO_CONTENT, sync_to_thread=True, opt=_OWNER)
     def delete_connector(
-        self, connector_id: FromPath[str], connectors: ConnectorStoreDep,
-        tenant_access: TenantAccessDep, services: ServicesDep, client: ClientDep,
+        self,
+        connector_id: FromPath[str],
+        connectors: ConnectorStoreDep,
+        tenant_access: TenantAccessDep,
+        services: ServicesDep,
+        client: ClientDep,
     ) -> None:
         """Remove the connector and its mail progress; documents it brought in stay."""
         record = connectors.delete(connector_id)
         _audit(services, "connector.delete", tenant_access, record, client)
 
-    @post("/{connector_id:str}/test", status_code=HTTP_200_OK, sync_to_thread=True,
-          opt=_OWNER)
+    @post("/{connector_id:str}/test", status_code=HTTP_200_OK, sync_to_thread=True, opt=_OWNER)
     def test_connector(
-        self, connector_id: FromPath[str], connectors: ConnectorStoreDep,
-        tenant_access: TenantAccessDep, services: ServicesDep, client: ClientDep,
+        self,
+        connector_id: FromPath[str],
+        connectors: ConnectorStoreDep,
+        tenant_access: TenantAccessDep,
+        services: ServicesDep,
+        client: ClientDep,
     ) -> dict[str, Any]:
         """Log in to the mailbox and look, changing nothing: {ok, message, code}."""
         record = connectors.get(connector_id)
         if not record.is_mail:
             return {
-                "ok": True, "code": None,
+                "ok": True,
+                "code": None,
                 "message": "Hooks are not dialled out; send a signed test delivery to "
                 + HOOK_PATH.format(tenant=tenant_access.tenant.slug, hook_id=record.id),
             }
         _, config = connectors.mailbox(connector_id)
         result = test_connection(config)
-        _audit(services, "connector.test", tenant_access, record, client, ok=result.ok,
-               code=result.code)
+        _audit(
+            services,
+            "connector.test",
+            tenant_access,
+            record,
+            client,
+            ok=result.ok,
+            code=result.code,
+        )
         return {"ok": result.ok, "message": result.message, "code": result.code}
 
     @post("/{connector_id:str}/poll", status_code=HTTP_200_OK, opt=_OWNER)
     async def poll_now(
-        self, connector_id: FromPath[str], connectors: ConnectorStoreDep,
-        tenant_access: TenantAccessDep, services: ServicesDep, ingest: IngestDep,
-        client: ClientDep, background: FromQuery[bool] = False,
+        self,
+        connector_id: FromPath[str],
+        connectors: ConnectorStoreDep,
+        tenant_access: TenantAccessDep,
+        services: ServicesDep,
+        ingest: IngestDep,
+        client: ClientDep,
+        background: FromQuery[bool] = False,
     ) -> Response[dict[str, Any]]:
         """Poll the mailbox now (200 with the report), or queue it (?background=true)."""
         record = await anyio.to_thread.run_sync(connectors.get, connector_id)
         if not record.is_mail:
             raise NotAMailbox(f"connector {record.name!r} is a hook; only mailboxes are polled")
         await anyio.to_thread.run_sync(
-            functools.partial(_audit, services, "connector.poll", tenant_access, record, client,
-                              background=background)
+            functools.partial(
+                _audit,
+                services,
+                "connector.poll",
+                tenant_access,
+                record,
+                client,
+                background=background,
+            )
         )
         if background:
             enqueue = services.extras["enqueue_mail_poll"]

@@ -63,11 +63,20 @@ def add_headers(message: Message, headers: RawHeaders, defaults: RawHeaders = ()
     message["headers"] = [*kept, *headers, *extra]
 
 
+# scope key under which the request gate leaves per-request headers (the RateLimit-* ones)
+EXTRA_HEADERS_KEY = "appliance.extra_headers"
+
+
 async def api_before_send(message: Any, scope: Any) -> None:
     """Litestar before_send hook: runs for every API response, errors and 404s included.
 
-    A coroutine because Litestar runs a plain function hook in a worker thread."""
+    Adds the security headers, and the headers the request gate left in the scope. A
+    coroutine because Litestar runs a plain function hook in a worker thread."""
     add_headers(message, _API_RAW, _API_DEFAULTS_RAW)
+    extra = scope.get(EXTRA_HEADERS_KEY)
+    if extra and message.get("type") == "http.response.start":
+        # names no handler sets, so appended rather than searched for
+        message["headers"].extend(extra)
 
 
 def with_headers(

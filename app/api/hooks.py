@@ -44,9 +44,9 @@ MAX_HOOK_BODY = 5 * 1024 * 1024
 _NAME_CHARS = re.compile(r"[^\w.-]+")
 
 
-def _hook(services: Services, tenant: TenantRecord, hook_id: str) -> tuple[
-    ConnectorStore, ConnectorRecord, dict[str, str]
-]:
+def _hook(
+    services: Services, tenant: TenantRecord, hook_id: str
+) -> tuple[ConnectorStore, ConnectorRecord, dict[str, str]]:
     """The enabled hook `hook_id` of `tenant` and its secrets; else the unknown-tenant 404."""
     store = ConnectorStore(
         services.tenants.database(tenant.id), services.tenants.data_key(tenant.id)
@@ -61,17 +61,27 @@ def _hook(services: Services, tenant: TenantRecord, hook_id: str) -> tuple[
 
 
 def _reject(
-    services: Services, tenant: TenantRecord, hook: ConnectorRecord, client: str,
+    services: Services,
+    tenant: TenantRecord,
+    hook: ConnectorRecord,
+    client: str,
     error: HookAuthError,
 ) -> None:
     services.system.audit(
-        "hook.rejected", actor=f"hook:{hook.name}", tenant_id=tenant.id, target=hook.id,
-        client=client, outcome="denied", detail={"reason": error.message},
+        "hook.rejected",
+        actor=f"hook:{hook.name}",
+        tenant_id=tenant.id,
+        target=hook.id,
+        client=client,
+        outcome="denied",
+        detail={"reason": error.message},
     )
 
 
 def _store_records(
-    ingest: IngestService, tenant: TenantRecord, hook: ConnectorRecord,
+    ingest: IngestService,
+    tenant: TenantRecord,
+    hook: ConnectorRecord,
     records: list[dict[str, Any]],
 ) -> list[dict[str, Any]]:
     """Each record as one document; returns per record {id, state, duplicate} or error."""
@@ -82,22 +92,40 @@ def _store_records(
     for index, record in enumerate(records):
         filename = f"{base}-{stamp}-{index + 1}.json.txt"
         metadata = record_metadata(
-            record, hook_id=hook.id, hook_name=hook.name, index=index,
+            record,
+            hook_id=hook.id,
+            hook_name=hook.name,
+            index=index,
             received_at=now.isoformat(timespec="seconds"),
             title_field=hook.config.get("title_field"),
         )
         try:
             result = ingest.receive(
-                tenant.id, render(record).encode("utf-8"), filename=filename, source="hook",
-                source_ref=hook.id, metadata=metadata,
+                tenant.id,
+                render(record).encode("utf-8"),
+                filename=filename,
+                source="hook",
+                source_ref=hook.id,
+                metadata=metadata,
             )
         except IngestError as error:
-            items.append({"filename": filename, "state": "failed",
-                          "error": {"code": error.code, "message": error.message}})
+            items.append(
+                {
+                    "filename": filename,
+                    "state": "failed",
+                    "error": {"code": error.code, "message": error.message},
+                }
+            )
             continue
         document = result.document
-        items.append({"id": document.id, "state": document.state,
-                      "duplicate": result.duplicate, "filename": document.filename})
+        items.append(
+            {
+                "id": document.id,
+                "state": document.state,
+                "duplicate": result.duplicate,
+                "filename": document.filename,
+            }
+        )
     return items
 
 
@@ -106,24 +134,32 @@ class HooksController(Controller):
     tags = ["hooks"]
 
     @post(
-        "/{hook_id:str}", status_code=HTTP_202_ACCEPTED, request_max_body_size=MAX_HOOK_BODY,
+        "/{hook_id:str}",
+        status_code=HTTP_202_ACCEPTED,
+        request_max_body_size=MAX_HOOK_BODY,
         opt={"hook": True},
     )
     async def deliver(
-        self, request: Request[Any, Any, Any], hook_id: FromPath[str],
-        hook_tenant: HookTenantDep, services: ServicesDep, settings: SettingsDep,
-        ingest: IngestDep, client: ClientDep,
+        self,
+        request: Request[Any, Any, Any],
+        hook_id: FromPath[str],
+        hook_tenant: HookTenantDep,
+        services: ServicesDep,
+        settings: SettingsDep,
+        ingest: IngestDep,
+        client: ClientDep,
     ) -> dict[str, Any]:
         """Accept signed JSON records (an object or an array of objects) as documents."""
-        store, hook, secrets = await anyio.to_thread.run_sync(
-            _hook, services, hook_tenant, hook_id
-        )
+        store, hook, secrets = await anyio.to_thread.run_sync(_hook, services, hook_tenant, hook_id)
         body = await request.body()
         tolerance = settings.ingest.hook_timestamp_tolerance_s
         try:
             verified: Verified = verify(
-                HookCredentials.from_headers(request.headers), secrets, body,
-                now=time.time(), tolerance_s=tolerance,
+                HookCredentials.from_headers(request.headers),
+                secrets,
+                body,
+                now=time.time(),
+                tolerance_s=tolerance,
             )
             records = records_of(body)
             if verified.fingerprint:
@@ -137,7 +173,9 @@ class HooksController(Controller):
         ids = [item["id"] for item in items if "id" in item]
         duplicates = sum(1 for item in items if item.get("duplicate"))
         await anyio.to_thread.run_sync(
-            store.record_run, hook.id, "ok" if len(ids) == len(items) else "partial",
+            store.record_run,
+            hook.id,
+            "ok" if len(ids) == len(items) else "partial",
             f"{len(items)} record(s) received via {verified.method}: {len(ids)} stored "
             f"({duplicates} duplicate)",
         )

@@ -9,10 +9,6 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from litestar.enums import ScopeType
-from litestar.middleware import ASGIMiddleware
-from litestar.types import ASGIApp, Receive, Scope, Send
-
 from app.errors import AppError
 
 _HOST = re.compile(r"^(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<name>[A-Za-z0-9._-]+))(?::\d{1,5})?$")
@@ -46,17 +42,3 @@ class AllowedHosts:
             if name == b"host":
                 return self.allows(value.decode("latin-1"))
         return False
-
-
-class HostCheckMiddleware(ASGIMiddleware):
-    """Refuses requests whose Host header is not an allowed host (400)."""
-
-    scopes = (ScopeType.HTTP, ScopeType.WEBSOCKET)
-
-    def __init__(self, allowed: AllowedHosts) -> None:
-        self.allowed = allowed
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        if not self.allowed.allows_scope(scope):
-            raise HostRejected("this host name is not in server.allowed_hosts")
-        await next_app(scope, receive, send)

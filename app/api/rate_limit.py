@@ -15,12 +15,11 @@ import math
 import time
 from collections.abc import Callable
 
-from litestar.enums import ScopeType
-from litestar.middleware import ASGIMiddleware
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import Scope
 
-from app.api.authn import principal_of
+from app.api.headers import RawHeaders
 from app.auth.client_address import client_address
+from app.auth.principal import Principal
 from app.errors import AppError
 
 WINDOW_S = 60.0
@@ -62,42 +61,35 @@ class CellRateLimiter:
         self._spent_until = {k: v for k, v in self._spent_until.items() if v > now}
 
 
-class RateLimitMiddleware(ASGIMiddleware):
-    """Refuses with 429 + Retry-After past the limit; routes with opt no_rate_limit pass."""
-
-    scopes = (ScopeType.HTTP,)
-    exclude_opt_key = "no_rate_limit"
+class RateLimit:
+    """The per-caller limit of the API (run by the request gate, app/api/gate.py)."""
 
     def __init__(self, per_minute: int, trusted_proxies: list[str]) -> None:
         self.limiter = CellRateLimiter(per_minute)
         self._trusted = trusted_proxies
-        self._policy = f"{per_minute}; w={int(WINDOW_S)}"
+        self._policy = f"{per_minute}; w={int(WINDOW_S)}".encode()
+        self._limit = str(per_minute).encode()
 
-    def _key(self, scope: Scope) -> str:
-        principal = principal_of(scope)
+    def _key(self, principal: Principal | None, scope: Scope) -> str:
         if principal is not None:
             return principal.rate_key
         return "addr:" + client_address(scope, self._trusted)
 
-    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        allowed, remaining, reset = self.limiter.take(self._key(scope))
-        headers = {
-            "RateLimit-Policy": self._policy,
-            "RateLimit-Limit": str(self.limiter.per_minute),
-            "RateLimit-Remaining": str(remaining),
-            "RateLimit-Reset": str(reset),
-        }
+    def take(self, principal: Principal | None, scope: Scope) -> RawHeaders:
+        """Counts one request; its RateLimit-* headers, or RateLimited (429, Retry-After)."""
+        allowed, remaining, reset = self.limiter.take(self._key(principal, scope))
+        headers = (
+            (b"ratelimit-policy", self._policy),
+            (b"ratelimit-limit", self._limit),
+            (b"ratelimit-remaining", str(remaining).encode()),
+            (b"ratelimit-reset", str(reset).encode()),
+        )
         if not allowed:
             raise RateLimited(
                 f"too many requests: the limit is {self.limiter.per_minute} a minute",
-                headers={**headers, "Retry-After": str(reset)},
+                headers={
+                    **{name.decode(): value.decode() for name, value in headers},
+                    "Retry-After": str(reset),
+                },
             )
-        # nothing else sets these names, so they are appended rather than searched for
-        raw = [(name.lower().encode(), value.encode()) for name, value in headers.items()]
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", ()), *raw]
-            await send(message)
-
-        await next_app(scope, receive, send_with_headers)
+        return headers

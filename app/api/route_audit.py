@@ -1,4 +1,5 @@
-"""Finds tenant routes in a built app's route table and checks each passes TenantGuard.
+"""Finds tenant routes in a built app's route table and checks each passes TenantGuard
+(the request gate runs it on every route carrying the tenant router's TENANT_SCOPED opt).
 
 build_api runs the check, so an app with an unguarded tenant route does not start; the
 tests run it too, together with a request-level probe of every route found here.
@@ -10,13 +11,12 @@ marked "public", makes the app refuse to start.
 """
 
 import re
-from typing import Any
 
 from litestar import Litestar
 from litestar.handlers.base import BaseRouteHandler
 from litestar.routes import HTTPRoute, WebSocketRoute
 
-from app.api.tenant_scope import TenantGuard
+from app.api.tenant_scope import TENANT_SCOPED
 
 # any route with /tenants/<parameter> in its path is a tenant route, wherever it was declared
 _TENANT_ROUTE = re.compile(r"/tenants/\{[^}]+\}(/|$)")
@@ -44,17 +44,12 @@ def tenant_routes(app: Litestar) -> list[tuple[str, str, BaseRouteHandler]]:
     return sorted(found, key=lambda item: (item[0], item[1]))
 
 
-def _declared_guards(handler: BaseRouteHandler) -> list[Any]:
-    # resolve_guards() wraps each guard; the layers hold the objects as declared
-    return [guard for layer in handler.ownership_layers for guard in (layer.guards or [])]
-
-
 def unguarded_tenant_routes(app: Litestar) -> list[str]:
     """'METHOD path' of each tenant route that does not pass TenantGuard."""
     return [
         f"{method} {path}"
         for path, method, handler in tenant_routes(app)
-        if not any(isinstance(guard, TenantGuard) for guard in _declared_guards(handler))
+        if not handler.opt.get(TENANT_SCOPED)
     ]
 
 

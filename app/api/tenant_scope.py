@@ -1,8 +1,9 @@
-"""The one gate in front of `/api/v1/tenants/{tenant}/...`: the guard and tenant DI.
+"""The one guard in front of `/api/v1/tenants/{tenant}/...`, and the tenant DI.
 
-Every handler under the tenant router passes `TenantGuard` before any parameter is
-parsed. The guard resolves the tenant and the caller's role and leaves a TenantAccess in
-the connection state; the router's dependencies (`tenant_access`, `tenant_db`,
+Every route under the tenant router passes `TenantGuard`, run by the request gate
+(app/api/gate.py) right after authentication, before any parameter is parsed or
+dependency resolved. The guard resolves the tenant and the caller's role and leaves a
+TenantAccess in the request state; the router's dependencies (`tenant_access`, `tenant_db`,
 `tenant_blobs`) are derived from that alone, so a handler never names a tenant id itself.
 
 Per-route rules come from the handler's `opt`:
@@ -25,25 +26,28 @@ from collections.abc import Sequence
 from typing import Any
 
 from litestar import Request, Router
-from litestar.connection import ASGIConnection
+from litestar.datastructures import Headers
 from litestar.di import Provide
 from litestar.handlers.base import BaseRouteHandler
-from litestar.types import ControllerRouterHandler
+from litestar.types import ControllerRouterHandler, Scope
 
 from agents.ingest.hooks import HookAuthError, HookCredentials
 from agents.ingest.ledger import DocumentLedger
+from app.api.authn import AuthenticationRequired
 from app.api.deps import TenantAccessDep
-from app.api.guards import require_principal
+from app.auth.principal import Principal
 from app.auth.tenant_access import TenantAccess, TenantNotFound, resolve_access
 from app.errors import AppError
 from storage.blobs import BlobStore
 from storage.database import Database
 from storage.errors import NotFoundError
 from storage.records import TenantRecord
-from storage.system_store import SystemStore
+from storage.system_store import SystemLookups, SystemStore
 from storage.tenants import TenantRegistry
 
 TENANT_PATH = "/tenants/{tenant:str}"
+# route opt set by the tenant router: the request gate runs TenantGuard on such routes
+TENANT_SCOPED = "tenant_scoped"
 _STATE_KEY = "tenant_access"
 _HOOK_STATE_KEY = "hook_tenant"
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -65,51 +69,54 @@ def required_role(handler: BaseRouteHandler, method: str) -> str:
 
 
 class TenantGuard:
-    """Membership and role check for one tenant route; 404 for non-members."""
+    """Membership and role check for one tenant route; 404 for non-members.
+
+    The request gate (app/api/gate.py) runs it for every route carrying the TENANT_SCOPED
+    opt, which the tenant router sets on everything in it, before the handler's
+    parameters and dependencies are resolved."""
 
     def __init__(self, system: SystemStore) -> None:
         self._system = system
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> "TenantGuard":
-        # Litestar deep-copies routers on registration; the store (locks, connections)
-        # must be shared, not copied
-        return self
-
-    async def __call__(
-        self, connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+    def check(
+        self,
+        scope: Scope,
+        handler: BaseRouteHandler,
+        principal: Principal | None,
+        lookups: SystemLookups | None,
     ) -> None:
-        # a coroutine, run on the event loop: a sync guard would go to a worker thread,
-        # which cost more than its two indexed lookups in system.db
+        """Leaves the TenantAccess (or, on a hook route, the TenantRecord) in the scope."""
+        state = scope["state"]
+        tenant_ref = str(scope["path_params"].get("tenant", ""))
         if handler.opt.get("hook"):
-            self._hook(connection)
+            state[_HOOK_STATE_KEY] = self._hook(scope, tenant_ref)
             return
-        principal = require_principal(connection)
-        method = str(connection.scope.get("method", "GET"))
-        access = resolve_access(
-            self._system,
+        if principal is None or lookups is None:
+            raise AuthenticationRequired("sign in first")
+        method = str(scope.get("method", "GET"))
+        state[_STATE_KEY] = resolve_access(
+            lookups,
             principal,
-            str(connection.path_params.get("tenant", "")),
+            tenant_ref,
             required_role(handler, method),
             admin_ok=bool(handler.opt.get("admin_ok")),
             users_only=bool(handler.opt.get("users_only")),
         )
-        connection.state[_STATE_KEY] = access
 
-    def _hook(self, connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+    def _hook(self, scope: Scope, tenant_ref: str) -> TenantRecord:
         """Inbound hook: credentials first (401 whatever the tenant), then the tenant."""
-        if not HookCredentials.from_headers(connection.headers).present:
+        if not HookCredentials.from_headers(Headers.from_scope(scope)).present:
             raise HookAuthError(
                 "Send X-Appliance-Signature with X-Appliance-Timestamp, or X-Appliance-Hook-Token."
             )
         try:
-            tenant = self._system.find_tenant(str(connection.path_params.get("tenant", "")))
+            return self._system.find_tenant(tenant_ref)
         except NotFoundError:
             raise TenantNotFound() from None
-        connection.state[_HOOK_STATE_KEY] = tenant
 
 
 def provide_tenant_access(request: Request[Any, Any, Any]) -> TenantAccess:
-    access = request.state.get(_STATE_KEY)
+    access = request.scope["state"].get(_STATE_KEY)
     if not isinstance(access, TenantAccess):
         raise TenantGuardMissing("tenant route without the tenant guard")
     return access
@@ -117,7 +124,7 @@ def provide_tenant_access(request: Request[Any, Any, Any]) -> TenantAccess:
 
 def provide_hook_tenant(request: Request[Any, Any, Any]) -> TenantRecord:
     """The tenant of an inbound hook route (no principal: the hook authenticates itself)."""
-    tenant = request.state.get(_HOOK_STATE_KEY)
+    tenant = request.scope["state"].get(_HOOK_STATE_KEY)
     if not isinstance(tenant, TenantRecord):
         raise TenantGuardMissing("hook route without the tenant guard")
     return tenant
@@ -152,13 +159,16 @@ def tenant_providers(tenants: TenantRegistry) -> dict[str, Provide]:
 
 
 def build_tenant_router(
-    system: SystemStore, tenants: TenantRegistry, handlers: Sequence[ControllerRouterHandler]
+    tenants: TenantRegistry, handlers: Sequence[ControllerRouterHandler]
 ) -> Router:
-    """The router every tenant-scoped controller goes into (later issues append to it)."""
+    """The router every tenant-scoped controller goes into (later issues append to it).
+
+    Its opt marks each route for the tenant guard; route_audit checks that every route
+    under /tenants/{...} carries it."""
     return Router(
         path=TENANT_PATH,
         route_handlers=list(handlers),
-        guards=[TenantGuard(system)],
+        opt={TENANT_SCOPED: True},
         dependencies=tenant_providers(tenants),
         tags=["tenant"],
     )

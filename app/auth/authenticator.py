@@ -12,7 +12,7 @@ from app.auth.sessions import Sessions
 from app.auth.tokens import AccessTokens, InvalidToken
 from app.errors import Forbidden
 from storage.records import UserRecord
-from storage.system_store import SystemStore
+from storage.system_store import SystemLookups, SystemStore
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "x-csrf-token"
@@ -33,17 +33,19 @@ class Authenticator:
         self.keys = keys
         self._sessions = sessions
 
-    def _live_user(self, user_id: str) -> UserRecord:
-        user = self._system.get_user(user_id)
+    def _live_user(self, user_id: str, lookups: SystemLookups | None) -> UserRecord:
+        user = (lookups or self._system).get_user(user_id)
         if user is None or user.disabled:
             raise InvalidToken()
         return user
 
-    def bearer(self, credential: str) -> Principal:
-        """A principal for `Authorization: Bearer <credential>`; InvalidToken otherwise."""
+    def bearer(self, credential: str, lookups: SystemLookups | None = None) -> Principal:
+        """A principal for `Authorization: Bearer <credential>`; InvalidToken otherwise.
+
+        `lookups`: the request's view of system.db, when it has one (API gate)."""
         if looks_like_api_key(credential):
             key = self.keys.verify(credential)
-            user = self._live_user(key.user_id)
+            user = self._live_user(key.user_id, lookups)
             return Principal(
                 user.id,
                 user.username,
@@ -54,13 +56,19 @@ class Authenticator:
                 key_role=key.role,
             )
         claims = self._tokens.verify(credential)
-        user = self._live_user(claims.user_id)
+        user = self._live_user(claims.user_id, lookups)
         if user.token_version != claims.token_version:
             # logout or a password change since this token was issued
             raise InvalidToken("access token revoked; sign in again")
         return Principal(user.id, user.username, user.is_admin, "token")
 
-    def session(self, cookie: str, method: str, csrf_header: str | None) -> Principal:
+    def session(
+        self,
+        cookie: str,
+        method: str,
+        csrf_header: str | None,
+        lookups: SystemLookups | None = None,
+    ) -> Principal:
         """A principal for the browser session cookie; state changes need the CSRF token."""
         session = self._sessions.validate(cookie)
         if session is None:
@@ -71,5 +79,5 @@ class Authenticator:
             raise CsrfRejected(
                 "missing or wrong X-CSRF-Token header for a cookie-authenticated request"
             )
-        user = self._live_user(session.user_id)
+        user = self._live_user(session.user_id, lookups)
         return Principal(user.id, user.username, user.is_admin, "session")

@@ -10,12 +10,12 @@
 """
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from app.auth.principal import Principal, lower_role, role_at_least
 from app.errors import Forbidden, NotFound
 from storage.errors import NotFoundError
 from storage.records import TenantRecord
-from storage.system_store import SystemStore
 
 TENANT_NOT_FOUND = "no such tenant"
 
@@ -25,6 +25,12 @@ class TenantNotFound(NotFound):
 
     def __init__(self) -> None:
         super().__init__(TENANT_NOT_FOUND)
+
+
+class TenantRoles(Protocol):
+    """SystemStore, or the SystemLookups of one request."""
+
+    def tenant_and_role(self, ref: str, user_id: str) -> tuple[TenantRecord, str | None]: ...
 
 
 @dataclass(frozen=True)
@@ -49,7 +55,7 @@ def _effective_role(principal: Principal, member_role: str | None, tenant_id: st
 
 
 def resolve_access(
-    system: SystemStore,
+    system: TenantRoles,
     principal: Principal,
     ref: str,
     needed: str,

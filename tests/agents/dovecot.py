@@ -130,8 +130,11 @@ def _accounts() -> tuple[str, str, pwd.struct_passwd]:
     me = pwd.getpwuid(os.getuid())
     if me.pw_uid != 0:
         return me.pw_name, me.pw_name, me
-    return (_unprivileged("dovecot").pw_name, _unprivileged("dovenull").pw_name,
-            _unprivileged("nobody"))
+    return (
+        _unprivileged("dovecot").pw_name,
+        _unprivileged("dovenull").pw_name,
+        _unprivileged("nobody"),
+    )
 
 
 def _port_open(port: int) -> bool:
@@ -158,9 +161,15 @@ def _write_certificates(root: Path) -> Path:
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=True, key_cert_sign=True, crl_sign=True,
-                content_commitment=False, key_encipherment=False, data_encipherment=False,
-                key_agreement=False, encipher_only=False, decipher_only=False,
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )
@@ -195,9 +204,7 @@ def _write_certificates(root: Path) -> Path:
     (root / "server.pem").write_bytes(cert.public_bytes(pem) + ca_cert.public_bytes(pem))
     server_key = root / "server.key"
     server_key.write_bytes(
-        key.private_bytes(
-            pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
+        key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     server_key.chmod(0o600)
     ca_file = root / "ca.pem"
@@ -234,10 +241,16 @@ class DovecotServer:
         self.conf = root / "dovecot.conf"
         self.conf.write_text(
             _CONF.format(
-                root=root, uid=mail.pw_uid, gid=mail.pw_gid, user=internal_user,
+                root=root,
+                uid=mail.pw_uid,
+                gid=mail.pw_gid,
+                user=internal_user,
                 group=grp.getgrgid(pwd.getpwnam(internal_user).pw_gid).gr_name,
                 login_user=login_user,
-                imap=self.imap, imaps=self.imaps, pop3=self.pop3, pop3s=self.pop3s,
+                imap=self.imap,
+                imaps=self.imaps,
+                pop3=self.pop3,
+                pop3s=self.pop3s,
             )
         )
         self.own(root / "mail")
@@ -308,13 +321,20 @@ class Mailbox:
         """A connector config for this account, trusting the test CA; `overrides` win."""
         server = self.server
         ports = {
-            ("imap", True): server.imaps, ("imap", False): server.imap,
-            ("pop3", True): server.pop3s, ("pop3", False): server.pop3,
+            ("imap", True): server.imaps,
+            ("imap", False): server.imap,
+            ("pop3", True): server.pop3s,
+            ("pop3", False): server.pop3,
         }
         values: dict[str, Any] = {
-            "protocol": protocol, "host": "127.0.0.1", "security": security,
-            "port": ports[(protocol, security == "tls")], "username": self.user,
-            "password": self.password, "ca_file": str(self.ca_file), "timeout": 10.0,
+            "protocol": protocol,
+            "host": "127.0.0.1",
+            "security": security,
+            "port": ports[(protocol, security == "tls")],
+            "username": self.user,
+            "password": self.password,
+            "ca_file": str(self.ca_file),
+            "timeout": 10.0,
         }
         values.update(overrides)
         return MailboxConfig(**values)
@@ -357,9 +377,7 @@ def require_dovecot() -> None:
     """Skip (or fail under CI=true) when the Dovecot binary is not installed."""
     if shutil.which(DOVECOT) or os.path.exists(DOVECOT):
         return
-    reason = (
-        f"{DOVECOT} not found: install the Debian packages dovecot-imapd and dovecot-pop3d"
-    )
+    reason = f"{DOVECOT} not found: install the Debian packages dovecot-imapd and dovecot-pop3d"
     if os.environ.get("CI") == "true":
         pytest.fail(reason)
     pytest.skip(reason)
@@ -411,9 +429,7 @@ class MemoryState:
     def seen_message(self, connector_id: str, idempotency_key: str) -> bool:
         return (connector_id, idempotency_key) in self.ledger
 
-    def mark_done(
-        self, connector_id: str, key: str, idempotency_key: str, outcome: str
-    ) -> None:
+    def mark_done(self, connector_id: str, key: str, idempotency_key: str, outcome: str) -> None:
         self.done[(connector_id, key)] = outcome
         self.ledger.setdefault((connector_id, idempotency_key), outcome)
 

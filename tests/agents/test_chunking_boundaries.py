@@ -218,7 +218,8 @@ def test_chunking_does_not_import_torch() -> None:
         "Chunker(locate_embedding_model('').path).chunk([Page(1, 'Some text. More text.')])\n"
         "print(sorted({'torch', 'transformers', 'sentence_transformers'} & set(sys.modules)))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
     # THEN only the small tokenizers library was needed: no torch, no transformers
     assert result.stdout.strip() == "[]"

@@ -35,8 +35,7 @@ def test_a_fresh_signature_passes_with_a_fingerprint_of_timestamp_and_body() -> 
     other = verify(credentials(at=NOW + 1), SECRETS, BODY, now=NOW, tolerance_s=300)
     assert other.fingerprint != verified.fingerprint
     # AND upper-case hex is accepted like lower-case
-    upper = HookCredentials(credentials().signature.upper().replace("SHA256=", "sha256="),
-                            str(NOW))
+    upper = HookCredentials(credentials().signature.upper().replace("SHA256=", "sha256="), str(NOW))
     assert verify(upper, SECRETS, BODY, now=NOW, tolerance_s=300).method == "hmac"
 
 
@@ -73,15 +72,29 @@ def test_records_are_an_object_or_an_array_of_objects() -> None:
     assert records_of(b'{"a": 1}') == [{"a": 1}]
     assert records_of(b'[{"a": 1}, {"b": 2}]') == [{"a": 1}, {"b": 2}]
     deep = b"[" * 100_000 + b"]" * 100_000
-    for bad in (b"", b"{", b"[1]", b"null", b"[]", b'{"a": Infinity}', deep,
-                json.dumps([{}] * 1001).encode()):
+    for bad in (
+        b"",
+        b"{",
+        b"[1]",
+        b"null",
+        b"[]",
+        b'{"a": Infinity}',
+        deep,
+        json.dumps([{}] * 1001).encode(),
+    ):
         with pytest.raises(HookPayloadError):
             records_of(bad)
 
 
 def test_a_record_renders_as_indented_key_value_text() -> None:
-    record = {"name": "Ada", "address": {"city": "Delft", "zip": None},
-              "tags": ["a", "b"], "items": [{"sku": 1}, [2, 3]], "empty": {}, "ok": False}
+    record = {
+        "name": "Ada",
+        "address": {"city": "Delft", "zip": None},
+        "tags": ["a", "b"],
+        "items": [{"sku": 1}, [2, 3]],
+        "empty": {},
+        "ok": False,
+    }
     assert render(record) == (
         "name: Ada\n"
         "address:\n  city: Delft\n  zip: null\n"
@@ -94,8 +107,11 @@ def test_a_record_renders_as_indented_key_value_text() -> None:
 
 def test_fields_are_flattened_and_capped_as_metadata() -> None:
     record = {
-        "customer": {"name": "Ada", "ids": [1, 2]}, "lines": [{"sku": "P"}],
-        "long": "x" * 5000, "hook": "spoofed", "big": 10**30,
+        "customer": {"name": "Ada", "ids": [1, 2]},
+        "lines": [{"sku": "P"}],
+        "long": "x" * 5000,
+        "hook": "spoofed",
+        "big": 10**30,
         **{f"k{n}": n for n in range(300)},
     }
     fields = flatten(record)
@@ -105,8 +121,13 @@ def test_fields_are_flattened_and_capped_as_metadata() -> None:
     assert fields["big"] == str(10**30)
     assert len(fields) == MAX_METADATA_KEYS
     # AND a field named like one the appliance sets cannot overwrite it
-    metadata = record_metadata(record, hook_id="h1", hook_name="crm", index=0,
-                               received_at="2024-01-01T00:00:00+00:00",
-                               title_field="customer.name")
+    metadata = record_metadata(
+        record,
+        hook_id="h1",
+        hook_name="crm",
+        index=0,
+        received_at="2024-01-01T00:00:00+00:00",
+        title_field="customer.name",
+    )
     assert metadata["hook"] == "crm" and metadata["record.hook"] == "spoofed"
     assert metadata["title"] == "Ada"

@@ -55,7 +55,8 @@ def test_a_sealed_secret_opens_only_for_its_own_connector_and_tenant_key(
     with tenant[1].write() as conn:
         conn.execute(
             "UPDATE connectors SET secret = (SELECT secret FROM connectors WHERE id = ?) "
-            "WHERE id = ?", (first.id, second.id),
+            "WHERE id = ?",
+            (first.id, second.id),
         )
     # THEN it does not open there (the connector id is bound as associated data)
     with pytest.raises(WrongKeyError):
@@ -92,8 +93,10 @@ def test_deleting_a_connector_removes_its_mail_progress(
     state.mark_done(record.id, "imap:INBOX:7:1", "<a@b> h", "stored")
     store.delete(record.id)
     with tenant[1].read() as conn:
-        left = [conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                for t in ("connectors", "mail_state", "mail_folders")]
+        left = [
+            conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+            for t in ("connectors", "mail_state", "mail_folders")
+        ]
     assert left == [0, 0, 0]
 
 

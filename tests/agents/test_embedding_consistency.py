@@ -62,8 +62,11 @@ def test_a_text_embeds_the_same_alone_and_in_any_batch(embedder: Embedder) -> No
 def test_related_texts_are_closer_than_unrelated_ones(embedder: Embedder) -> None:
     # GIVEN a query, a paraphrase and an unrelated sentence WHEN embedded
     query, para, other = embedder.encode(
-        ["When must the bill be paid?", "The invoice is due within thirty days.",
-         "Cats sleep for most of the day."]
+        [
+            "When must the bill be paid?",
+            "The invoice is due within thirty days.",
+            "Cats sleep for most of the day.",
+        ]
     )
     # THEN the paraphrase scores higher than the unrelated text
     assert float(query @ para) > float(query @ other) + 0.1
@@ -100,7 +103,8 @@ def test_importing_the_packages_loads_no_heavy_library() -> None:
         "heavy = {'torch', 'sentence_transformers', 'transformers', 'llama_cpp'}\n"
         "print(sorted(heavy & set(sys.modules)))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
     # THEN none of torch, sentence-transformers, transformers or llama_cpp is loaded
     assert result.stdout.strip() == "[]"

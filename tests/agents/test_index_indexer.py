@@ -101,8 +101,9 @@ def test_reindexing_yields_the_same_chunks_and_vectors(
     second = index.chunks(doc)
     assert outcome.state == "indexed" and index.count() == len(first)
     strip = [(c.position, c.page, c.char_start, c.char_end, c.heading, c.text) for c in first]
-    assert strip == [(c.position, c.page, c.char_start, c.char_end, c.heading, c.text)
-                     for c in second]
+    assert strip == [
+        (c.position, c.page, c.char_start, c.char_end, c.heading, c.text) for c in second
+    ]
     assert {c.id for c in first}.isdisjoint({c.id for c in second})
     second_vectors = index.vectors([c.id for c in second])
     assert np.min(np.sum(first_vectors * second_vectors, axis=1)) >= 0.9999

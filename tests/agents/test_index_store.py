@@ -82,8 +82,12 @@ def unit_vectors(count: int, seed: int) -> np.ndarray:
 
 def fts_ids(db: Database, word: str) -> set[int]:
     with db.read() as conn:
-        return {r[0] for r in conn.execute(
-            "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ?", (f'"{word}"',))}
+        return {
+            r[0]
+            for r in conn.execute(
+                "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ?", (f'"{word}"',)
+            )
+        }
 
 
 def vector_ids(db: Database) -> set[int]:
@@ -414,7 +418,8 @@ def test_stored_rows_keep_chunk_positions_and_spans(tenant: Tenant) -> None:
     stored = index.chunks(a)
     assert [s.id for s in stored] == ids
     assert [(s.position, s.page, s.char_start, s.char_end, s.heading, s.text) for s in stored] == [
-        (0, 1, 0, 5, "Intro", "hello"), (1, 2, 7, 12, None, "world")
+        (0, 1, 0, 5, "Intro", "hello"),
+        (1, 2, 7, 12, None, "world"),
     ]
     assert np.allclose(index.vectors(ids), unit_vectors(2, 1), atol=1e-6)
     with tenant.db.read() as conn:

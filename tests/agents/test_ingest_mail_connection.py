@@ -104,8 +104,9 @@ def test_a_closed_port_is_reported_as_unreachable() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    config = mail.MailboxConfig("imap", "127.0.0.1", "u", "p", port=port, security="plain",
-                                timeout=5)
+    config = mail.MailboxConfig(
+        "imap", "127.0.0.1", "u", "p", port=port, security="plain", timeout=5
+    )
 
     # WHEN tested
     result = mail.test_connection(config)

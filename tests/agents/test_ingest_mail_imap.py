@@ -50,8 +50,10 @@ def deliver_examples(server: Mailbox, folder: str = "INBOX") -> None:
     server.deliver(
         make_mail(
             "Invoice 42",
-            attachments=[("invoice.pdf", PDF, "application/pdf"),
-                         ("notes.txt", NOTES, "text/plain")],
+            attachments=[
+                ("invoice.pdf", PDF, "application/pdf"),
+                ("notes.txt", NOTES, "text/plain"),
+            ],
         ),
         folder,
     )
@@ -91,7 +93,9 @@ def test_mails_with_attachments_are_ingested_once_and_then_marked_seen(
     items = {item.subject: item for item in sink.items}
     invoice = items["Invoice 42"]
     assert [(p.filename, p.content_type) for p in invoice.parts] == [
-        ("invoice.pdf", "application/pdf"), ("notes.txt", "text/plain")]
+        ("invoice.pdf", "application/pdf"),
+        ("notes.txt", "text/plain"),
+    ]
     assert invoice.parts[0].content == PDF
     assert invoice.parts[0].sha256 == hashlib.sha256(PDF).hexdigest()
     assert invoice.parts[1].content == NOTES
@@ -134,8 +138,12 @@ def test_take_body_hands_on_the_plain_text_body_as_a_part(
 ) -> None:
     # GIVEN a mail with a plain and an HTML alternative plus an attachment
     server.deliver(
-        make_mail("Report", body="Plain words.\n", html="<p>Rich words</p>",
-                  attachments=[("notes.txt", NOTES, "text/plain")])
+        make_mail(
+            "Report",
+            body="Plain words.\n",
+            html="<p>Rich words</p>",
+            attachments=[("notes.txt", NOTES, "text/plain")],
+        )
     )
 
     # WHEN the connector takes the body only
@@ -144,7 +152,8 @@ def test_take_body_hands_on_the_plain_text_body_as_a_part(
     # THEN the only part is the text/plain body, never the attachment
     (item,) = sink.items
     assert [(p.role, p.content_type, p.filename) for p in item.parts] == [
-        ("body", "text/plain", "Report.txt")]
+        ("body", "text/plain", "Report.txt")
+    ]
     assert item.parts[0].content.decode().strip() == "Plain words."
 
 
@@ -156,14 +165,16 @@ def test_move_after_success_moves_stored_mail_to_the_target_folder(
     server.folder_dir("Processed")
 
     # WHEN polled with after_success=move
-    report = mail.poll(server.config(after_success="move", move_to="Processed"), "c1",
-                       state, sink)
+    report = mail.poll(server.config(after_success="move", move_to="Processed"), "c1", state, sink)
 
     # THEN the inbox is empty and the mails are in Processed
     assert report.stored == 3
     assert flags_by_subject(server) == {}
-    assert set(flags_by_subject(server, "Processed")) == {"Invoice 42", "Just saying hello",
-                                                          "No id"}
+    assert set(flags_by_subject(server, "Processed")) == {
+        "Invoice 42",
+        "Just saying hello",
+        "No id",
+    }
 
 
 def test_move_to_a_missing_folder_fails_before_anything_is_stored(

@@ -21,15 +21,19 @@ def parse(raw: bytes, take: str = "attachments") -> mail.MailItem:
 
 def test_attachments_keep_their_bytes_names_types_and_hashes() -> None:
     # GIVEN a mail with a PDF and a text attachment
-    raw = make_mail("Invoice", attachments=[("a.pdf", PDF, "application/pdf"),
-                                            ("b.txt", b"hello\n", "text/plain")])
+    raw = make_mail(
+        "Invoice",
+        attachments=[("a.pdf", PDF, "application/pdf"), ("b.txt", b"hello\n", "text/plain")],
+    )
 
     # WHEN it is parsed for attachments
     item = parse(raw)
 
     # THEN both attachments come out unchanged, and the body is not one of them
     assert [(p.filename, p.content_type, p.role) for p in item.parts] == [
-        ("a.pdf", "application/pdf", "attachment"), ("b.txt", "text/plain", "attachment")]
+        ("a.pdf", "application/pdf", "attachment"),
+        ("b.txt", "text/plain", "attachment"),
+    ]
     assert item.parts[0].content == PDF
     assert item.parts[0].sha256 == hashlib.sha256(PDF).hexdigest()
     assert item.subject == "Invoice" and "sender@example.test" in item.sender
@@ -39,8 +43,12 @@ def test_attachments_keep_their_bytes_names_types_and_hashes() -> None:
 
 def test_take_both_puts_the_plain_body_first_and_html_only_mail_keeps_html() -> None:
     # GIVEN a mail with text and HTML alternatives and an attachment, and an HTML-only mail
-    mixed = make_mail("Both", body="plain text\n", html="<b>html</b>",
-                      attachments=[("a.pdf", PDF, "application/pdf")])
+    mixed = make_mail(
+        "Both",
+        body="plain text\n",
+        html="<b>html</b>",
+        attachments=[("a.pdf", PDF, "application/pdf")],
+    )
     html_only = make_mail("Html", body="", html="<p>only html</p>")
 
     # WHEN both are parsed taking body and attachments
@@ -49,19 +57,25 @@ def test_take_both_puts_the_plain_body_first_and_html_only_mail_keeps_html() -> 
 
     # THEN the body part is text/plain (preferred) followed by the attachment
     assert [(p.role, p.content_type) for p in both.parts] == [
-        ("body", "text/plain"), ("attachment", "application/pdf")]
+        ("body", "text/plain"),
+        ("attachment", "application/pdf"),
+    ]
     # AND an HTML-only mail yields its HTML body
     assert [(p.role, p.content_type, p.filename) for p in html.parts] == [
-        ("body", "text/html", "Html.html")]
+        ("body", "text/html", "Html.html")
+    ]
 
 
 def test_sender_chosen_file_names_never_form_a_path() -> None:
     # GIVEN attachments named with directories, control characters and a dot-file
-    raw = make_mail("Names", attachments=[
-        ("../../etc/passwd", b"x", "text/plain"),
-        ("..\\..\\boot.ini", b"y", "text/plain"),
-        (".bashrc", b"z", "text/plain"),
-    ])
+    raw = make_mail(
+        "Names",
+        attachments=[
+            ("../../etc/passwd", b"x", "text/plain"),
+            ("..\\..\\boot.ini", b"y", "text/plain"),
+            (".bashrc", b"z", "text/plain"),
+        ],
+    )
 
     # WHEN parsed
     names = [part.filename for part in parse(raw).parts]
@@ -91,8 +105,14 @@ def test_inline_logo_is_not_an_attachment_but_a_scanned_pdf_alone_is() -> None:
     assert isinstance(alternatives, list)
     html_part = alternatives[1]
     assert isinstance(html_part, EmailMessage)
-    html_part.add_related(b"\x89PNG", maintype="image", subtype="png", cid="<logo>",
-                          filename="logo.png", disposition="inline")
+    html_part.add_related(
+        b"\x89PNG",
+        maintype="image",
+        subtype="png",
+        cid="<logo>",
+        filename="logo.png",
+        disposition="inline",
+    )
     scan = EmailMessage()
     scan["Subject"] = "Scan"
     scan.set_content(PDF, maintype="application", subtype="pdf")
@@ -130,11 +150,13 @@ def test_a_reused_message_id_with_different_content_is_not_a_duplicate() -> None
 
 def test_broken_mime_is_handed_on_whole_instead_of_raising() -> None:
     # GIVEN a multipart mail whose structure is garbage
-    raw = (b"Subject: broken\r\nMessage-ID: <b@x>\r\nMIME-Version: 1.0\r\n"
-           b"Content-Type: multipart/mixed; boundary=\"zz\"\r\n\r\n--zz\r\n"
-           b"Content-Type: application/pdf; name=\"a.pdf\"\r\n"
-           b"Content-Transfer-Encoding: base64\r\n"
-           b"Content-Disposition: attachment; filename=\"a.pdf\"\r\n\r\n%%%notbase64\r\n")
+    raw = (
+        b"Subject: broken\r\nMessage-ID: <b@x>\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="zz"\r\n\r\n--zz\r\n'
+        b'Content-Type: application/pdf; name="a.pdf"\r\n'
+        b"Content-Transfer-Encoding: base64\r\n"
+        b'Content-Disposition: attachment; filename="a.pdf"\r\n\r\n%%%notbase64\r\n'
+    )
 
     # WHEN parsed
     item = parse(raw)
@@ -147,7 +169,11 @@ def test_broken_mime_is_handed_on_whole_instead_of_raising() -> None:
 def test_config_rejects_unsafe_or_incomplete_settings() -> None:
     # GIVEN settings a user could type
     base: dict[str, Any] = {
-        "protocol": "imap", "host": "mail.example.com", "username": "u", "password": "pw"}
+        "protocol": "imap",
+        "host": "mail.example.com",
+        "username": "u",
+        "password": "pw",
+    }
 
     # THEN plain text to a remote host, move without target and bad choices are refused
     with pytest.raises(mail.MailConfigError, match=r"127\.0\.0\.1"):

@@ -50,8 +50,11 @@ def count_on_server(box: Mailbox) -> int:
 
 def deliver(box: Mailbox, count: int, prefix: str = "Order") -> None:
     for number in range(count):
-        box.deliver(make_mail(f"{prefix} {number}",
-                              attachments=[(f"order-{number}.pdf", PDF, "application/pdf")]))
+        box.deliver(
+            make_mail(
+                f"{prefix} {number}", attachments=[(f"order-{number}.pdf", PDF, "application/pdf")]
+            )
+        )
 
 
 def test_uidl_tracking_fetches_each_message_once_and_keeps_it_on_the_server(

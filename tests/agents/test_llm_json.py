@@ -82,15 +82,19 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     },
     "refs_and_optional": {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$defs": {"money": {"type": "object", "properties": {"amount": {"type": "number"}},
-                            "required": ["amount"]}},
+        "$defs": {
+            "money": {
+                "type": "object",
+                "properties": {"amount": {"type": "number"}},
+                "required": ["amount"],
+            }
+        },
         "type": "object",
         "title": "Invoice totals",
         "properties": {
             "total": {"$ref": "#/$defs/money", "description": "amount due"},
             "note": {"type": ["string", "null"], "maxLength": 30},
-            "tags": {"type": "array", "items": {"type": "string", "maxLength": 15},
-                     "maxItems": 3},
+            "tags": {"type": "array", "items": {"type": "string", "maxLength": 15}, "maxItems": 3},
         },
         "required": ["total", "tags"],
     },
@@ -121,8 +125,11 @@ def test_generate_json_returns_an_object_valid_against_the_schema(
 @pytest.mark.slow
 def test_pattern_shorthands_constrain_the_output(service: LLMService) -> None:
     # GIVEN a pattern using \d, which the grammar converter cannot translate itself
-    schema = {"type": "object", "properties": {"postcode": {"type": "string",
-              "pattern": "^\\d{5}$"}}, "required": ["postcode"]}
+    schema = {
+        "type": "object",
+        "properties": {"postcode": {"type": "string", "pattern": "^\\d{5}$"}},
+        "required": ["postcode"],
+    }
     # WHEN generated THEN the value matches the pattern
     value = service.generate_json(ASK, schema, max_tokens=20)
     assert re.fullmatch(r"\d{5}", value["postcode"])
@@ -133,16 +140,29 @@ def test_pattern_shorthands_constrain_the_output(service: LLMService) -> None:
     [
         ({"type": "object", "patternProperties": {"^x": {"type": "string"}}}, "patternProperties"),
         ({"type": "object", "properties": {"a": {"not": {"type": "string"}}}}, "not"),
-        ({"type": "object", "properties": {"a": {"type": "string"}}, "if": {"required": ["a"]},
-          "then": {"required": ["a"]}}, "if"),
+        (
+            {
+                "type": "object",
+                "properties": {"a": {"type": "string"}},
+                "if": {"required": ["a"]},
+                "then": {"required": ["a"]},
+            },
+            "if",
+        ),
         ({"type": "object", "properties": {"e": {"type": "string", "format": "email"}}}, "format"),
         ({"type": "object", "properties": {"a": {"$ref": "https://example.com/s.json"}}}, "$ref"),
-        ({"type": "object", "properties": {"a": {"type": "string"}}, "required": ["b"]},
-         "required"),
-        ({"type": "object", "properties": {"a": {"type": "string", "pattern": "[a-z]+"}}},
-         "pattern"),
-        ({"type": "object", "properties": {"a": {"type": "string", "pattern": "^(?!x).*$"}}},
-         "pattern"),
+        (
+            {"type": "object", "properties": {"a": {"type": "string"}}, "required": ["b"]},
+            "required",
+        ),
+        (
+            {"type": "object", "properties": {"a": {"type": "string", "pattern": "[a-z]+"}}},
+            "pattern",
+        ),
+        (
+            {"type": "object", "properties": {"a": {"type": "string", "pattern": "^(?!x).*$"}}},
+            "pattern",
+        ),
         ({"type": "string"}, "type"),
     ],
 )
@@ -171,8 +191,11 @@ def test_output_failing_checked_after_keywords_is_retried_then_refused(
     service: LLMService,
 ) -> None:
     # GIVEN a numeric bound the grammar cannot enforce and the model will not guess
-    schema = {"type": "object", "properties": {"n": {"type": "integer",
-              "minimum": 10**15, "multipleOf": 7919}}, "required": ["n"]}
+    schema = {
+        "type": "object",
+        "properties": {"n": {"type": "integer", "minimum": 10**15, "multipleOf": 7919}},
+        "required": ["n"],
+    }
     # WHEN generated THEN every attempt fails validation and the error says why
     with pytest.raises(SchemaUnsatisfiedError) as caught:
         service.generate_json(ASK, schema, max_tokens=24)

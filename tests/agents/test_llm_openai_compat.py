@@ -55,8 +55,11 @@ class FakeServer:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 server.requests.append(
-                    {"path": self.path, "headers": dict(self.headers),
-                     "json": json.loads(self.rfile.read(length))}
+                    {
+                        "path": self.path,
+                        "headers": dict(self.headers),
+                        "json": json.loads(self.rfile.read(length)),
+                    }
                 )
                 server.times.append(time.monotonic())
                 reply = server.replies.pop(0) if len(server.replies) > 1 else server.replies[0]
@@ -70,12 +73,29 @@ class FakeServer:
                     self.close_connection = True  # the client gave up (read-timeout test)
 
             def _json(self, reply: Reply) -> None:
-                body = reply.body if reply.body is not None else json.dumps({
-                    "id": "c1", "object": "chat.completion", "model": "remote-model",
-                    "choices": [{"index": 0, "finish_reason": "stop",
-                                 "message": {"role": "assistant", "content": reply.content}}],
-                    "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
-                })
+                body = (
+                    reply.body
+                    if reply.body is not None
+                    else json.dumps(
+                        {
+                            "id": "c1",
+                            "object": "chat.completion",
+                            "model": "remote-model",
+                            "choices": [
+                                {
+                                    "index": 0,
+                                    "finish_reason": "stop",
+                                    "message": {"role": "assistant", "content": reply.content},
+                                }
+                            ],
+                            "usage": {
+                                "prompt_tokens": 11,
+                                "completion_tokens": 7,
+                                "total_tokens": 18,
+                            },
+                        }
+                    )
+                )
                 data = body.encode()
                 self.send_response(reply.status)
                 for name, value in {"Content-Type": "application/json", **reply.headers}.items():
@@ -131,8 +151,12 @@ def close_services() -> Iterator[None]:
 
 def make_service(url: str, **overrides: Any) -> LLMService:
     settings: dict[str, Any] = {
-        "base_url": url, "model": "remote-model", "api_key": "sk-test-123",
-        "backoff_initial_s": 0.05, "backoff_max_s": 0.2, "read_timeout_s": 5.0,
+        "base_url": url,
+        "model": "remote-model",
+        "api_key": "sk-test-123",
+        "backoff_initial_s": 0.05,
+        "backoff_max_s": 0.2,
+        "read_timeout_s": 5.0,
     }
     settings.update(overrides)
     service = LLMService(OpenAICompatibleBackend(OpenAICompatibleConfig(**settings)))
@@ -182,8 +206,11 @@ def test_stream_yields_the_server_sent_pieces_in_order(server: FakeServer) -> No
 
 def test_a_503_is_retried_with_backoff_and_then_succeeds(server: FakeServer) -> None:
     # GIVEN a server that is overloaded twice, then answers
-    server.replies = [Reply(status=503, body='{"error": {"message": "loading model"}}'),
-                      Reply(status=503, body="busy"), Reply()]
+    server.replies = [
+        Reply(status=503, body='{"error": {"message": "loading model"}}'),
+        Reply(status=503, body="busy"),
+        Reply(),
+    ]
     service = make_service(server.url)
     # WHEN a completion is requested
     completion = service.complete(QUESTION, max_tokens=5)
@@ -207,8 +234,7 @@ def test_a_stream_is_retried_after_a_503_before_any_piece(server: FakeServer) ->
 
 def test_429_honours_retry_after(server: FakeServer) -> None:
     # GIVEN a rate-limited first answer asking for a 0.15 s pause (above the backoff cap)
-    server.replies = [Reply(status=429, headers={"Retry-After": "0.15"}, body="slow down"),
-                      Reply()]
+    server.replies = [Reply(status=429, headers={"Retry-After": "0.15"}, body="slow down"), Reply()]
     service = make_service(server.url, backoff_max_s=1.0)
     service.complete(QUESTION, max_tokens=5)
     service.close()
@@ -287,8 +313,7 @@ def test_a_reply_that_is_not_a_chat_completion_is_an_upstream_error(server: Fake
 
 def test_generate_json_sends_the_schema_and_validates_the_answer(server: FakeServer) -> None:
     # GIVEN a server whose first answer misses a required field, and whose second is right
-    schema = {"type": "object", "properties": {"city": {"type": "string"}},
-              "required": ["city"]}
+    schema = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
     server.replies = [Reply(content='{"town": "Paris"}'), Reply(content='{"city": "Paris"}')]
     service = make_service(server.url)
     # WHEN JSON is requested THEN the valid second answer is returned
@@ -310,7 +335,10 @@ def test_remote_status_and_rough_token_count(server: FakeServer) -> None:
     status = service.status()
     # THEN it reports the remote model, no local memory, and a plausible count
     assert (status.backend, status.model, status.memory_bytes) == (
-        "openai-compatible", "remote-model", 0)
+        "openai-compatible",
+        "remote-model",
+        0,
+    )
     assert status.context_window == 4096
     assert 10 <= service.count_tokens("The quick brown fox jumps over the lazy dog.") <= 15
     assert "sk-test-123" not in repr(service.backend._config)  # type: ignore[attr-defined]

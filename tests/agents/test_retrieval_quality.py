@@ -43,84 +43,154 @@ MODULES = (
 ).split()
 
 QUESTIONS = [
-    ("How do I generate secure random tokens for passwords and account authentication?",
-     "secrets module is used for generating cryptographically strong random numbers"),
-    ("Is the random module safe to use for cryptography?",
-     "should not be used for security purposes"),
-    ("How can I look at the smallest element of a heap without removing it?",
-     "To access the smallest item without popping it"),
-    ("How do I keep a list in sorted order when inserting new items?",
-     "without having to sort the list after each insertion"),
-    ("What happens when a subprocess runs longer than its timeout?",
-     "If the timeout expires, the child process will be killed and waited for"),
-    ("Does subprocess run my command through the shell, and is that a security risk?",
-     "will never implicitly call a system shell"),
+    (
+        "How do I generate secure random tokens for passwords and account authentication?",
+        "secrets module is used for generating cryptographically strong random numbers",
+    ),
+    (
+        "Is the random module safe to use for cryptography?",
+        "should not be used for security purposes",
+    ),
+    (
+        "How can I look at the smallest element of a heap without removing it?",
+        "To access the smallest item without popping it",
+    ),
+    (
+        "How do I keep a list in sorted order when inserting new items?",
+        "without having to sort the list after each insertion",
+    ),
+    (
+        "What happens when a subprocess runs longer than its timeout?",
+        "If the timeout expires, the child process will be killed and waited for",
+    ),
+    (
+        "Does subprocess run my command through the shell, and is that a security risk?",
+        "will never implicitly call a system shell",
+    ),
     ("How do I get the file suffix of a path?", "The file extension of the final component"),
-    ("How can I copy a directory together with all of its contents?",
-     "Recursively copy an entire directory tree rooted at"),
-    ("How do I create a temporary file that disappears once I close it?",
-     "destroyed as soon as it is closed"),
-    ("What is the difference between naive and aware datetime objects?",
-     "does not contain enough information to unambiguously locate itself"),
-    ("Which clock should I use to measure elapsed time if someone may change the system time?",
-     "not affected by system clock updates"),
-    ("How should I create a logger object in my module?",
-     "Loggers should NEVER be instantiated directly"),
-    ("How can I cache the results of an expensive function?",
-     "memoizing callable that saves up to the"),
-    ("Why does groupby return the same key several times?",
-     "needs to already be sorted on the same key function"),
-    ("How do I count how many times each item appears in a list?",
-     "dict subclass for counting hashable objects"),
-    ("Which container supports fast appends and pops at both ends?",
-     "memory efficient appends and pops from either side"),
-    ("How should I hash passwords with a salt and many iterations?",
-     "password-based key derivation function 2"),
-    ("How do I safely put Python variables into an SQL query?",
-     "vulnerable to SQL injection attacks"),
-    ("Why should CSV files be opened with newline set to the empty string?",
-     "newlines embedded inside quoted fields will not be interpreted correctly"),
-    ("What is the difference between re.match and re.search?",
-     "checks for a match only at the beginning of the string"),
-    ("Can threads make CPU-bound Python code run faster?",
-     "only one thread can execute Python code at once"),
-    ("Is it safe to unpickle data received from an untrusted source?",
-     "The pickle module is not secure"),
-    ("Why do decimal numbers give exact results where binary floating point does not?",
-     "is exactly equal to zero"),
+    (
+        "How can I copy a directory together with all of its contents?",
+        "Recursively copy an entire directory tree rooted at",
+    ),
+    (
+        "How do I create a temporary file that disappears once I close it?",
+        "destroyed as soon as it is closed",
+    ),
+    (
+        "What is the difference between naive and aware datetime objects?",
+        "does not contain enough information to unambiguously locate itself",
+    ),
+    (
+        "Which clock should I use to measure elapsed time if someone may change the system time?",
+        "not affected by system clock updates",
+    ),
+    (
+        "How should I create a logger object in my module?",
+        "Loggers should NEVER be instantiated directly",
+    ),
+    (
+        "How can I cache the results of an expensive function?",
+        "memoizing callable that saves up to the",
+    ),
+    (
+        "Why does groupby return the same key several times?",
+        "needs to already be sorted on the same key function",
+    ),
+    (
+        "How do I count how many times each item appears in a list?",
+        "dict subclass for counting hashable objects",
+    ),
+    (
+        "Which container supports fast appends and pops at both ends?",
+        "memory efficient appends and pops from either side",
+    ),
+    (
+        "How should I hash passwords with a salt and many iterations?",
+        "password-based key derivation function 2",
+    ),
+    (
+        "How do I safely put Python variables into an SQL query?",
+        "vulnerable to SQL injection attacks",
+    ),
+    (
+        "Why should CSV files be opened with newline set to the empty string?",
+        "newlines embedded inside quoted fields will not be interpreted correctly",
+    ),
+    (
+        "What is the difference between re.match and re.search?",
+        "checks for a match only at the beginning of the string",
+    ),
+    (
+        "Can threads make CPU-bound Python code run faster?",
+        "only one thread can execute Python code at once",
+    ),
+    (
+        "Is it safe to unpickle data received from an untrusted source?",
+        "The pickle module is not secure",
+    ),
+    (
+        "Why do decimal numbers give exact results where binary floating point does not?",
+        "is exactly equal to zero",
+    ),
     ("How do I create a random universally unique identifier?", "Generate a random UUID"),
-    ("How do I extract every file from an archive?",
-     "Extract all members from the archive to the current working directory"),
-    ("Should command line options be mandatory?",
-     "Required options are generally considered bad form"),
-    ("How do I find the middle value of a list of numbers?",
-     "Return the median (middle value) of numeric data"),
-    ("How do I encode bytes as base64 that is safe to use in URLs?",
-     "substitutes - instead of + and _ instead of /"),
-    ("How do I make a queue that returns the newest item first?",
-     "most recently added entry is the first retrieved"),
-    ("How do I find files in all subdirectories with a wildcard pattern?",
-     "will match any files and zero or more directories"),
+    (
+        "How do I extract every file from an archive?",
+        "Extract all members from the archive to the current working directory",
+    ),
+    (
+        "Should command line options be mandatory?",
+        "Required options are generally considered bad form",
+    ),
+    (
+        "How do I find the middle value of a list of numbers?",
+        "Return the median (middle value) of numeric data",
+    ),
+    (
+        "How do I encode bytes as base64 that is safe to use in URLs?",
+        "substitutes - instead of + and _ instead of /",
+    ),
+    (
+        "How do I make a queue that returns the newest item first?",
+        "most recently added entry is the first retrieved",
+    ),
+    (
+        "How do I find files in all subdirectories with a wildcard pattern?",
+        "will match any files and zero or more directories",
+    ),
 ]
 
 HELD_OUT = [
     ("How do I make a shallow copy of an object?", "Return a shallow copy of x"),
     ("What is JSON?", "is a lightweight data interchange format"),
-    ("How do I compute the greatest common divisor of integers?",
-     "Return the greatest common divisor"),
-    ("How can I wrap a long paragraph so no line exceeds a given width?",
-     "so every line is at most width characters long"),
-    ("How do I check whether a filename matches a shell-style wildcard?",
-     "Test whether the filename string matches the pattern string"),
-    ("How do I calculate the average of some numbers?",
-     "Return the sample arithmetic mean of data"),
+    (
+        "How do I compute the greatest common divisor of integers?",
+        "Return the greatest common divisor",
+    ),
+    (
+        "How can I wrap a long paragraph so no line exceeds a given width?",
+        "so every line is at most width characters long",
+    ),
+    (
+        "How do I check whether a filename matches a shell-style wildcard?",
+        "Test whether the filename string matches the pattern string",
+    ),
+    (
+        "How do I calculate the average of some numbers?",
+        "Return the sample arithmetic mean of data",
+    ),
     ("How do I break a URL into its parts?", "Parse a URL into six components"),
-    ("What does seconds since the epoch mean?",
-     "refers to the total number of elapsed seconds since the epoch"),
-    ("How do I compute running totals of a sequence?",
-     "Make an iterator that returns accumulated sums"),
-    ("How do I check that a path points to an existing regular file?",
-     "Return True if path is an existing regular file"),
+    (
+        "What does seconds since the epoch mean?",
+        "refers to the total number of elapsed seconds since the epoch",
+    ),
+    (
+        "How do I compute running totals of a sequence?",
+        "Make an iterator that returns accumulated sums",
+    ),
+    (
+        "How do I check that a path points to an existing regular file?",
+        "Return True if path is an existing regular file",
+    ),
     ("How do I delete a directory and everything inside it?", "Delete an entire directory tree"),
     ("How do I gzip-compress a bytes object in memory?", "Compress the data"),
 ]
@@ -212,8 +282,10 @@ def test_hybrid_recall_is_at_least_the_better_of_dense_and_keyword(indexed: tupl
     ARTIFACT.write_text(json.dumps(report, indent=2) + "\n")
     print(f"\nrecall@{K} over {len(QUESTIONS)} questions: {recall}")
     print(f"hybrid with RRF k=60: {main['modes']['hybrid_rrf60'][f'recall@{K}']}")
-    print(f"held-out ({len(HELD_OUT)}): "
-          f"{ {m: held_out['modes'][m][f'recall@{K}'] for m in held_out['modes']} }")
+    print(
+        f"held-out ({len(HELD_OUT)}): "
+        f"{ {m: held_out['modes'][m][f'recall@{K}'] for m in held_out['modes']} }"
+    )
     # THEN hybrid is at least as good as the better single method
     assert recall["hybrid"] >= max(recall["dense"], recall["keyword"]), report["main"]["modes"]
     # AND the index is useful at all (guards against a silently broken pipeline)

@@ -24,28 +24,36 @@ DOCUMENTS = {
     "invoice": dict(
         text="# Payment terms\n\nThe invoice is due within thirty days of receipt. Late "
         "payment incurs a fee of two percent per month.",
-        filename="invoice.txt", source="upload", fmt="txt",
+        filename="invoice.txt",
+        source="upload",
+        fmt="txt",
         metadata={"tags": ["finance", "q1"], "customer": "ACME"},
         created="2024-01-15T09:00:00.000+00:00",
     ),
     "cats": dict(
         text="# Animal behaviour\n\nCats sleep for most of the day and purr when content. "
         "Their whiskers sense small changes in the air.",
-        filename="cats.md", source="dropbox", fmt="markdown",
+        filename="cats.md",
+        source="dropbox",
+        fmt="markdown",
         metadata={"department": "biology", "tags": ["animals"]},
         created="2024-02-20T12:00:00.000+00:00",
     ),
     "database": dict(
         text="SQLite keeps the whole database in a single file. Its FTS5 extension adds "
         "full-text search ranked with bm25.",
-        filename="sqlite.html", source="api", fmt="html",
+        filename="sqlite.html",
+        source="api",
+        fmt="html",
         metadata={"tags": ["tech"], "priority": 2},
         created="2024-03-01T00:00:00.000+00:00",
     ),
     "pump": dict(
         text="The XJ-9000 pump must be serviced every 500 operating hours. Replace the "
         "seal kit when the pressure drops below the marked line.",
-        filename="pump.eml", source="imap", fmt="eml",
+        filename="pump.eml",
+        source="imap",
+        fmt="eml",
         metadata={"tags": ["support", "tech"]},
         created="2024-03-31T23:30:00.000+00:00",
     ),
@@ -65,14 +73,20 @@ def corpus(
     tenant = Tenant(tmp_path_factory.mktemp("search"))
     ids = {}
     for name, spec in DOCUMENTS.items():
-        doc = tenant.add(spec["text"], filename=spec["filename"], source=spec["source"],
-                         fmt=spec["fmt"], metadata=spec["metadata"])
+        doc = tenant.add(
+            spec["text"],
+            filename=spec["filename"],
+            source=spec["source"],
+            fmt=spec["fmt"],
+            metadata=spec["metadata"],
+        )
         with tenant.db.write() as conn:
             conn.execute("UPDATE documents SET created_at = ? WHERE id = ?", (spec["created"], doc))
         ids[name] = doc
     chunker = Chunker(locate_embedding_model("").path)
-    outcomes = index_documents(tenant.ledger, ChunkIndex(tenant.db), chunker, embedder,
-                               list(ids.values()))
+    outcomes = index_documents(
+        tenant.ledger, ChunkIndex(tenant.db), chunker, embedder, list(ids.values())
+    )
     assert {o.state for o in outcomes} == {"indexed"}
     yield tenant, ids
     tenant.db.close()
@@ -177,8 +191,9 @@ def test_document_id_filter(corpus: tuple, embedder: Embedder) -> None:
     # GIVEN two document ids WHEN used as a filter THEN only their chunks come back
     wanted = [ids["cats"], ids["pump"]]
     for mode in MODES:
-        hits = search(ChunkIndex(tenant.db), embedder, "cats pump", 10, mode,
-                      {"document_ids": wanted})
+        hits = search(
+            ChunkIndex(tenant.db), embedder, "cats pump", 10, mode, {"document_ids": wanted}
+        )
         assert {h.document_id for h in hits} == set(wanted)
 
 
@@ -268,8 +283,10 @@ def test_an_empty_tenant_and_a_blank_query_give_no_hits(
         # AND with a model recorded but no chunks, likewise
         ChunkIndex(empty.db).ensure_model(embedder.name, embedder.dimension)
         for mode in MODES:
-            assert search(ChunkIndex(empty.db), embedder, "anything", 5, mode,
-                          {"source": "upload"}) == []
+            assert (
+                search(ChunkIndex(empty.db), embedder, "anything", 5, mode, {"source": "upload"})
+                == []
+            )
     finally:
         empty.db.close()
     # GIVEN an indexed tenant WHEN the query is blank THEN no hits
@@ -277,8 +294,9 @@ def test_an_empty_tenant_and_a_blank_query_give_no_hits(
     assert search(ChunkIndex(tenant.db), embedder, "   ", 5) == []
 
 
-@pytest.mark.parametrize(("mode", "k"), [("fuzzy", 5), ("hybrid", 0), ("hybrid", 101),
-                                         ("dense", True)])
+@pytest.mark.parametrize(
+    ("mode", "k"), [("fuzzy", 5), ("hybrid", 0), ("hybrid", 101), ("dense", True)]
+)
 def test_bad_mode_or_k_is_refused(corpus: tuple, embedder: Embedder, mode: str, k: int) -> None:
     tenant, _ = corpus
     with pytest.raises(InvalidSearchError):
@@ -308,8 +326,7 @@ def test_search_reads_obey_the_query_time_limit(tmp_path: Path, embedder: Embedd
                 "INSERT INTO documents (id, sha256, title, size, source, state, metadata, "
                 "created_at, updated_at) "
                 "VALUES (?, ?, 't', 1, 'api', 'indexed', ?, '2024', '2024')",
-                [(f"d{n}", f"h{n}", '{"tags": ["a", "b", "c"], "k": "v"}')
-                 for n in range(30_000)],
+                [(f"d{n}", f"h{n}", '{"tags": ["a", "b", "c"], "k": "v"}') for n in range(30_000)],
             )
             conn.execute(
                 "INSERT INTO chunks (document_id, position, page, char_start, char_end, "
@@ -318,8 +335,15 @@ def test_search_reads_obey_the_query_time_limit(tmp_path: Path, embedder: Embedd
         # WHEN a filtered search is given a 1 ms limit
         # THEN it stops with QueryTimeoutError instead of running on
         with pytest.raises(QueryTimeoutError):
-            search(ChunkIndex(tenant.db), embedder, "word", 5, "keyword",
-                   {"tags": ["z"], "metadata": {"k": "w"}}, timeout_ms=1)
+            search(
+                ChunkIndex(tenant.db),
+                embedder,
+                "word",
+                5,
+                "keyword",
+                {"tags": ["z"], "metadata": {"k": "w"}},
+                timeout_ms=1,
+            )
     finally:
         tenant.db.close()
 

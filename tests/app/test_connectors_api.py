@@ -68,7 +68,8 @@ def test_owner_creates_lists_shows_updates_and_deletes_a_mailbox(
     assert store_secret == {"password": CANARY_PASSWORD}
     # WHEN the owner sets a new password and disables the connector
     world.client.put(
-        connector, json={"secrets": {"password": CANARY_NEW_PASSWORD}, "enabled": False},
+        connector,
+        json={"secrets": {"password": CANARY_NEW_PASSWORD}, "enabled": False},
         headers=owner,
     )
     assert _stored_secrets(world, "acme", body["id"]) == {"password": CANARY_NEW_PASSWORD}
@@ -79,8 +80,12 @@ def test_owner_creates_lists_shows_updates_and_deletes_a_mailbox(
     assert world.client.get(URL, headers=owner).json()["items"] == []
     # AND every change is in the audit log
     actions = [e["action"] for e in world.audit() if e["action"].startswith("connector.")]
-    assert actions == ["connector.delete", "connector.update", "connector.update",
-                       "connector.create"]
+    assert actions == [
+        "connector.delete",
+        "connector.update",
+        "connector.update",
+        "connector.create",
+    ]
 
 
 def test_invalid_settings_are_refused_with_a_reason(
@@ -96,8 +101,10 @@ def test_invalid_settings_are_refused_with_a_reason(
         ({**imap_body(), "kind": "ftp"}, "kind must be one of"),
         ({"kind": "hook", "name": "crm", "config": {}}, "secret"),
         ({"kind": "hook", "name": "crm", "secrets": {"token": "short"}}, "at least 16"),
-        ({**imap_body(), "secrets": {"password": CANARY_PASSWORD, "token": "x" * 20}},
-         "Unknown secret"),
+        (
+            {**imap_body(), "secrets": {"password": CANARY_PASSWORD, "token": "x" * 20}},
+            "Unknown secret",
+        ),
     ]
     for body, reason in cases:
         # WHEN a connector with bad settings is posted
@@ -150,11 +157,16 @@ def test_secrets_are_write_only_everywhere(
 
     # GIVEN a mailbox and a hook with canary secrets, one also put into `config`
     mailbox = call("POST", URL, json=imap_body()).json()
-    hook = call("POST", URL, json={
-        "kind": "hook", "name": "crm",
-        "config": {"description": "CRM events", "token": CANARY_HOOK_TOKEN},
-        "secrets": {"secret": CANARY_HOOK_SECRET},
-    }).json()
+    hook = call(
+        "POST",
+        URL,
+        json={
+            "kind": "hook",
+            "name": "crm",
+            "config": {"description": "CRM events", "token": CANARY_HOOK_TOKEN},
+            "secrets": {"secret": CANARY_HOOK_SECRET},
+        },
+    ).json()
     # WHEN every read and write path is used, including failing ones
     call("GET", URL)
     call("GET", f"{URL}/{mailbox['id']}")
@@ -189,10 +201,15 @@ def test_hook_secret_removal_and_the_last_secret_rule(
 ) -> None:
     owner = people["olga"]
     # GIVEN a hook with both a secret and a token
-    hook = world.client.post(URL, json={
-        "kind": "hook", "name": "erp",
-        "secrets": {"secret": CANARY_HOOK_SECRET, "token": CANARY_HOOK_TOKEN},
-    }, headers=owner).json()
+    hook = world.client.post(
+        URL,
+        json={
+            "kind": "hook",
+            "name": "erp",
+            "secrets": {"secret": CANARY_HOOK_SECRET, "token": CANARY_HOOK_TOKEN},
+        },
+        headers=owner,
+    ).json()
     one = f"{URL}/{hook['id']}"
     # WHEN the token is removed (null) and an empty secret is sent (keeps it)
     changed = world.client.put(
@@ -227,7 +244,8 @@ def test_routes_are_in_the_table_and_the_openapi_schema(
     root = "/api/v1/tenants/{tenant:str}"
     routes = {(method, path) for path, method, _ in tenant_routes(world.app)}
     assert {
-        ("GET", f"{root}/connectors"), ("POST", f"{root}/connectors"),
+        ("GET", f"{root}/connectors"),
+        ("POST", f"{root}/connectors"),
         ("GET", f"{root}/connectors/{{connector_id:str}}"),
         ("PUT", f"{root}/connectors/{{connector_id:str}}"),
         ("DELETE", f"{root}/connectors/{{connector_id:str}}"),

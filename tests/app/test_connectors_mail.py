@@ -51,9 +51,15 @@ def connector_body(mailbox: Mailbox, protocol: str = "imap", **config: Any) -> d
     return {
         "kind": protocol,
         "name": f"{protocol} {mailbox.user}",
-        "config": {"host": "127.0.0.1", "port": ports[protocol], "security": "tls",
-                   "username": mailbox.user, "ca_file": str(mailbox.ca_file), "timeout": 10,
-                   **config},
+        "config": {
+            "host": "127.0.0.1",
+            "port": ports[protocol],
+            "security": "tls",
+            "username": mailbox.user,
+            "ca_file": str(mailbox.ca_file),
+            "timeout": 10,
+            **config,
+        },
         "secrets": {"password": mailbox.password},
     }
 
@@ -90,18 +96,27 @@ def test_imap_mails_are_ingested_once_and_a_failing_one_stays_unflagged(
     world: ApiWorld, owner: dict[str, str], mailbox: Mailbox
 ) -> None:
     # GIVEN a mail with two attachments, one without any, and one with a broken PDF
-    mailbox.deliver(make_mail("Invoice 42", attachments=[
-        ("invoice.pdf", PDF, "application/pdf"), ("notes.txt", NOTES, "text/plain")]))
+    mailbox.deliver(
+        make_mail(
+            "Invoice 42",
+            attachments=[
+                ("invoice.pdf", PDF, "application/pdf"),
+                ("notes.txt", NOTES, "text/plain"),
+            ],
+        )
+    )
     mailbox.deliver(make_mail("Just saying hello", body="No attachment here.\n"))
-    mailbox.deliver(make_mail("Broken scan", attachments=[
-        ("scan.pdf", BROKEN_PDF, "application/pdf")]))
+    mailbox.deliver(
+        make_mail("Broken scan", attachments=[("scan.pdf", BROKEN_PDF, "application/pdf")])
+    )
     connector = create(world, owner, connector_body(mailbox, on_failure="leave"))
     # WHEN the connection is tested
     tested = world.client.post(f"{URL}/{connector}/test", headers=owner).json()
     # THEN it reports what is there and changes nothing
     assert tested["ok"] is True and "3 message(s)" in tested["message"], tested
     assert seen_by_subject(mailbox) == dict.fromkeys(
-        ["Invoice 42", "Just saying hello", "Broken scan"], False)
+        ["Invoice 42", "Just saying hello", "Broken scan"], False
+    )
     # WHEN it is polled through the API
     first = poll(world, owner, connector)
     # THEN the attachments are documents from imap, parsed, with the mail's headers
@@ -117,7 +132,10 @@ def test_imap_mails_are_ingested_once_and_a_failing_one_stays_unflagged(
     assert docs["scan.pdf"]["state"] == "failed"
     # AND the good mails are flagged seen, the failed one is left for a retry
     assert seen_by_subject(mailbox) == {
-        "Invoice 42": True, "Just saying hello": True, "Broken scan": False}
+        "Invoice 42": True,
+        "Just saying hello": True,
+        "Broken scan": False,
+    }
     assert first["connector"]["last_status"] == "partial"
     assert "1 left at the server" in first["connector"]["last_message"]
     # WHEN polled again
@@ -137,10 +155,10 @@ def test_on_failure_record_flags_the_failing_mail_and_does_not_retry_it(
     world: ApiWorld, owner: dict[str, str], mailbox: Mailbox
 ) -> None:
     # GIVEN a mail whose attachment cannot be read, and a connector that records failures
-    mailbox.deliver(make_mail("Broken scan", attachments=[
-        ("scan.pdf", BROKEN_PDF, "application/pdf")]))
-    connector = create(world, owner, connector_body(mailbox, on_failure="record",
-                                                    search=["ALL"]))
+    mailbox.deliver(
+        make_mail("Broken scan", attachments=[("scan.pdf", BROKEN_PDF, "application/pdf")])
+    )
+    connector = create(world, owner, connector_body(mailbox, on_failure="record", search=["ALL"]))
     # WHEN polled twice
     first = poll(world, owner, connector)["report"]
     second = poll(world, owner, connector)["report"]
@@ -156,8 +174,7 @@ def test_pop3_mails_are_ingested_once(
     world: ApiWorld, owner: dict[str, str], mailbox: Mailbox
 ) -> None:
     # GIVEN one mail with an attachment, read over POP3 with TLS
-    mailbox.deliver(make_mail("Invoice 43", attachments=[("invoice.pdf", PDF,
-                                                           "application/pdf")]))
+    mailbox.deliver(make_mail("Invoice 43", attachments=[("invoice.pdf", PDF, "application/pdf")]))
     connector = create(world, owner, connector_body(mailbox, "pop3"))
     assert world.client.post(f"{URL}/{connector}/test", headers=owner).json()["ok"] is True
     # WHEN it is polled twice
@@ -188,8 +205,7 @@ def test_a_wrong_password_is_reported_and_never_leaks(
     assert shown.json()["last_status"] == "error"
     assert "rejected the user name or password" in shown.json()["last_message"]
     # WHEN the password is corrected and it is polled again, THEN it works
-    world.client.put(f"{URL}/{connector}", json={"secrets": {"password": PASSWORD}},
-                     headers=owner)
+    world.client.put(f"{URL}/{connector}", json={"secrets": {"password": PASSWORD}}, headers=owner)
     assert poll(world, owner, connector)["connector"]["last_status"] == "ok"
     # AND neither password appears in any response, log line or audit entry
     texts = [tested.text, polled.text, shown.text]

@@ -34,8 +34,12 @@ def hook(world: ApiWorld) -> dict[str, Any]:
     world.tenant("other")
     response = world.client.post(
         "/api/v1/tenants/acme/connectors",
-        json={"kind": "hook", "name": "crm events", "config": {"title_field": "order"},
-              "secrets": {"secret": SECRET, "token": TOKEN}},
+        json={
+            "kind": "hook",
+            "name": "crm events",
+            "config": {"title_field": "order"},
+            "secrets": {"secret": SECRET, "token": TOKEN},
+        },
         headers=world.bearer("olga"),
     )
     assert response.status_code == 201, response.text
@@ -44,13 +48,17 @@ def hook(world: ApiWorld) -> dict[str, Any]:
 
 def signed(body: bytes, at: int | None = None, secret: str = SECRET) -> dict[str, str]:
     stamp = int(time.time()) if at is None else at
-    return {"X-Appliance-Timestamp": str(stamp), "X-Appliance-Signature": sign(secret, stamp, body),
-            "Content-Type": "application/json"}
+    return {
+        "X-Appliance-Timestamp": str(stamp),
+        "X-Appliance-Signature": sign(secret, stamp, body),
+        "Content-Type": "application/json",
+    }
 
 
 def documents(world: ApiWorld) -> list[dict[str, Any]]:
-    response = world.client.get("/api/v1/tenants/acme/documents?source=hook",
-                                headers=world.bearer("olga"))
+    response = world.client.get(
+        "/api/v1/tenants/acme/documents?source=hook", headers=world.bearer("olga")
+    )
     return list(response.json()["items"])
 
 
@@ -82,8 +90,9 @@ def test_a_signed_delivery_becomes_documents_with_metadata(
     assert "customer:\n  name: Harbour Supplies Ltd\n" in original
     assert "lines:\n  -\n    sku: P-7\n" in original and "paid: true" in original
     # AND the hook records its last delivery
-    shown = world.client.get(f"/api/v1/tenants/acme/connectors/{hook['id']}",
-                             headers=world.bearer("olga")).json()
+    shown = world.client.get(
+        f"/api/v1/tenants/acme/connectors/{hook['id']}", headers=world.bearer("olga")
+    ).json()
     assert shown["last_status"] == "ok" and "2 record(s)" in shown["last_message"]
 
 
@@ -141,12 +150,19 @@ def test_unknown_hooks_look_exactly_like_unknown_tenants(
     body = json.dumps(ORDER).encode()
     headers = signed(body)
     acme_connectors = "/api/v1/tenants/acme/connectors"
-    mailbox = world.client.post(acme_connectors, headers=world.bearer("olga"), json={
-        "kind": "imap", "name": "box", "config": {"host": "mail.example.test", "username": "u"},
-        "secrets": {"password": "whatever-password"},
-    }).json()
-    world.client.put(f"{acme_connectors}/{hook['id']}", json={"name": "old hook"},
-                     headers=world.bearer("olga"))
+    mailbox = world.client.post(
+        acme_connectors,
+        headers=world.bearer("olga"),
+        json={
+            "kind": "imap",
+            "name": "box",
+            "config": {"host": "mail.example.test", "username": "u"},
+            "secrets": {"password": "whatever-password"},
+        },
+    ).json()
+    world.client.put(
+        f"{acme_connectors}/{hook['id']}", json={"name": "old hook"}, headers=world.bearer("olga")
+    )
     paths = [
         "/api/v1/tenants/no-such-tenant/hooks/" + hook["id"],  # unknown tenant
         "/api/v1/tenants/acme/hooks/0123456789abcdef0123456789abcdef",  # unknown hook
@@ -159,8 +175,9 @@ def test_unknown_hooks_look_exactly_like_unknown_tenants(
         # THEN the answer is the unknown-tenant 404, byte for byte
         assert response.status_code == 404 and response.json() == TENANT_404, path
     # AND a disabled hook is unknown too
-    world.client.put(f"{acme_connectors}/{hook['id']}", json={"enabled": False},
-                     headers=world.bearer("olga"))
+    world.client.put(
+        f"{acme_connectors}/{hook['id']}", json={"enabled": False}, headers=world.bearer("olga")
+    )
     disabled = world.client.post(hook["hook_path"], content=body, headers=signed(body))
     assert disabled.status_code == 404 and disabled.json() == TENANT_404
     assert documents(world) == []
@@ -197,10 +214,12 @@ def test_hook_secrets_never_leak_and_the_exception_is_explicit(
     body = json.dumps(ORDER).encode()
     texts = [
         world.client.post(hook["hook_path"], content=body, headers=signed(body)).text,
-        world.client.post(hook["hook_path"], content=body,
-                          headers={"X-Appliance-Hook-Token": TOKEN[:-1] + "x"}).text,
-        world.client.get(f"/api/v1/tenants/acme/connectors/{hook['id']}",
-                         headers=world.bearer("olga")).text,
+        world.client.post(
+            hook["hook_path"], content=body, headers={"X-Appliance-Hook-Token": TOKEN[:-1] + "x"}
+        ).text,
+        world.client.get(
+            f"/api/v1/tenants/acme/connectors/{hook['id']}", headers=world.bearer("olga")
+        ).text,
     ]
     # THEN neither the secret nor the token appear in responses, logs or audit entries
     audit = json.dumps(world.audit())

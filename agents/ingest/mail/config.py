@@ -17,8 +17,12 @@ OnFailure = Literal["leave", "record"]
 Criterion = str | int | dt.date | dt.datetime
 
 _LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-_DEFAULT_PORTS = {("imap", True): 993, ("imap", False): 143, ("pop3", True): 995,
-                  ("pop3", False): 110}
+_DEFAULT_PORTS = {
+    ("imap", True): 993,
+    ("imap", False): 143,
+    ("pop3", True): 995,
+    ("pop3", False): 110,
+}
 _CHOICES: dict[str, tuple[str, ...]] = {
     "protocol": ("imap", "pop3"),
     "security": ("tls", "starttls", "plain"),

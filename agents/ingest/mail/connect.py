@@ -94,8 +94,11 @@ def imap_session(config: MailboxConfig) -> Iterator[IMAPClient]:
     context = tls_context(config)
     with network(config):
         client = IMAPClient(
-            config.host, config.effective_port, ssl=config.security == "tls",
-            ssl_context=context, timeout=config.timeout,
+            config.host,
+            config.effective_port,
+            ssl=config.security == "tls",
+            ssl_context=context,
+            timeout=config.timeout,
         )
     try:
         with network(config):

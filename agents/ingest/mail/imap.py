@@ -32,7 +32,10 @@ def imap_key(folder: str, uidvalidity: int, uid: int) -> str:
 
 
 def poll_imap(
-    config: MailboxConfig, connector_id: str, state: MailState, sink: Sink,
+    config: MailboxConfig,
+    connector_id: str,
+    state: MailState,
+    sink: Sink,
     limit: int | None = None,
 ) -> PollReport:
     """Ingest the messages of `config.folder` matching `config.search` (see `poll`)."""
@@ -52,11 +55,15 @@ def poll_imap(
                 # already stored mails from being stored again.
                 log.warning(
                     "UIDVALIDITY of %s on %s changed (%s -> %s): rescanning",
-                    config.folder, config.describe(), previous, uidvalidity,
+                    config.folder,
+                    config.describe(),
+                    previous,
+                    uidvalidity,
                 )
             state.set_uidvalidity(connector_id, config.folder, uidvalidity)
         pending = [
-            uid for uid in uids
+            uid
+            for uid in uids
             if not state.is_done(connector_id, imap_key(config.folder, uidvalidity, uid))
         ]
         report.skipped = len(uids) - len(pending)
@@ -93,8 +100,14 @@ def _require_folders(client: IMAPClient, config: MailboxConfig) -> None:
 
 
 def _batch(
-    client: IMAPClient, config: MailboxConfig, connector_id: str, state: MailState,
-    sink: Sink, uidvalidity: int, batch: list[int], report: PollReport,
+    client: IMAPClient,
+    config: MailboxConfig,
+    connector_id: str,
+    state: MailState,
+    sink: Sink,
+    uidvalidity: int,
+    batch: list[int],
+    report: PollReport,
 ) -> None:
     with network(config):
         sizes = client.fetch(batch, ["RFC822.SIZE"])
@@ -126,8 +139,9 @@ def _batch(
         for uid in too_large:
             if uid in data and _HEADER in data[uid]:
                 key = imap_key(config.folder, uidvalidity, uid)
-                item = parse_headers(data[uid][_HEADER], key, size_of[uid], "too_large",
-                                     uid=uid, **where)
+                item = parse_headers(
+                    data[uid][_HEADER], key, size_of[uid], "too_large", uid=uid, **where
+                )
                 hand_on(uid, item)
     _act(client, config, finished)
     for _uid, key, idempotency_key, _disposition, outcome in finished:
@@ -148,7 +162,8 @@ def _by_bytes(sized: Sequence[tuple[int, int]], budget: int) -> Iterator[list[in
 
 
 def _act(
-    client: IMAPClient, config: MailboxConfig,
+    client: IMAPClient,
+    config: MailboxConfig,
     finished: list[tuple[int, str, str, Disposition, Outcome]],
 ) -> None:
     """The after-success action for one batch, in as few commands as possible."""

@@ -114,8 +114,13 @@ def safe_filename(name: str, fallback: str) -> str:
 
 
 def _item(
-    message: Message, raw: bytes, key: str, size: int, parts: list[MailPart],
-    problem: str | None, where: dict[str, object],
+    message: Message,
+    raw: bytes,
+    key: str,
+    size: int,
+    parts: list[MailPart],
+    problem: str | None,
+    where: dict[str, object],
 ) -> MailItem:
     message_id = _header(message, "Message-ID")
     synthetic = not message_id
@@ -124,11 +129,19 @@ def _item(
         normalised = raw.replace(b"\r\n", b"\n")
         message_id = f"<{hashlib.sha256(normalised).hexdigest()}@no-message-id.invalid>"
     return MailItem(
-        key=key, message_id=message_id, subject=_header(message, "Subject"),
-        sender=_header(message, "From"), date=_date(_header(message, "Date")), size=size,
-        parts=parts, synthetic_id=synthetic, problem=problem,
-        folder=_opt_str(where.get("folder")), uid=_opt_int(where.get("uid")),
-        uidvalidity=_opt_int(where.get("uidvalidity")), uidl=_opt_str(where.get("uidl")),
+        key=key,
+        message_id=message_id,
+        subject=_header(message, "Subject"),
+        sender=_header(message, "From"),
+        date=_date(_header(message, "Date")),
+        size=size,
+        parts=parts,
+        synthetic_id=synthetic,
+        problem=problem,
+        folder=_opt_str(where.get("folder")),
+        uid=_opt_int(where.get("uid")),
+        uidvalidity=_opt_int(where.get("uidvalidity")),
+        uidl=_opt_str(where.get("uidl")),
     )
 
 

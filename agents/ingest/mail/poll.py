@@ -26,7 +26,11 @@ class TestResult:
 
 
 def poll(
-    config: MailboxConfig, connector_id: str, state: MailState, sink: Sink, *,
+    config: MailboxConfig,
+    connector_id: str,
+    state: MailState,
+    sink: Sink,
+    *,
     limit: int | None = None,
 ) -> PollReport:
     """Fetch new mail once and hand each message to `sink` as a `MailItem`.

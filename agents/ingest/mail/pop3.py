@@ -26,7 +26,10 @@ def pop3_key(uidl: str) -> str:
 
 
 def poll_pop3(
-    config: MailboxConfig, connector_id: str, state: MailState, sink: Sink,
+    config: MailboxConfig,
+    connector_id: str,
+    state: MailState,
+    sink: Sink,
     limit: int | None = None,
 ) -> PollReport:
     """Ingest every message whose UIDL is not done yet (see `poll`)."""
@@ -42,8 +45,7 @@ def poll_pop3(
                 report.skipped = len(listing) - len(todo)
                 if limit is not None:
                     todo = todo[:limit]
-            todo = _session(pop, config, connector_id, state, sink, listing, todo, finished,
-                            report)
+            todo = _session(pop, config, connector_id, state, sink, listing, todo, finished, report)
             with network(config):
                 pop.quit()  # commits this session's DELEs
         for key, idempotency_key, outcome in finished:
@@ -72,8 +74,14 @@ def _listing(pop: poplib.POP3) -> dict[str, tuple[int, int]]:
 
 
 def _session(
-    pop: poplib.POP3, config: MailboxConfig, connector_id: str, state: MailState,
-    sink: Sink, listing: dict[str, tuple[int, int]], todo: list[str], finished: Finished,
+    pop: poplib.POP3,
+    config: MailboxConfig,
+    connector_id: str,
+    state: MailState,
+    sink: Sink,
+    listing: dict[str, tuple[int, int]],
+    todo: list[str],
+    finished: Finished,
     report: PollReport,
 ) -> list[str]:
     """Work through `todo` in this session; returns what is left for the next one."""

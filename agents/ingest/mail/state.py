@@ -99,7 +99,11 @@ class Disposition(Enum):
 
 
 def deliver(
-    item: MailItem, connector_id: str, state: MailState, sink: Sink, on_failure: str,
+    item: MailItem,
+    connector_id: str,
+    state: MailState,
+    sink: Sink,
+    on_failure: str,
     report: PollReport,
 ) -> tuple[Disposition, Outcome]:
     """Hand one item to the sink unless the ledger already has it; count the outcome."""
