@@ -34,7 +34,6 @@ from litestar.types import ControllerRouterHandler, Scope
 from agents.ingest.hooks import HookAuthError, HookCredentials
 from agents.ingest.ledger import DocumentLedger
 from app.api.authn import AuthenticationRequired
-from app.api.deps import TenantAccessDep
 from app.auth.principal import Principal
 from app.auth.tenant_access import TenantAccess, TenantNotFound, resolve_access
 from app.errors import AppError
@@ -131,22 +130,22 @@ def provide_hook_tenant(request: Request[Any, Any, Any]) -> TenantRecord:
 
 
 def tenant_providers(tenants: TenantRegistry) -> dict[str, Provide]:
-    """The router-level providers; each derives from `tenant_access` alone.
+    """The router-level providers; each derives from the guard's TenantAccess alone.
 
-    Litestar resolves dependencies of one level concurrently in an anyio task group when
-    there are several; keeping every provider one step from `tenant_access` means a
-    handler's dependencies resolve in a straight line, which measured ~60 us less per
-    request than a diamond through `services` (docs/benchmarks.md, api suite).
+    Each reads it from the request itself rather than through the `tenant_access`
+    provider: every level of dependencies costs Litestar a signature parse and a call
+    (~8 us per request, docs/benchmarks.md, api suite), and providers that depend on
+    each other in a diamond made it resolve each level in an anyio task group.
     """
 
-    def provide_tenant_db(tenant_access: TenantAccessDep) -> Database:
-        return tenants.database(tenant_access.tenant_id)
+    def provide_tenant_db(request: Request[Any, Any, Any]) -> Database:
+        return tenants.database(provide_tenant_access(request).tenant_id)
 
-    def provide_tenant_blobs(tenant_access: TenantAccessDep) -> BlobStore:
-        return tenants.blobs(tenant_access.tenant_id)
+    def provide_tenant_blobs(request: Request[Any, Any, Any]) -> BlobStore:
+        return tenants.blobs(provide_tenant_access(request).tenant_id)
 
-    def provide_ledger(tenant_access: TenantAccessDep) -> DocumentLedger:
-        tenant_id = tenant_access.tenant_id
+    def provide_ledger(request: Request[Any, Any, Any]) -> DocumentLedger:
+        tenant_id = provide_tenant_access(request).tenant_id
         return DocumentLedger(tenants.database(tenant_id), tenants.blobs(tenant_id))
 
     return {

@@ -34,6 +34,31 @@ def test_rate_limit_counts_per_user_and_per_key(world_factory: Callable[..., Api
     assert world.client.get("/api/v1/tenants", headers=key).status_code == 200
 
 
+def test_allowed_requests_carry_the_rate_limit_headers(
+    world_factory: Callable[..., ApiWorld],
+) -> None:
+    # GIVEN a limit of 5 requests a minute and alice, signed in (her first request)
+    world = world_factory(security={"api_rate_limit_per_minute": 5})
+    world.user("alice")
+    world.tenant("alpha", alice="owner")
+    alice = world.bearer("alice")
+    # WHEN she lists her tenant's documents twice
+    first = world.client.get("/api/v1/tenants/alpha/documents", headers=alice)
+    second = world.client.get("/api/v1/tenants/alpha/documents", headers=alice)
+    # THEN each answer tells her the policy and what is left of it, once per name
+    assert first.status_code == second.status_code == 200
+    assert first.headers["ratelimit-policy"] == "5; w=60"
+    assert first.headers["ratelimit-limit"] == "5"
+    assert (
+        int(first.headers["ratelimit-remaining"]) == int(second.headers["ratelimit-remaining"]) + 1
+    )
+    assert int(second.headers["ratelimit-reset"]) > 0
+    assert second.headers.get_list("ratelimit-remaining") == [second.headers["ratelimit-remaining"]]
+    # AND the security headers are there beside them
+    for name, value in SECURITY_HEADERS.items():
+        assert second.headers[name] == value
+
+
 def test_health_is_not_rate_limited(world_factory: Callable[..., ApiWorld]) -> None:
     # GIVEN a limit of 2 a minute; WHEN health is probed 5 times; THEN every probe answers
     world = world_factory(security={"api_rate_limit_per_minute": 2})

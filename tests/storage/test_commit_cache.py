@@ -72,3 +72,23 @@ def test_unknown_users_and_tenants_are_not_cached_as_found(store: SystemStore) -
     # WHEN the tenant is created THEN it is found
     store.insert_tenant("beta", "Beta", b"wrapped", "b" * 32)
     assert store.tenant_and_role("beta", "nobody")[0].slug == "beta"
+
+
+def test_lookups_of_one_request_share_one_check_and_the_next_request_sees_changes(
+    store: SystemStore,
+) -> None:
+    # GIVEN alice, owner of alpha, and one request's lookups taken before a change
+    user = store.insert_user("alice", "hash", is_admin=False)
+    tenant = store.insert_tenant("alpha", "Alpha", b"wrapped", "a" * 32)
+    store.set_membership(tenant.id, user.id, "owner")
+    during = store.lookups()
+    assert during.tenant_and_role("alpha", user.id)[1] == "owner"
+    # WHEN her role changes while that request is still running
+    store.set_membership(tenant.id, user.id, "viewer")
+    after = store.lookups()
+    # THEN the next request's lookups see the change
+    assert after.tenant_and_role("alpha", user.id)[1] == "viewer"
+    # AND the running request keeps reading the database, never an answer older than
+    # its own start, and stores nothing the next request could take for fresh
+    assert during.tenant_and_role("alpha", user.id)[1] == "viewer"
+    assert store.lookups().tenant_and_role("alpha", user.id)[1] == "viewer"
