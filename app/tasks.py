@@ -23,6 +23,7 @@ from agents.models import locate_embedding_model
 from app.llm_wiring import build_answerer, build_llm
 from app.queue import QueueRunner
 from app.services import Services
+from app.settings import Settings
 from storage.errors import NotFoundError
 
 log = logging.getLogger("appliance.tasks")
@@ -42,7 +43,12 @@ class PollMailboxInput:
 
 
 def parse_limits(services: Services) -> ParseLimits:
-    ingest = services.settings.ingest
+    return parse_limits_of(services.settings)
+
+
+def parse_limits_of(settings: Settings) -> ParseLimits:
+    """The sandbox limits `[ingest]` sets."""
+    ingest = settings.ingest
     return ParseLimits(
         wall_seconds=ingest.parse_timeout_s,
         cpu_seconds=int(ingest.parse_timeout_s),
@@ -80,7 +86,12 @@ def register_tasks(queue: QueueRunner, services: Services) -> IngestService:
     enqueue_parse = queue.register("ingest.parse", parse_document)
     enqueue_index = queue.register("analyze.index", index_document)
     ingest = IngestService(
-        services.tenants, pool.parse, parse_limits(services), enqueue_parse, enqueue_index
+        services.tenants,
+        pool.parse,
+        parse_limits(services),
+        enqueue_parse,
+        enqueue_index,
+        parse_slots=pool.max_workers,
     )
     # closers run last-registered first: the early-parse threads stop before the pool
     services.on_close(ingest.close)

@@ -7,10 +7,10 @@ statement is bounded by a time limit.
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlcipher3
 
@@ -23,6 +23,20 @@ __all__ = ["Database", "DatabaseOptions"]
 # cheap, opening one is not (key set-up, schema parse, a cold page cache), so enough are
 # kept for a busy API; the page cache of each grows only with what it reads.
 _MAX_IDLE_READERS = 16
+
+T = TypeVar("T")
+
+
+class _Queued:
+    """One caller's part of a shared transaction (Database.write_together)."""
+
+    __slots__ = ("error", "settled", "value", "work")
+
+    def __init__(self, work: Callable[[Any], Any]) -> None:
+        self.work = work
+        self.value: Any = None
+        self.error: BaseException | None = None
+        self.settled = False
 
 
 class Database:
@@ -43,6 +57,8 @@ class Database:
         self._write_lock = threading.RLock()
         self._readers: list[Any] = []
         self._readers_lock = threading.Lock()
+        self._queued: dict[bool, list[_Queued]] = {True: [], False: []}
+        self._queue_lock = threading.Lock()
         self._closed = False
         self._writer = open_connection(path, key, options)
         if migrations is not None:
@@ -85,6 +101,52 @@ class Database:
                 conn.appliance_deadline.until = None
                 if relaxed:
                     conn.execute(f"PRAGMA synchronous = {self._options.synchronous.upper()}")
+
+    def write_together(self, work: Callable[[Any], T], *, durable: bool = True) -> T:
+        """Run `work(conn)` in a write transaction shared with the work other threads
+        queued meanwhile: one commit (one fsync when durable) for all of them.
+
+        Group commit: whoever holds the writer runs everything queued so far; the others
+        find their work done when their turn comes. Each work runs in a savepoint of its
+        own, so one that raises is undone alone and its error is raised in its own thread.
+        Returns once the commit holding `work` is done. `durable` as for `write`; durable
+        and relaxed work are grouped separately.
+        """
+        item = _Queued(work)
+        with self._queue_lock:
+            self._queued[durable].append(item)
+        with self._write_lock:
+            if not item.settled:
+                with self._queue_lock:
+                    batch, self._queued[durable] = self._queued[durable], []
+                self._run_together(batch, durable)
+        if item.error is not None:
+            raise item.error
+        return item.value
+
+    def _run_together(self, batch: list[_Queued], durable: bool) -> None:
+        try:
+            with self.write(durable=durable) as conn:
+                for item in batch:
+                    conn.execute("SAVEPOINT together")
+                    try:
+                        item.value = item.work(conn)
+                    except Exception as exc:  # noqa: BLE001 - raised again in its own thread
+                        conn.execute("ROLLBACK TO together")
+                        item.error = (
+                            translate_error(exc, self.label)
+                            if isinstance(exc, sqlcipher3.DatabaseError)
+                            else exc
+                        )
+                    finally:
+                        conn.execute("RELEASE together")
+        except BaseException as exc:  # noqa: BLE001 - raised again in every caller's thread
+            # the commit failed: nothing of this batch is durable, so every part fails
+            for item in batch:
+                item.error = item.error or exc
+        finally:
+            for item in batch:
+                item.settled = True
 
     @contextmanager
     def read(self, timeout_ms: int | None = None) -> Iterator[Any]:

@@ -5,7 +5,7 @@ Contract (other packages rely on these names):
     parse_in_sandbox(data: bytes, filename: str | None, limits: ParseLimits | None = None)
         -> ParsedDocument                                    (agents.ingest.sandbox)
         Parses in a warm, resource-limited worker process. Use this for anything that
-        came from outside. `SandboxPool(max_workers=None, max_documents_per_worker=200)`
+        came from outside. `SandboxPool(max_workers=None, max_documents_per_worker=2000)`
         is the same with an owner-managed pool: `pool.parse(data, filename, limits)`,
         `pool.warm_up(limits, count)`, `pool.network_isolated()`, `pool.close()`.
     parse_direct(data, filename, limits=None) -> ParsedDocument    (agents.ingest.direct)

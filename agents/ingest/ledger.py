@@ -133,33 +133,37 @@ class DocumentLedger:
         document_id = uuid.uuid4().hex
         now = now_iso()
         title = (metadata or {}).get("title") or filename or f"document {document_id[:8]}"
+        row = (
+            document_id,
+            digest,
+            str(title)[:300],
+            filename,
+            None,
+            len(content),
+            None,
+            source,
+            source_ref,
+            parent_id,
+            blob_id,
+            "parsing" if parsing else "received",
+            int(parsing),
+            None,
+            None,
+            json.dumps(metadata or {}, sort_keys=True),
+            now,
+            now,
+        )
+
+        def insert(conn: Any) -> None:
+            conn.execute(
+                f"INSERT INTO documents ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                row,
+            )
+            self._arrival_in(conn, document_id, source, source_ref, filename, "added")
+
         try:
-            with self.db.write() as conn:
-                conn.execute(
-                    f"INSERT INTO documents ({_COLUMNS}) VALUES "
-                    "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (
-                        document_id,
-                        digest,
-                        str(title)[:300],
-                        filename,
-                        None,
-                        len(content),
-                        None,
-                        source,
-                        source_ref,
-                        parent_id,
-                        blob_id,
-                        "parsing" if parsing else "received",
-                        int(parsing),
-                        None,
-                        None,
-                        json.dumps(metadata or {}, sort_keys=True),
-                        now,
-                        now,
-                    ),
-                )
-                self._arrival_in(conn, document_id, source, source_ref, filename, "added")
+            # arrivals from several threads (a batch, a busy API) share one durable commit
+            self.db.write_together(insert)
         except sqlcipher3.IntegrityError:
             # the same content arrived concurrently and won the race
             self.blobs.delete(blob_id)
@@ -168,7 +172,8 @@ class DocumentLedger:
                 raise
             self._arrival(winner.id, source, source_ref, filename, "duplicate")
             return Received(winner, duplicate=True)
-        return Received(self.get(document_id), duplicate=False)
+        # the row as committed, without reading it back
+        return Received(_record(row), duplicate=False)
 
     def record_failed_arrival(
         self, *, source: str, source_ref: str | None, filename: str | None, detail: str
@@ -242,9 +247,14 @@ class DocumentLedger:
                 ),
             )
 
-    def save_parsed(self, document_id: str, parsed: ParsedDocument) -> None:
-        """Store text per page and metadata; the document moves to `parsed`."""
-        record = self.get(document_id)
+    def save_parsed(
+        self, document_id: str, parsed: ParsedDocument, record: DocumentRecord | None = None
+    ) -> None:
+        """Store text per page and metadata; the document moves to `parsed`.
+
+        `record`: the document's row when the caller has it (saves reading it again)."""
+        record = record if record is not None and record.id == document_id else None
+        record = record or self.get(document_id)
         metadata = {**{k: v for k, v in parsed.metadata.items()}, **record.metadata}
         metadata["sections"] = [
             {"title": s.title, "level": s.level, "page": s.page, "offset": s.offset}
@@ -253,25 +263,29 @@ class DocumentLedger:
         title = str(parsed.metadata.get("title") or "").strip() or record.title
         # derived from the durable original: if a power cut rolls this back, the document
         # is still `parsing` and the start-up reconciler parses it again
-        with self.db.write(durable=False) as conn:
+        update = (
+            parsed.format,
+            parsed.page_count,
+            title[:300],
+            json.dumps(metadata, default=str),
+            now_iso(),
+            document_id,
+        )
+        pages = [(document_id, page.number, page.text) for page in parsed.pages]
+
+        def store(conn: Any) -> None:
             conn.execute("DELETE FROM document_pages WHERE document_id = ?", (document_id,))
             conn.executemany(
-                "INSERT INTO document_pages (document_id, page, text) VALUES (?,?,?)",
-                [(document_id, page.number, page.text) for page in parsed.pages],
+                "INSERT INTO document_pages (document_id, page, text) VALUES (?,?,?)", pages
             )
             conn.execute(
                 "UPDATE documents SET state = 'parsed', format = ?, pages = ?, title = ?, "
                 "metadata = ?, error_code = NULL, error_message = NULL, updated_at = ? "
                 "WHERE id = ?",
-                (
-                    parsed.format,
-                    parsed.page_count,
-                    title[:300],
-                    json.dumps(metadata, default=str),
-                    now_iso(),
-                    document_id,
-                ),
+                update,
             )
+
+        self.db.write_together(store, durable=False)
 
     def pages(self, document_id: str) -> list[tuple[int, str]]:
         self.get(document_id)

@@ -110,7 +110,7 @@ class StoreText:
 
     def run(self, context: IngestContext) -> None:
         assert context.parsed is not None
-        context.ledger.save_parsed(context.document.id, context.parsed)
+        context.ledger.save_parsed(context.document.id, context.parsed, context.document)
 
 
 class ReceiveChildren:
@@ -153,13 +153,21 @@ class IngestOutcome:
     state: str
     children: list[str]
     error_code: str | None = None
+    # the row after a successful run, when it was read anyway
+    document: DocumentRecord | None = None
 
 
 def process_document(
-    ledger: DocumentLedger, document_id: str, steps: Sequence[IngestStep]
+    ledger: DocumentLedger,
+    document_id: str,
+    steps: Sequence[IngestStep],
+    document: DocumentRecord | None = None,
 ) -> IngestOutcome:
-    """Run the steps for one document and record how it ended."""
-    document = ledger.get(document_id)
+    """Run the steps for one document and record how it ended.
+
+    `document`: its row as just committed by the caller (saves reading it again)."""
+    if document is None or document.id != document_id:
+        document = ledger.get(document_id)
     if document.state not in ("received", "parsing"):
         # already parsed by an earlier delivery of the same task
         return IngestOutcome(document_id, document.state, [])
@@ -184,4 +192,5 @@ def process_document(
             document_id, "internal", f"internal error while processing ({type(exc).__name__})"
         )
         return IngestOutcome(document_id, "failed", context.children, "internal")
-    return IngestOutcome(document_id, ledger.get(document_id).state, context.children)
+    final = ledger.get(document_id)
+    return IngestOutcome(document_id, final.state, context.children, document=final)

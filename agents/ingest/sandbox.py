@@ -41,9 +41,14 @@ from agents.ingest.limits import ParseLimits
 from agents.ingest.protocol import LENGTH, encode_json
 
 log = logging.getLogger(__name__)
+# how long a checkout waits for a retiring worker's successor before re-checking
+_REPLACEMENT_WAIT_S = 5.0
+# documents before its retirement at which a worker's successor starts (at most a quarter)
+_SUCCESSOR_LEAD = 10
 
 _STARTUP_SECONDS = 60.0
 _IO_CHUNK = 1024 * 1024
+_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 # The directory that contains the `agents` package, so the worker imports this very code
 # whether or not the project is installed.
 _SOURCE_ROOT = str(Path(__file__).resolve().parents[2])
@@ -55,6 +60,7 @@ class _Worker:
     def __init__(self, limits: ParseLimits) -> None:
         self.limits = limits
         self.documents = 0
+        self.successor_started = False
         self._workdir = tempfile.mkdtemp(prefix="ingest-worker-")
         self._stderr = open(os.path.join(self._workdir, "stderr.log"), "w+b")
         try:
@@ -84,6 +90,21 @@ class _Worker:
                 "The document reader could not be started; see the server log."
             ) from exc
         self.network_isolated = bool(ready.get("network_isolated"))
+        self.started_resident = self.resident_bytes()
+
+    def resident_bytes(self) -> int:
+        """The process's resident memory now (0 if it cannot be read)."""
+        try:
+            with open(f"/proc/{self.process.pid}/statm", "rb") as statm:
+                return int(statm.read().split()[1]) * _PAGE_SIZE
+        except (OSError, ValueError, IndexError):
+            return 0
+
+    def worn(self, max_documents: int) -> bool:
+        """Time to retire: after `max_documents`, or once the process has grown by a
+        quarter of its memory limit since it started (a leak or a fragmented heap)."""
+        grown = self.resident_bytes() - self.started_resident
+        return self.documents >= max_documents or grown > self.limits.memory_bytes // 4
 
     @property
     def alive(self) -> bool:
@@ -232,7 +253,7 @@ class SandboxPool:
     Workers are keyed by their limits (limits are fixed when a process starts).
     """
 
-    def __init__(self, max_workers: int | None = None, max_documents_per_worker: int = 200):
+    def __init__(self, max_workers: int | None = None, max_documents_per_worker: int = 2000):
         self.max_workers = max_workers or min(4, os.cpu_count() or 1)
         self.max_documents_per_worker = max_documents_per_worker
         self._slots = threading.BoundedSemaphore(self.max_workers)
@@ -240,6 +261,8 @@ class SandboxPool:
         self._idle: list[_Worker] = []
         self._busy = 0
         self._closed = False
+        self._starting: set[threading.Thread] = set()
+        self._changed = threading.Condition(self._lock)
 
     def parse(
         self, data: bytes, filename: str | None, limits: ParseLimits | None = None
@@ -295,8 +318,12 @@ class SandboxPool:
         with self._lock:
             self._closed = True
             idle, self._idle = self._idle, []
+            replacers = list(self._starting)
         for worker in idle:
             worker.close()
+        for replacer in replacers:
+            # a replacement being started closes itself once it sees the pool closed
+            replacer.join(timeout=30)
 
     def __enter__(self) -> SandboxPool:
         return self
@@ -306,12 +333,17 @@ class SandboxPool:
 
     def _checkout(self, limits: ParseLimits, fresh: bool = False) -> _Worker:
         with self._lock:
-            if self._closed:
-                raise RuntimeError("the sandbox pool is closed")
-            evicted = [w for w in self._idle if not w.alive]
-            self._idle = [w for w in self._idle if w.alive]
-            candidates = [] if fresh else [w for w in self._idle if w.limits == limits]
-            match = candidates[-1] if candidates else None
+            while True:
+                if self._closed:
+                    raise RuntimeError("the sandbox pool is closed")
+                evicted = [w for w in self._idle if not w.alive]
+                self._idle = [w for w in self._idle if w.alive]
+                candidates = [] if fresh else [w for w in self._idle if w.limits == limits]
+                match = candidates[-1] if candidates else None
+                if match is not None or fresh or not self._starting:
+                    break
+                # a successor is starting: take it rather than start another process
+                self._changed.wait(timeout=_REPLACEMENT_WAIT_S)
             if match is not None:
                 self._idle.remove(match)
             else:
@@ -330,13 +362,72 @@ class SandboxPool:
             raise
 
     def _checkin(self, worker: _Worker) -> None:
-        keep = worker.alive and worker.documents < self.max_documents_per_worker
+        retiring = worker.alive and worker.worn(self.max_documents_per_worker)
+        # A worker retires after max_documents_per_worker documents or when it has grown
+        # (see _Worker.worn). Its successor starts in the background, a few documents
+        # early when retiring by count, so a document rarely waits for a process start
+        # (~0.4 s); until the old one retires the pool runs one process more. A start
+        # costs about as much as parsing 60 small documents: every 200 documents, it
+        # cost a quarter of `bench ingest`'s throughput (docs/benchmarks.md).
+        lead = min(_SUCCESSOR_LEAD, self.max_documents_per_worker // 4)
+        successor = (
+            worker.alive
+            and not worker.successor_started
+            and (retiring or worker.documents >= self.max_documents_per_worker - lead)
+        )
+        surplus: list[_Worker] = []
         with self._lock:
             self._busy -= 1
-            if keep and not self._closed:
-                self._idle.append(worker)
+            if self._closed:
+                surplus.append(worker)
+            else:
+                if successor:
+                    worker.successor_started = True
+                    starter = threading.Thread(
+                        target=self._start_successor,
+                        args=(worker.limits,),
+                        name="sandbox-successor",
+                        daemon=True,
+                    )
+                    self._starting.add(starter)
+                    starter.start()
+                if worker.alive and not retiring:
+                    self._idle.append(worker)
+                else:
+                    surplus.append(worker)
+                surplus += self._over_capacity()
+        for extra in surplus:
+            extra.close()
+
+    def _over_capacity(self) -> list[_Worker]:
+        """Idle workers beyond max_workers, most used first (caller holds the lock)."""
+        surplus = []
+        while self._idle and len(self._idle) + self._busy > self.max_workers:
+            oldest = max(self._idle, key=lambda w: w.documents)
+            self._idle.remove(oldest)
+            surplus.append(oldest)
+        return surplus
+
+    def _start_successor(self, limits: ParseLimits) -> None:
+        surplus: list[_Worker] = []
+        try:
+            try:
+                fresh = _Worker(limits)
+            except Exception:  # the next checkout starts one itself and reports why
+                log.warning("could not start a successor ingest worker", exc_info=True)
                 return
-        worker.close()
+            with self._lock:
+                if self._closed:
+                    surplus.append(fresh)
+                else:
+                    self._idle.append(fresh)
+                    surplus += self._over_capacity()
+        finally:
+            with self._lock:
+                self._starting.discard(threading.current_thread())
+                self._changed.notify_all()
+            for extra in surplus:
+                extra.close()
 
 
 def _worker_environment() -> dict[str, str]:

@@ -7,12 +7,12 @@ documents are handed to indexing through `enqueue_index`.
 """
 
 import logging
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
-from agents.ingest.errors import TooLargeError
+from agents.ingest.errors import IngestError, TooLargeError
 from agents.ingest.ledger import DocumentLedger, DocumentRecord, sha256_of
 from agents.ingest.limits import ParseLimits
 from agents.ingest.pipeline import (
@@ -49,6 +49,18 @@ class ReceiveResult:
         return {**self.document.public(), "duplicate": self.duplicate}
 
 
+@dataclass(frozen=True)
+class Arrival:
+    """One item of a batch for `IngestService.receive_many`; `read` is called when its
+    turn comes, so a batch of any size holds only the items in flight in memory."""
+
+    filename: str | None
+    source: str
+    read: Callable[[], bytes]
+    source_ref: str | None = None
+    metadata: dict[str, Any] | None = None
+
+
 DeleteHook = Callable[[str, str], None]
 
 
@@ -62,8 +74,12 @@ class IngestService:
         limits: ParseLimits,
         enqueue_parse: Callable[[ParseTask], object],
         enqueue_index: Callable[[IndexTask], object],
+        parse_slots: int = 1,
     ) -> None:
         self.tenants = tenants
+        # documents a batch keeps in flight: while the parsers work on some, others are
+        # being hashed, encrypted and committed (fsyncs), so the parsers never wait on disk
+        self.batch_in_flight = 2 * max(1, parse_slots) + 2
         self.limits = limits
         self._parse = parse
         self._enqueue_parse = enqueue_parse
@@ -128,17 +144,61 @@ class IngestService:
             if early is not None:
                 early.cancel()
         elif early is not None:
-            self._finish_parse(
-                tenant_id,
-                process_document(ledger, document.id, early_parse_steps(content, early.result)),
+            outcome = process_document(
+                ledger, document.id, early_parse_steps(content, early.result), document
             )
-            document = ledger.get(document.id)
+            self._finish_parse(tenant_id, outcome)
+            document = outcome.document or ledger.get(document.id)
         elif parse_now:
             self.parse(tenant_id, document.id)
             document = ledger.get(document.id)
         else:
             self._enqueue_parse(ParseTask(tenant_id, document.id))
         return ReceiveResult(document, received.duplicate)
+
+    def receive_many(
+        self, tenant_id: str, arrivals: Iterable[Arrival], in_flight: int | None = None
+    ) -> Iterator[tuple[Arrival, ReceiveResult | IngestError | OSError]]:
+        """Receive and parse a batch (`appliance ingest`), several documents at a time.
+
+        Yields each arrival with its result, or with the IngestError / OSError (reading
+        it) that refused it, in the order they finish. Other errors end the batch.
+        """
+        limit = max(1, in_flight or self.batch_in_flight)
+        items = iter(arrivals)
+        with ThreadPoolExecutor(max_workers=limit, thread_name_prefix="ingest-batch") as pool:
+            running: dict[Future[ReceiveResult], Arrival] = {}
+            exhausted = False
+            while running or not exhausted:
+                while not exhausted and len(running) < limit:
+                    arrival = next(items, None)
+                    if arrival is None:
+                        exhausted = True
+                    else:
+                        running[pool.submit(self._receive_arrival, tenant_id, arrival)] = arrival
+                if not running:
+                    break
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    arrival = running.pop(future)
+                    error = future.exception()
+                    if error is None:
+                        yield arrival, future.result()
+                    elif isinstance(error, IngestError | OSError):
+                        yield arrival, error
+                    else:
+                        raise error
+
+    def _receive_arrival(self, tenant_id: str, arrival: Arrival) -> ReceiveResult:
+        return self.receive(
+            tenant_id,
+            arrival.read(),
+            filename=arrival.filename,
+            source=arrival.source,
+            source_ref=arrival.source_ref,
+            metadata=arrival.metadata,
+            parse_now=True,
+        )
 
     def parse(self, tenant_id: str, document_id: str, depth: int = 0) -> IngestOutcome:
         """Parse one document (and, synchronously, the attachments it contained)."""

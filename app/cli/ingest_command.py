@@ -1,6 +1,7 @@
 """`appliance ingest PATH... --tenant T`: add files and folders (recursively) to a tenant.
 
-Files are recorded and parsed here, in this process, so the summary can say what failed;
+Files are recorded and parsed here, in this process, several at a time (the parse of one
+overlaps the durable writes of the next), so the summary can say what failed;
 indexing is queued in queue.db for the server's workers (a stopped server catches up at
 its next start).
 """
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from agents.ingest.dropbox import is_ignored
 from agents.ingest.errors import IngestError
+from agents.ingest.service import Arrival
 from app.cli.context import CliError, open_from
 from app.queue import QueueRunner, build_huey
 from app.tasks import register_tasks
@@ -52,27 +54,27 @@ def ingest(args: argparse.Namespace) -> int:
         service = register_tasks(queue, services)
         added = duplicates = failed = 0
         failures: list[str] = []
-        for number, path in enumerate(files, start=1):
-            _progress(number - 1, len(files), path.name)
-            try:
-                result = service.receive(
-                    tenant.id,
-                    path.read_bytes(),
-                    filename=path.name,
-                    source="cli",
-                    source_ref=str(path.resolve()),
-                    parse_now=True,
-                )
-            except (IngestError, OSError) as exc:
+        arrivals = [
+            Arrival(
+                filename=path.name,
+                source="cli",
+                read=path.read_bytes,
+                source_ref=str(path.resolve()),
+            )
+            for path in files
+        ]
+        # several files in flight: one is parsed while the next is hashed and committed
+        outcomes = service.receive_many(tenant.id, arrivals)
+        for number, (arrival, outcome) in enumerate(outcomes, start=1):
+            _progress(number, len(files), arrival.filename or "")
+            if isinstance(outcome, IngestError | OSError):
                 failed += 1
-                failures.append(f"{path}: {exc}")
-                continue
-            state = result.document.state
-            if result.duplicate:
+                failures.append(f"{arrival.source_ref}: {outcome}")
+            elif outcome.duplicate:
                 duplicates += 1
-            elif state in ("failed", "unsupported"):
+            elif outcome.document.state in ("failed", "unsupported"):
                 failed += 1
-                failures.append(f"{path}: {result.document.error_message}")
+                failures.append(f"{arrival.source_ref}: {outcome.document.error_message}")
             else:
                 added += 1
         _progress(len(files), len(files), "")

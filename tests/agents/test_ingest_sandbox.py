@@ -165,3 +165,26 @@ def test_module_level_parse_in_sandbox_uses_the_default_pool():
     finally:
         default_pool().close()
     assert (document.format, document.text) == ("txt", "plain words")
+
+
+def test_a_retired_worker_is_replaced_in_the_background():
+    # GIVEN a pool whose worker retires after 3 documents
+    limits = ParseLimits()
+    with SandboxPool(max_workers=1, max_documents_per_worker=3) as pool:
+        pool.warm_up(limits)
+        first = pool.worker_pids()
+        # WHEN it has parsed its 3 documents
+        for number in range(3):
+            assert pool.parse(f"note {number}".encode(), "n.txt", limits).pages
+        # THEN a fresh process takes its place without a document waiting for it
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and pool.worker_pids() in ([], first):
+            time.sleep(0.05)
+        successor = pool.worker_pids()
+        assert len(successor) == 1 and successor != first
+        assert pool.parse(b"after the change", "n.txt", limits).pages
+        assert pool.worker_pids() == successor  # the waiting successor did it
+        # AND the retired process is gone
+        assert not os.path.exists(f"/proc/{first[0]}")
+    # AND closing the pool leaves no worker behind
+    assert not os.path.exists(f"/proc/{successor[0]}")

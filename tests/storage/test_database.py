@@ -1,6 +1,7 @@
 """Database: raw-key SQLCipher, WAL, sqlite-vec, readers beside one writer, time limits."""
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -107,4 +108,65 @@ def test_runaway_query_is_interrupted_at_the_time_limit(tmp_path: Path) -> None:
     # THEN the connection still works afterwards
     with db.read() as conn:
         assert conn.execute("SELECT 1").fetchone()[0] == 1
+    db.close()
+
+
+def test_work_from_many_threads_shares_commits_and_a_failure_stays_its_own(
+    tmp_path: Path,
+) -> None:
+    # GIVEN a table with a unique column, and 40 threads each inserting one row together,
+    # one of them a duplicate of another's value
+    db = Database(tmp_path / "g.db", random_key(), DatabaseOptions())
+    with db.write() as conn:
+        conn.execute("CREATE TABLE t (v INTEGER UNIQUE)")
+    commits: list[str] = []
+    db._writer.set_trace_callback(lambda sql: commits.append(sql) if sql == "COMMIT" else None)
+    values = [*range(39), 7]
+    outcomes: dict[int, object] = {}
+
+    def insert(index: int, value: int) -> None:
+        try:
+            outcomes[index] = db.write_together(
+                lambda conn: conn.execute("INSERT INTO t (v) VALUES (?)", (value,)).lastrowid
+            )
+        except Exception as exc:  # noqa: BLE001 - recorded for the assertions
+            outcomes[index] = exc
+
+    threads = [threading.Thread(target=insert, args=item) for item in enumerate(values)]
+    # WHEN they all arrive while another write holds the writer
+    with db.write() as conn:
+        conn.execute("INSERT INTO t (v) VALUES (1000)")
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 30
+        while len(db._queued[True]) < len(values) and time.monotonic() < deadline:
+            time.sleep(0.01)
+    for thread in threads:
+        thread.join(timeout=60)
+    # THEN every distinct value is committed, in one commit after the one holding the
+    # writer, and exactly one caller got the uniqueness error, in its own thread
+    with db.read() as conn:
+        stored = sorted(row[0] for row in conn.execute("SELECT v FROM t"))
+    assert stored == [*range(39), 1000]
+    assert len(commits) == 2
+    errors = [o for o in outcomes.values() if isinstance(o, Exception)]
+    assert len(errors) == 1 and "UNIQUE" in str(errors[0])
+    db.close()
+
+
+def test_work_done_together_inside_a_write_joins_that_transaction(tmp_path: Path) -> None:
+    # GIVEN a write transaction in progress on this thread
+    db = Database(tmp_path / "n.db", random_key(), DatabaseOptions())
+    with db.write() as conn:
+        conn.execute("CREATE TABLE t (v INTEGER)")
+    with pytest.raises(RuntimeError):
+        with db.write() as conn:
+            conn.execute("INSERT INTO t VALUES (1)")
+            # WHEN work is done together from inside it
+            db.write_together(lambda c: c.execute("INSERT INTO t VALUES (2)"))
+            # AND the outer transaction then fails
+            raise RuntimeError("abandon")
+    # THEN both were rolled back with it
+    with db.read() as conn:
+        assert conn.execute("SELECT count(*) FROM t").fetchone()[0] == 0
     db.close()
