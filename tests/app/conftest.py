@@ -23,7 +23,7 @@ from app.initialise import initialise
 from app.queue import QueueRunner, build_huey
 from app.services import Services, open_services
 from storage.records import TenantRecord, UserRecord
-from tests.conftest import ADMIN_PASSWORD, make_settings
+from tests.conftest import ADMIN_PASSWORD, FAST_SECURITY, make_settings, run_cli
 
 PASSWORD = "a perfectly long password"
 BASE_URL = "http://127.0.0.1:8080"
@@ -192,3 +192,39 @@ def isolation_violations(
                 f"{method} {path}: {foreign_response.status_code} {foreign_response.text[:120]}"
             )
     return violations
+
+
+# --- the CLI as a user runs it: a config file, a password file, `appliance init --demo`
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    """An appliance.toml with the fast argon2 settings of the tests."""
+    path = tmp_path / "appliance.toml"
+    path.write_text("[security]\n" + "".join(f"{k} = {v}\n" for k, v in FAST_SECURITY.items()))
+    return path
+
+
+@pytest.fixture
+def password_file(tmp_path: Path) -> Path:
+    path = tmp_path / "pw"
+    path.write_text(ADMIN_PASSWORD + "\n")
+    return path
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, config: Path, password_file: Path) -> Path:
+    """A data directory made by the real `appliance init --demo`."""
+    data = tmp_path / "data"
+    result = run_cli(
+        "init",
+        "--data-dir",
+        str(data),
+        "--config",
+        str(config),
+        "--admin-password-file",
+        str(password_file),
+        "--demo",
+    )
+    assert result.returncode == 0, result.stderr
+    return data

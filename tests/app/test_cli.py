@@ -2,46 +2,11 @@
 
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import (
-    ADMIN_PASSWORD,
-    FAST_SECURITY,
     run_cli,
     tree_snapshot,
     without_dac_override,
 )
-
-
-@pytest.fixture
-def config(tmp_path: Path) -> Path:
-    path = tmp_path / "appliance.toml"
-    path.write_text("[security]\n" + "".join(f"{k} = {v}\n" for k, v in FAST_SECURITY.items()))
-    return path
-
-
-@pytest.fixture
-def password_file(tmp_path: Path) -> Path:
-    path = tmp_path / "pw"
-    path.write_text(ADMIN_PASSWORD + "\n")
-    return path
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path, config: Path, password_file: Path) -> Path:
-    data = tmp_path / "data"
-    result = run_cli(
-        "init",
-        "--data-dir",
-        str(data),
-        "--config",
-        str(config),
-        "--admin-password-file",
-        str(password_file),
-        "--demo",
-    )
-    assert result.returncode == 0, result.stderr
-    return data
 
 
 def _one_line_failure(result: "object") -> str:

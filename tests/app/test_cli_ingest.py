@@ -7,33 +7,7 @@ import pytest
 
 from agents.ingest.ledger import DocumentLedger
 from app.services import open_services
-from tests.conftest import ADMIN_PASSWORD, FAST_SECURITY, make_settings, run_cli
-
-
-@pytest.fixture
-def config(tmp_path: Path) -> Path:
-    path = tmp_path / "appliance.toml"
-    path.write_text("[security]\n" + "".join(f"{k} = {v}\n" for k, v in FAST_SECURITY.items()))
-    return path
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path, config: Path) -> Path:
-    password = tmp_path / "pw"
-    password.write_text(ADMIN_PASSWORD + "\n")
-    data = tmp_path / "data"
-    result = run_cli(
-        "init",
-        "--data-dir",
-        str(data),
-        "--config",
-        str(config),
-        "--admin-password-file",
-        str(password),
-        "--demo",
-    )
-    assert result.returncode == 0, result.stderr
-    return data
+from tests.conftest import FAST_SECURITY, make_settings, run_cli
 
 
 @pytest.fixture
