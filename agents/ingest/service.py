@@ -176,8 +176,6 @@ class IngestService:
                         exhausted = True
                     else:
                         running[pool.submit(self._receive_arrival, tenant_id, arrival)] = arrival
-                if not running:
-                    break
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in done:
                     arrival = running.pop(future)
