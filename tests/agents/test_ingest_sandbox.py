@@ -127,6 +127,45 @@ def test_a_worker_that_dies_mid_parse_is_reported_as_crashed_and_replaced(signum
         assert pool.worker_pids() != [pid]
 
 
+@pytest.mark.parametrize("failure_kind", ["timeout", "killed"])
+def test_a_document_waiting_behind_a_failed_one_is_parsed_not_blamed(failure_kind):
+    # GIVEN one worker busy on a slow document, and a second document sent to the same
+    # worker behind it (two documents are in a worker at once)
+    limits = ParseLimits(wall_seconds=2 if failure_kind == "timeout" else 30)
+    with SandboxPool(max_workers=1) as pool:
+        pool.warm_up(limits)
+        (pid,) = pool.worker_pids()
+        outcome: list[BaseException] = []
+
+        def parse_slowly() -> None:
+            try:
+                pool.parse(slow_pdf(100_000), None, limits)
+            except IngestError as exc:
+                outcome.append(exc)
+
+        slow = threading.Thread(target=parse_slowly)
+        slow.start()
+        time.sleep(0.5)
+        waiting: dict[str, str] = {}
+        second = threading.Thread(
+            target=lambda: waiting.update(
+                text=pool.parse(make_pdf(["queued behind"]), None, limits).pages[0].text
+            )
+        )
+        second.start()
+        time.sleep(0.5)
+        # WHEN the worker fails on the first document (wall-time limit, or killed)
+        if failure_kind == "killed":
+            os.kill(pid, signal.SIGKILL)
+        slow.join(15)
+        second.join(15)
+        # THEN the first one fails with its own code and the second one is parsed
+        expected = "timeout" if failure_kind == "timeout" else "crashed"
+        assert [getattr(e, "code", None) for e in outcome] == [expected]
+        assert waiting == {"text": "queued behind"}
+        assert pool.worker_pids() != [pid]
+
+
 def test_parallel_callers_share_a_bounded_pool(sandbox):
     # GIVEN the session pool of two workers and eight threads parsing at once
     documents = [make_pdf([f"document {n}"]) for n in range(8)]
