@@ -7,9 +7,10 @@ cross the boundary: the parent never unpickles anything a worker produced.
 
 from __future__ import annotations
 
-import json
 import struct
 from typing import IO, Any
+
+import msgspec
 
 LENGTH = struct.Struct(">Q")
 
@@ -21,7 +22,17 @@ def encode_frame(payload: bytes) -> bytes:
 
 def encode_json(value: Any) -> bytes:
     """A frame holding compact UTF-8 JSON."""
-    return encode_frame(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
+    # msgspec: a document's text crosses as JSON, and the stdlib's encoder and decoder
+    # took 3% of `bench ingest` (6 MB of text), half of it in the parser process
+    return encode_frame(msgspec.json.encode(value))
+
+
+def decode_json(payload: bytes) -> Any:
+    """The value of a JSON frame's payload; ValueError if it is not JSON."""
+    try:
+        return msgspec.json.decode(payload)
+    except msgspec.DecodeError as exc:
+        raise ValueError(str(exc)) from exc
 
 
 def read_frame(stream: IO[bytes]) -> bytes | None:

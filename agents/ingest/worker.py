@@ -20,7 +20,7 @@ from agents.ingest.document import to_wire
 from agents.ingest.errors import IngestError, MemoryLimitError, ParserCrashedError
 from agents.ingest.limits import ParseLimits
 from agents.ingest.parsers import preload
-from agents.ingest.protocol import encode_frame, encode_json, read_frame
+from agents.ingest.protocol import decode_json, encode_frame, encode_json, read_frame
 
 _CLONE_NEWUSER = 0x10000000
 _CLONE_NEWNET = 0x40000000
@@ -42,7 +42,7 @@ def main() -> None:
         data = read_frame(requests) if header is not None else None
         if header is None or data is None:
             return
-        filename = json.loads(header).get("filename")
+        filename = decode_json(header).get("filename")
         _grant_cpu(limits.cpu_seconds)
         frames, keep_going = _handle(data, filename if isinstance(filename, str) else None, limits)
         del data

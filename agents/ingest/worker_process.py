@@ -37,7 +37,7 @@ from agents.ingest.errors import (
     error_from_code,
 )
 from agents.ingest.limits import ParseLimits
-from agents.ingest.protocol import LENGTH, encode_json
+from agents.ingest.protocol import LENGTH, decode_json, encode_json
 
 log = logging.getLogger(__name__)
 
@@ -223,7 +223,7 @@ class WorkerProcess:
 
     def _read_json(self, deadline: float) -> dict[str, Any]:
         try:
-            value = json.loads(self._read_frame(deadline))
+            value = decode_json(self._read_frame(deadline))
         except ValueError as exc:
             raise self._fail(ParserCrashedError()) from exc
         if not isinstance(value, dict):
