@@ -78,8 +78,10 @@ class IngestService:
     ) -> None:
         self.tenants = tenants
         # documents a batch keeps in flight: while the parsers work on some, others are
-        # being hashed, encrypted and committed (fsyncs), so the parsers never wait on disk
-        self.batch_in_flight = 2 * max(1, parse_slots) + 2
+        # being hashed, encrypted and committed (fsyncs), so the parsers never wait on disk;
+        # after a long document the parser finds several short ones ready (measured: 4 per
+        # parser was 3% faster in `bench ingest` than 2, 8 no faster than 4)
+        self.batch_in_flight = 4 * max(1, parse_slots) + 4
         self.limits = limits
         self._parse = parse
         self._enqueue_parse = enqueue_parse
