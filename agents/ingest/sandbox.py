@@ -44,6 +44,7 @@ class SandboxPool:
         self._workers: list[WorkerProcess] = []  # idle and in use
         self._closed = False
         self._starting: set[threading.Thread] = set()
+        self._creating = 0  # processes being started by a checkout (they count as running)
         self._changed = threading.Condition(self._lock)
 
     def parse(
@@ -125,26 +126,27 @@ class SandboxPool:
     def _checkout(self, limits: ParseLimits, fresh: bool = False) -> WorkerProcess:
         """A worker for one more document: an idle one, else a new one while there is
         room, else the least busy one (the document waits in its pipe)."""
+        evicted: list[WorkerProcess] = []
         with self._lock:
             while True:
                 if self._closed:
                     raise RuntimeError("the sandbox pool is closed")
-                evicted = self._drop_dead()
+                evicted += self._drop_dead()
                 running = [w for w in self._workers if w.usable]
                 candidates = [] if fresh else [w for w in running if w.limits == limits]
                 match = min(candidates, key=lambda w: w.users, default=None)
                 if match is not None and match.users == 0:
                     break
-                room = len(running) + len(self._starting) < self.max_workers
+                room = len(running) + len(self._starting) + self._creating < self.max_workers
                 if fresh or room:
                     match = None
                     break
                 if match is not None and match.users < DEPTH:
                     break
-                if not self._starting:
+                if not self._starting and not self._creating:
                     match = None
                     break
-                # a successor is starting: take it rather than start another process
+                # a process is starting: use it rather than start another one
                 self._changed.wait(timeout=_REPLACEMENT_WAIT_S)
             if match is None:
                 # make room among the idle workers (other limits) for a new process
@@ -152,6 +154,7 @@ class SandboxPool:
                 while idle and len(self._workers) >= self.max_workers:
                     self._workers.remove(idle[0])
                     evicted.append(idle.pop(0))
+                self._creating += 1
             else:
                 match.users += 1
                 match.documents += 1
@@ -159,11 +162,19 @@ class SandboxPool:
             worker.close()
         if match is not None:
             return match
-        fresh_worker = WorkerProcess(limits)
+        try:
+            fresh_worker = WorkerProcess(limits)
+        except BaseException:
+            with self._lock:
+                self._creating -= 1
+                self._changed.notify_all()
+            raise
         with self._lock:
+            self._creating -= 1
             fresh_worker.users = 1
             fresh_worker.documents = 1
             self._workers.append(fresh_worker)
+            self._changed.notify_all()
         return fresh_worker
 
     def _checkin(self, worker: WorkerProcess) -> None:

@@ -185,6 +185,37 @@ def test_parallel_callers_share_a_bounded_pool(sandbox):
     assert len(sandbox.worker_pids()) <= 2
 
 
+def test_documents_arriving_together_at_a_cold_pool_start_only_max_workers_processes():
+    # GIVEN a pool of one worker that has not started any, and four slow documents at once
+    with SandboxPool(max_workers=1) as pool:
+        seen: set[int] = set()
+        done = threading.Event()
+
+        def watch() -> None:
+            while not done.is_set():
+                seen.update(pool.worker_pids())
+                time.sleep(0.01)
+
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        pages: dict[int, int] = {}
+
+        def parse(n: int) -> None:
+            pages[n] = len(pool.parse(slow_pdf(5_000), None).pages)
+
+        threads = [threading.Thread(target=parse, args=(n,)) for n in range(4)]
+        # WHEN they are parsed
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        done.set()
+        watcher.join(5)
+    # THEN all four are parsed, by one process
+    assert pages == {n: 1 for n in range(4)}
+    assert len(seen) == 1
+
+
 def test_limits_apply_to_the_worker_only_never_to_the_calling_process(sandbox):
     # GIVEN the caller's own resource limits
     before = [resource.getrlimit(r) for r in (resource.RLIMIT_AS, resource.RLIMIT_FSIZE)]
