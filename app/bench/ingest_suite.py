@@ -110,7 +110,12 @@ def _appliance(
             # the same documents again would be duplicates: the batch gets its own copies
             samples = [(name, data + b"\n") for name, data in samples]
         arrivals = [
-            Arrival(filename=name, source="bench-batch", read=functools.partial(bytes, data))
+            Arrival(
+                filename=name,
+                source="bench-batch",
+                read=functools.partial(bytes, data),
+                size=len(data),
+            )
             for name, data in samples
         ]
         cpu_started = time.process_time()

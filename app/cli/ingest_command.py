@@ -45,6 +45,13 @@ def _progress(done: int, total: int, name: str) -> None:
     sys.stderr.flush()
 
 
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # reading it fails too, and is reported then
+
+
 def ingest(args: argparse.Namespace) -> int:
     services = open_from(args)
     try:
@@ -60,6 +67,7 @@ def ingest(args: argparse.Namespace) -> int:
                 source="cli",
                 read=path.read_bytes,
                 source_ref=str(path.resolve()),
+                size=_size(path),
             )
             for path in files
         ]
