@@ -81,8 +81,8 @@ class IngestService:
         self.tenants = tenants
         # documents a batch keeps in flight: while the parsers work on some, others are
         # being hashed, encrypted and committed (fsyncs), so the parsers never wait on disk;
-        # after a long document the parser finds several short ones ready (measured: 4 per
-        # parser was 3% faster in `bench ingest` than 2, 8 no faster than 4)
+        # after a long document the parser finds several short ones ready (measured with
+        # one parser: 8 in flight was 3% faster in `bench ingest` than 4; 16, 32 no faster)
         self.batch_in_flight = 4 * max(1, parse_slots) + 4
         # ... but never more than this many bytes of content at once (one always goes)
         self.batch_bytes = _BATCH_BYTES

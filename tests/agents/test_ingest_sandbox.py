@@ -30,6 +30,24 @@ def assert_healthy(pool: SandboxPool, limits: ParseLimits | None = None) -> None
     assert document.pages[0].text == "still working"
 
 
+def start_slow_parse(
+    pool: SandboxPool, limits: ParseLimits
+) -> tuple[threading.Thread, list[IngestError]]:
+    """A thread parsing a slow PDF, half a second in; its IngestError lands in the list."""
+    outcome: list[IngestError] = []
+
+    def parse_slowly() -> None:
+        try:
+            pool.parse(slow_pdf(100_000), None, limits)
+        except IngestError as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=parse_slowly)
+    thread.start()
+    time.sleep(0.5)
+    return thread, outcome
+
+
 @pytest.mark.parametrize(
     "key", ["pdf_mime_spec", "eml_gif_attachment", "eml_digest", "html_base_passwd", "csv_debian"]
 )
@@ -107,17 +125,7 @@ def test_a_worker_that_dies_mid_parse_is_reported_as_crashed_and_replaced(signum
     with SandboxPool(max_workers=1) as pool:
         pool.warm_up(limits)
         (pid,) = pool.worker_pids()
-        outcome: list[BaseException] = []
-
-        def parse_slowly() -> None:
-            try:
-                pool.parse(slow_pdf(100_000), None, limits)
-            except IngestError as exc:
-                outcome.append(exc)
-
-        thread = threading.Thread(target=parse_slowly)
-        thread.start()
-        time.sleep(0.5)
+        thread, outcome = start_slow_parse(pool, limits)
         # WHEN the worker dies from a segfault or the OOM killer's SIGKILL
         os.kill(pid, signum)
         thread.join(10)
@@ -135,17 +143,7 @@ def test_a_document_waiting_behind_a_failed_one_is_parsed_not_blamed(failure_kin
     with SandboxPool(max_workers=1) as pool:
         pool.warm_up(limits)
         (pid,) = pool.worker_pids()
-        outcome: list[BaseException] = []
-
-        def parse_slowly() -> None:
-            try:
-                pool.parse(slow_pdf(100_000), None, limits)
-            except IngestError as exc:
-                outcome.append(exc)
-
-        slow = threading.Thread(target=parse_slowly)
-        slow.start()
-        time.sleep(0.5)
+        slow, outcome = start_slow_parse(pool, limits)
         waiting: dict[str, str] = {}
         second = threading.Thread(
             target=lambda: waiting.update(
