@@ -61,7 +61,7 @@ def test_hidden_and_temporary_files_wait_until_renamed(tmp_path: Path) -> None:
         assert box.drain(10)
         # THEN they are left alone
         assert sink.calls == []
-        assert sorted(os.listdir(tmp_path)) == sorted(names)
+        assert sorted(os.listdir(tmp_path)) == sorted([*names, ".done", ".failed"])
         # WHEN an upload finishes by renaming its temp file
         (tmp_path / "upload.part").rename(tmp_path / "upload.pdf")
         # THEN the final name is taken
@@ -115,7 +115,7 @@ def test_file_deleted_before_it_is_stable_is_forgotten(tmp_path: Path) -> None:
         # THEN nothing stays pending and the sink never saw it
         assert box.drain(10)
     assert sink.calls == []
-    assert not (tmp_path / ".failed").exists()
+    assert list((tmp_path / ".failed").iterdir()) == []
 
 
 def test_permission_error_in_the_sink_is_retried_not_failed(tmp_path: Path) -> None:
@@ -136,7 +136,7 @@ def test_permission_error_in_the_sink_is_retried_not_failed(tmp_path: Path) -> N
     # THEN it tried again later and the file ended in .done, not .failed
     assert attempts == ["locked.txt", "locked.txt"]
     assert (tmp_path / ".done" / "locked.txt").exists()
-    assert not (tmp_path / ".failed").exists()
+    assert list((tmp_path / ".failed").iterdir()) == []
 
 
 def test_file_over_the_size_limit_fails_without_reaching_the_sink(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+import warnings
 from datetime import datetime
 from pathlib import Path
 
@@ -34,6 +35,29 @@ def test_files_present_at_start_up_are_processed(tmp_path: Path) -> None:
     assert (inbox / ".failed" / "b.txt").read_bytes() == b"CORRUPT bytes"
     assert reason(inbox, "b.txt")["code"] == "malformed"
     assert left_in_inbox(inbox) == []
+
+
+def test_starting_with_files_that_fail_at_once_leaves_watchdog_quiet(
+    tmp_path: Path,
+) -> None:
+    # GIVEN inboxes holding links, which are failed at once (no wait for stability)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    sink = LedgerSink()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for i in range(400):
+            inbox = tmp_path / f"inbox{i}"
+            inbox.mkdir()
+            (inbox / "link.txt").symlink_to(outside / "file.txt")
+            (inbox / "link").symlink_to(outside, target_is_directory=True)
+            # WHEN a box starts, fails the links and stops, many times over
+            with DropBox(inbox, sink, fast_config()) as box:
+                assert box.drain(10)
+            assert reason(inbox, "link.txt")["code"] == "forbidden"
+    # THEN watchdog never saw .failed appear while it was still walking the inbox
+    # (it warned "Callback with id ... already exists" in a few starts in a hundred)
+    assert [str(w.message) for w in caught] == []
 
 
 def test_new_file_is_picked_up_by_file_events_without_a_rescan(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -15,7 +16,7 @@ from agents.ingest.dropbox.events import InboxEvents, make_observer
 from agents.ingest.dropbox.loop import work_loop
 from agents.ingest.dropbox.outcome import Sink
 from agents.ingest.dropbox.pending import PendingFiles
-from agents.ingest.dropbox.scan import is_ignored
+from agents.ingest.dropbox.scan import DONE_DIR, FAILED_DIR, is_ignored
 from agents.ingest.dropbox.worker import FileProcessor
 
 log = logging.getLogger("agents.ingest.dropbox")
@@ -67,7 +68,16 @@ class DropBox:
         self._shared_observer = observer
         self.inbox.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._root = self.inbox.resolve()
+        # A folder created while watchdog walks the tree for a recursive watch is
+        # registered twice (its walk and its create event) and watchdog warns from its
+        # thread; so the outcome folders exist, and the watch is set, before any file moves.
+        for folder in (DONE_DIR, FAILED_DIR):
+            # Something in the way is reported, per file, when a move needs the folder.
+            with contextlib.suppress(OSError):
+                (self._root / folder).mkdir(mode=0o700, exist_ok=True)
         self._pending = PendingFiles()
+        if self.config.use_events:
+            self._start_events()
         processor = FileProcessor(self._root, self._sink, self.config, self.name)
         self._thread = threading.Thread(
             target=work_loop,
@@ -76,8 +86,6 @@ class DropBox:
             daemon=True,
         )
         self._thread.start()
-        if self.config.use_events:
-            self._start_events()
 
     def _start_events(self) -> None:
         observer = self._shared_observer
