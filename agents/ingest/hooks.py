@@ -166,6 +166,15 @@ def remember_delivery(db: Database, hook_id: str, fingerprint: str, tolerance_s:
         ) from error
 
 
+def forget_delivery(db: Database, hook_id: str, fingerprint: str) -> None:
+    """Drop a remembered delivery that could not be stored, so the sender's retry is taken."""
+    with db.write() as conn:
+        conn.execute(
+            "DELETE FROM hook_deliveries WHERE connector_id = ? AND fingerprint = ?",
+            (hook_id, fingerprint),
+        )
+
+
 # -- records to documents --
 
 
@@ -195,9 +204,14 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def render(record: Mapping[str, Any]) -> str:
-    """The record as readable text: "key: value" lines, nested values indented."""
+def render(record: Mapping[str, Any], heading: str | None = None) -> str:
+    """The record as readable text: "key: value" lines, nested values indented.
+
+    `heading` becomes the first line, followed by a blank one.
+    """
     lines: list[str] = []
+    if heading is not None:
+        lines += [" ".join(heading.split()), ""]
     _render_mapping(record, 0, lines)
     return "\n".join(lines) + "\n"
 

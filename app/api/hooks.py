@@ -27,6 +27,7 @@ from agents.ingest.hooks import (
     HookAuthError,
     HookCredentials,
     Verified,
+    forget_delivery,
     record_metadata,
     records_of,
     remember_delivery,
@@ -88,6 +89,10 @@ def _store_records(
     now = dt.datetime.now(dt.UTC)
     stamp = now.strftime("%Y%m%dT%H%M%SZ")
     base = _NAME_CHARS.sub("-", hook.name).strip("-.")[:60] or "hook"
+    # Without it, a record whose first fields are named like mail headers (from, to,
+    # subject, date) reads as a mail to format detection, which keeps only those fields.
+    # The heading holds nothing per record, so identical records stay duplicates.
+    heading = f"Record from hook {hook.name}"
     items: list[dict[str, Any]] = []
     for index, record in enumerate(records):
         filename = f"{base}-{stamp}-{index + 1}.json.txt"
@@ -102,7 +107,7 @@ def _store_records(
         try:
             result = ingest.receive(
                 tenant.id,
-                render(record).encode("utf-8"),
+                render(record, heading).encode("utf-8"),
                 filename=filename,
                 source="hook",
                 source_ref=hook.id,
@@ -169,7 +174,17 @@ class HooksController(Controller):
         except HookAuthError as error:
             await anyio.to_thread.run_sync(_reject, services, hook_tenant, hook, client, error)
             raise
-        items = await anyio.to_thread.run_sync(_store_records, ingest, hook_tenant, hook, records)
+        try:
+            items = await anyio.to_thread.run_sync(
+                _store_records, ingest, hook_tenant, hook, records
+            )
+        except Exception:
+            # The sender sees an error and will retry this very delivery: it is not a replay.
+            if verified.fingerprint:
+                await anyio.to_thread.run_sync(
+                    forget_delivery, store.db, hook.id, verified.fingerprint
+                )
+            raise
         ids = [item["id"] for item in items if "id" in item]
         duplicates = sum(1 for item in items if item.get("duplicate"))
         await anyio.to_thread.run_sync(

@@ -241,3 +241,59 @@ def test_an_app_with_another_route_skipping_sign_in_does_not_start(services: Ser
     # WHEN the app is built; THEN it refuses to start
     with pytest.raises(RuntimeError, match="skipping sign-in without being listed"):
         build_api(services, queue, [sneaky])
+
+
+def test_a_record_with_mail_like_fields_keeps_every_field_in_its_text(
+    world: ApiWorld, hook: dict[str, Any]
+) -> None:
+    # GIVEN a CRM record whose first fields are named like mail headers
+    record = {
+        "from": "ada@example.org",
+        "to": "sales@example.org",
+        "subject": "Quote request",
+        "date": "2026-11-30",
+        "budget": "12000 EUR",
+        "notes": "needs delivery before March",
+    }
+    body = json.dumps(record).encode()
+    # WHEN it is delivered
+    response = world.client.post(hook["hook_path"], content=body, headers=signed(body))
+    assert response.status_code == 202, response.text
+    document_id = response.json()["document_ids"][0]
+    # AND the queue runs the parse it was given
+    huey = world.services.extras["tasks_queue"].huey
+    parses = [task for task in iter(huey.dequeue, None) if task.name == "ingest.parse"]
+    assert len(parses) == 1
+    huey.execute(parses[0])
+    # THEN it is stored as text, not read as a mail that keeps only the mail headers
+    headers = world.bearer("olga")
+    shown = world.client.get(f"/api/v1/tenants/acme/documents/{document_id}", headers=headers)
+    assert shown.json()["state"] == "parsed" and shown.json()["type"] == "txt", shown.text
+    text = world.client.get(
+        f"/api/v1/tenants/acme/documents/{document_id}/text", headers=headers
+    ).json()["text"]
+    assert "budget: 12000 EUR" in text and "notes: needs delivery before March" in text
+    assert "subject: Quote request" in text
+
+
+def test_a_signed_delivery_that_could_not_be_stored_is_taken_when_retried(
+    world: ApiWorld, hook: dict[str, Any]
+) -> None:
+    # GIVEN a tenant whose blob folder cannot be written (a file stands in its place)
+    blobs = world.services.data.tenant_blobs(world.services.system.find_tenant("acme").id)
+    blobs.rename(blobs.with_name("blobs.away"))
+    blobs.write_bytes(b"")
+    body = json.dumps(ORDER).encode()
+    headers = signed(body)
+    # WHEN a signed delivery arrives, fails with a server error
+    failed = world.client.post(hook["hook_path"], content=body, headers=headers)
+    assert failed.status_code >= 500, failed.text
+    # AND the sender retries the very same request once the disk is repaired
+    blobs.unlink()
+    blobs.with_name("blobs.away").rename(blobs)
+    retried = world.client.post(hook["hook_path"], content=body, headers=headers)
+    # THEN the retry is stored, not refused as a replay
+    assert retried.status_code == 202, retried.text
+    assert len(documents(world)) == 1
+    # AND a second copy of that request is still a replay
+    assert world.client.post(hook["hook_path"], content=body, headers=headers).status_code == 401
