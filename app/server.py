@@ -26,7 +26,7 @@ from app.auth.sessions import COOKIE_NAME
 from app.dropbox_wiring import DropBoxes
 from app.queue import QueueRunner, build_huey
 from app.services import Services
-from app.tasks import register_tasks, reindex_after_model_change
+from app.tasks import queued_document_tasks, register_tasks, reindex_after_model_change
 from app.tls import key_password
 from app.ui_backend import ApplianceUiBackend
 from app.ui_backend.upload_limit import UploadLimit
@@ -196,7 +196,7 @@ def build_asgi(services: Services) -> ApplianceASGI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # documents a killed process left mid-way: Huey would not redeliver them
         await asyncio.to_thread(reindex_after_model_change, services)
-        await asyncio.to_thread(ingest.reconcile)
+        await asyncio.to_thread(ingest.reconcile, queued_document_tasks(queue))
         queue.start()
         if dropboxes is not None:
             await asyncio.to_thread(dropboxes.start)

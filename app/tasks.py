@@ -149,6 +149,17 @@ def register_tasks(queue: QueueRunner, services: Services) -> IngestService:
     return ingest
 
 
+def queued_document_tasks(queue: QueueRunner) -> set[ParseTask | IndexTask]:
+    """The parse and index tasks waiting in the queue (read at start-up, before workers run)."""
+    waiting: set[ParseTask | IndexTask] = set()
+    for task in queue.huey.pending():
+        if task.name in ("ingest.parse", "analyze.index") and task.args:
+            payload = task.args[0]
+            if isinstance(payload, ParseTask | IndexTask):
+                waiting.add(payload)
+    return waiting
+
+
 def reindex_after_model_change(services: Services) -> int:
     """At start-up: record the embedding model per tenant, queue what must be re-indexed."""
     analysis: AnalysisService = services.extras["analysis"]

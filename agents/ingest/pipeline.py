@@ -51,15 +51,16 @@ class IngestStep(Protocol):
 class LoadOriginal:
     """Decrypt the stored original; mark the document `parsing` and count the attempt.
 
-    A document received with `parsing=True` is already marked, with its attempt counted.
+    Used by queued parses only. A document already `parsing` here was being parsed when
+    a process died (the reconciler re-queued it), so this is another attempt and counts:
+    the reconciler gives up after MAX_PARSE_ATTEMPTS.
     """
 
     name = "load_original"
 
     def run(self, context: IngestContext) -> None:
         _, context.content = context.ledger.original(context.document.id)
-        if context.document.state == "received":
-            context.ledger.set_state(context.document.id, "parsing", count_attempt=True)
+        context.ledger.set_state(context.document.id, "parsing", count_attempt=True)
 
 
 class UseReceivedContent:
@@ -135,6 +136,16 @@ class ReceiveChildren:
 
 def default_steps(parse: ParseFunction, limits: ParseLimits) -> list[IngestStep]:
     return [LoadOriginal(), ParseSandboxed(parse, limits), StoreText(), ReceiveChildren()]
+
+
+def in_memory_steps(content: bytes, parse: ParseFunction, limits: ParseLimits) -> list[IngestStep]:
+    """Steps for a document received with `parsing=True` (its attempt already counted)."""
+    return [
+        UseReceivedContent(content),
+        ParseSandboxed(parse, limits),
+        StoreText(),
+        ReceiveChildren(),
+    ]
 
 
 def early_parse_steps(content: bytes, result: Callable[[], ParsedDocument]) -> list[IngestStep]:

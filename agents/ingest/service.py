@@ -7,7 +7,7 @@ documents are handed to indexing through `enqueue_index`.
 """
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +21,7 @@ from agents.ingest.pipeline import (
     ParseTask,
     default_steps,
     early_parse_steps,
+    in_memory_steps,
     process_document,
 )
 from storage.tenants import TenantRegistry
@@ -156,8 +157,10 @@ class IngestService:
             self._finish_parse(tenant_id, outcome)
             document = outcome.document or ledger.get(document.id)
         elif parse_now:
-            self.parse(tenant_id, document.id)
-            document = ledger.get(document.id)
+            steps = in_memory_steps(content, self._parse, self.limits)
+            outcome = process_document(ledger, document.id, steps, document)
+            self._finish_parse(tenant_id, outcome)
+            document = outcome.document or ledger.get(document.id)
         else:
             self._enqueue_parse(ParseTask(tenant_id, document.id))
         return ReceiveResult(document, received.duplicate)
@@ -264,12 +267,23 @@ class IngestService:
                 hook(tenant_id, removed_id)
         return removed
 
-    def reconcile(self) -> int:
-        """At start-up: re-queue every document a crash left in a non-final state."""
+    def reconcile(self, still_queued: Container[ParseTask | IndexTask] = ()) -> int:
+        """At start-up: re-queue every document a crash left in a non-final state.
+
+        `still_queued`: the tasks the queue still holds (not yet taken by a worker before
+        the process died); those documents are not queued a second time.
+        """
         queued = 0
         for tenant in self.tenants.system.list_tenants():
             ledger = self.ledger(tenant.id)
             for document in ledger.unfinished():
+                task: ParseTask | IndexTask
+                if document.state in ("received", "parsing"):
+                    task = ParseTask(tenant.id, document.id)
+                else:
+                    task = IndexTask(tenant.id, document.id)
+                if task in still_queued:
+                    continue
                 if document.state == "parsing" and document.attempts >= MAX_PARSE_ATTEMPTS:
                     # it took the process down every time: stop retrying it
                     ledger.fail(
@@ -277,10 +291,11 @@ class IngestService:
                         "crashed",
                         f"parsing was interrupted {document.attempts} times; giving up",
                     )
-                elif document.state in ("received", "parsing"):
-                    self._enqueue_parse(ParseTask(tenant.id, document.id))
+                    continue
+                if isinstance(task, ParseTask):
+                    self._enqueue_parse(task)
                 else:
-                    self._enqueue_index(IndexTask(tenant.id, document.id))
+                    self._enqueue_index(task)
                 queued += 1
         if queued:
             log.info("re-queued %d unfinished document(s)", queued)

@@ -1,0 +1,74 @@
+"""The start-up reconciler: the ledger, not the queue, decides what is still to do."""
+
+from collections import Counter
+
+from agents.ingest.pipeline import IngestContext, LoadOriginal, ParseTask
+from agents.ingest.service import IndexTask, IngestService
+from app.tasks import queued_document_tasks
+from tests.app.conftest import ApiWorld
+
+
+def _setup(world: ApiWorld) -> tuple[IngestService, str]:
+    world.tenant("acme")
+    return world.services.extras["ingest"], world.services.system.find_tenant("acme").id
+
+
+def _take_queued(world: ApiWorld) -> list[object]:
+    """Everything queued, removed from the queue (what a killed process loses)."""
+    huey = world.services.extras["tasks_queue"].huey
+    return [task.args[0] for task in iter(huey.dequeue, None)]
+
+
+def test_a_parse_interrupted_three_times_is_failed_as_crashed_not_retried_for_ever(
+    world: ApiWorld,
+) -> None:
+    # GIVEN a document whose queued parse was taken by a worker
+    ingest, tenant_id = _setup(world)
+    received = ingest.receive(
+        tenant_id, b"a note that kills the process", filename="n.txt", source="api"
+    )
+    ledger = ingest.ledger(tenant_id)
+    _take_queued(world)
+    for attempt in (1, 2, 3):
+        # WHEN the parse starts (its first step) and the process dies right after it
+        LoadOriginal().run(IngestContext(ledger, ledger.get(received.document.id)))
+        assert ledger.get(received.document.id).attempts == attempt
+        # AND the server starts again
+        queued = ingest.reconcile(queued_document_tasks(world.services.extras["tasks_queue"]))
+        tasks = _take_queued(world)
+        if attempt < 3:
+            # THEN the parse is queued again, once
+            assert queued == 1 and tasks == [ParseTask(tenant_id, received.document.id)]
+    # THEN after the third interrupted attempt the document fails with a reason
+    document = ledger.get(received.document.id)
+    assert queued == 0 and tasks == []
+    assert document.state == "failed" and document.error_code == "crashed"
+    assert "interrupted 3 times" in (document.error_message or "")
+
+
+def test_documents_still_in_the_queue_are_not_queued_twice(world: ApiWorld) -> None:
+    # GIVEN two received documents and one parsed at once, each with its task queued
+    ingest, tenant_id = _setup(world)
+    kept = ingest.receive(tenant_id, b"kept in the queue", filename="a.txt", source="api")
+    lost = ingest.receive(tenant_id, b"lost with the process", filename="b.txt", source="api")
+    parsed = ingest.receive(
+        tenant_id, b"parsed, not yet indexed", filename="c.txt", source="api", parse_now=True
+    )
+    assert parsed.document.state == "parsed"
+    queue = world.services.extras["tasks_queue"]
+    keep = ParseTask(tenant_id, kept.document.id)
+    # AND a killed process lost the second parse and the index task; the first stays queued
+    taken = list(iter(queue.huey.dequeue, None))
+    queue.huey.enqueue(next(task for task in taken if task.args[0] == keep))
+    # WHEN the server starts again
+    queued = ingest.reconcile(queued_document_tasks(queue))
+    # THEN exactly the lost work is queued, and every document has exactly one task
+    assert queued == 2
+    waiting = Counter(_take_queued(world))
+    assert waiting == Counter(
+        {
+            keep: 1,
+            ParseTask(tenant_id, lost.document.id): 1,
+            IndexTask(tenant_id, parsed.document.id): 1,
+        }
+    )
