@@ -10,6 +10,7 @@ reconciler re-queues.
 
 import hashlib
 import json
+import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -93,6 +94,16 @@ def _record(row: Any) -> DocumentRecord:
     # msgspec: a listing decodes one metadata object per row, 4x faster than json.loads
     values[15] = msgspec.json.decode(values[15] or "{}")
     return DocumentRecord(*values)
+
+
+_WORD = re.compile(r"\w+")
+_MAX_MATCH_WORDS = 16
+
+
+def _text_match(q: str) -> str | None:
+    """An FTS5 query that every word of `q` must match (each quoted: no operators)."""
+    words = list(dict.fromkeys(w.lower() for w in _WORD.findall(q)))[:_MAX_MATCH_WORDS]
+    return " ".join(f'"{w}"' for w in words) or None
 
 
 def sha256_of(content: bytes) -> str:
@@ -339,9 +350,19 @@ class DocumentLedger:
                 clauses.append(f"{column} = ?")
                 params.append(value)
         if q:
-            clauses.append("(title LIKE ? ESCAPE '\\' OR filename LIKE ? ESCAPE '\\')")
             pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            params += [pattern, pattern]
+            words = _text_match(q)
+            if words:
+                # the text of indexed documents, through the keyword index of their chunks
+                clauses.append(
+                    "(title LIKE ? ESCAPE '\\' OR filename LIKE ? ESCAPE '\\' OR id IN "
+                    "(SELECT c.document_id FROM chunks_fts JOIN chunks c "
+                    "ON c.id = chunks_fts.rowid WHERE chunks_fts MATCH ?))"
+                )
+                params += [pattern, pattern, words]
+            else:
+                clauses.append("(title LIKE ? ESCAPE '\\' OR filename LIKE ? ESCAPE '\\')")
+                params += [pattern, pattern]
         if cursor:
             created, _, last_id = cursor.partition("|")
             clauses.append("(created_at < ? OR (created_at = ? AND id < ?))")

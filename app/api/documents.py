@@ -130,7 +130,10 @@ class DocumentsController(Controller):
         limit: FromQuery[int] = 50,
         cursor: FromQuery[str | None] = None,
     ) -> dict[str, Any]:
-        """Newest first; filter by state, source, type and title text; cursor paging."""
+        """Newest first; filter by state, source, type and text; cursor paging.
+
+        `q` matches the title or file name, or words of the text of indexed documents.
+        """
         wanted = state_filter or status
         if wanted and wanted not in STATES:
             raise InvalidUpload(f"unknown state {wanted!r}; one of {', '.join(STATES)}")

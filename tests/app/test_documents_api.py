@@ -172,3 +172,46 @@ def test_deleting_a_document_is_audited(world: ApiWorld, editor: dict[str, str])
     world.client.delete(f"{url}/{doc_id}", headers=editor)
     entries = [e for e in world.audit() if e["action"] == "document.delete"]
     assert [(e["actor"], e["target"]) for e in entries] == [("erin", doc_id)]
+
+
+def test_the_listing_filters_by_source_type_and_text(
+    world: ApiWorld, editor: dict[str, str]
+) -> None:
+    # GIVEN an uploaded PDF, an uploaded note and a note from the drop box, all indexed
+    url = "/api/v1/tenants/acme/documents"
+    files = [("files", ("annual report.pdf", _pdf("Revenue grew in Rotterdam"), "application/pdf"))]
+    pdf_id = world.client.post(url, files=files, headers=editor).json()["items"][0]["id"]
+    note_id = world.client.post(
+        url,
+        json={"filename": "minutes.txt", "text": "The board approved the harbour budget."},
+        headers=editor,
+    ).json()["items"][0]["id"]
+    tenant_id = world.services.system.find_tenant("acme").id
+    dropped = world.services.extras["ingest"].receive(
+        tenant_id,
+        b"Invoice 7 for harbour cranes",
+        filename="inv7.txt",
+        source="dropbox",
+        parse_now=True,
+    )
+    _parse_queued(world)
+    for document_id in (pdf_id, note_id, dropped.document.id):
+        world.services.extras["analysis"].index_document(tenant_id, document_id)
+
+    def listed(**params: str) -> list[str]:
+        response = world.client.get(url, params=params, headers=editor)
+        assert response.status_code == 200, response.text
+        return sorted(d["id"] for d in response.json()["items"])
+
+    # WHEN the listing is filtered; THEN only the matching documents come back
+    assert listed(source="dropbox") == [dropped.document.id]
+    assert listed(source="upload") == sorted([pdf_id, note_id])
+    assert listed(type="pdf") == [pdf_id]
+    assert listed(type="txt", source="upload") == [note_id]
+    # AND text matches words of the documents' text (stemmed), not only their names
+    assert listed(q="harbour") == sorted([note_id, dropped.document.id])
+    assert listed(q="approved budgets") == [note_id]
+    assert listed(q="rotterdam") == [pdf_id]
+    assert listed(q="annual rep") == [pdf_id]  # part of the file name
+    assert listed(q='" OR * NEAR(') == []  # FTS syntax is taken as words, never as a query
+    assert listed(q="harbour", state="indexed", source="dropbox") == [dropped.document.id]
