@@ -19,6 +19,7 @@ from agents.ingest.mail_ingest import ConnectorBusy, MailScheduler, poll_connect
 from agents.ingest.pipeline import ParseTask
 from agents.ingest.sandbox import SandboxPool
 from agents.ingest.service import IndexTask, IngestService
+from agents.ingest.worker_process import remove_stale_scratch
 from agents.models import locate_embedding_model
 from app.llm_wiring import build_answerer, build_llm
 from app.queue import QueueRunner
@@ -65,7 +66,10 @@ def register_tasks(queue: QueueRunner, services: Services) -> IngestService:
     if isinstance(existing, IngestService) and services.extras.get("tasks_queue") is queue:
         return existing
 
-    pool = SandboxPool(max_workers=services.settings.ingest.parse_workers)
+    scratch = services.data.scratch_dir
+    scratch.mkdir(mode=0o700, exist_ok=True)
+    remove_stale_scratch(scratch)
+    pool = SandboxPool(max_workers=services.settings.ingest.parse_workers, scratch_dir=scratch)
     services.on_close(pool.close)
 
     def parse_document(task: ParseTask) -> None:

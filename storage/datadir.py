@@ -53,6 +53,11 @@ class DataDir:
     def tls_dir(self) -> Path:
         return self.root / "tls"
 
+    @property
+    def scratch_dir(self) -> Path:
+        """Working directories of the parser processes (nothing outside <data> is written)."""
+        return self.root / "tmp"
+
     def tenant_dir(self, tenant_id: str) -> Path:
         return self.tenants_dir / tenant_id
 

@@ -95,17 +95,25 @@ def run_cli(
 class RunningServer:
     """`appliance serve` in a child process, stopped with SIGTERM."""
 
-    def __init__(self, data_dir: Path, config: Path | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        config: Path | None = None,
+        *,
+        cwd: Path | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         args = [APPLIANCE, "serve", "--data-dir", str(data_dir), "--port", str(self.port)]
         if config is not None:
             args += ["--config", str(config)]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("APPLIANCE_")}
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith("APPLIANCE_")}
+        full_env.update(env or {})
         self.log = data_dir.parent / f"serve-{self.port}.log"
         self._log_handle = self.log.open("w")
         self.process = subprocess.Popen(
-            args, stdout=self._log_handle, stderr=subprocess.STDOUT, env=env
+            args, stdout=self._log_handle, stderr=subprocess.STDOUT, env=full_env, cwd=cwd
         )
         self.started = time.monotonic()
 
@@ -142,8 +150,14 @@ class RunningServer:
 def server_factory() -> Iterator[Any]:
     started: list[RunningServer] = []
 
-    def start(data_dir: Path, config: Path | None = None) -> RunningServer:
-        server = RunningServer(data_dir, config)
+    def start(
+        data_dir: Path,
+        config: Path | None = None,
+        *,
+        cwd: Path | None = None,
+        env: dict[str, str] | None = None,
+    ) -> RunningServer:
+        server = RunningServer(data_dir, config, cwd=cwd, env=env)
         started.append(server)
         return server
 

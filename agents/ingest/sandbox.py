@@ -14,6 +14,7 @@ import atexit
 import logging
 import os
 import threading
+from pathlib import Path
 
 from agents.ingest.direct import check_input_size
 from agents.ingest.document import ParsedDocument
@@ -36,8 +37,15 @@ class SandboxPool:
     by their limits (limits are fixed when a process starts).
     """
 
-    def __init__(self, max_workers: int | None = None, max_documents_per_worker: int = 2000):
+    def __init__(
+        self,
+        max_workers: int | None = None,
+        max_documents_per_worker: int = 2000,
+        scratch_dir: Path | None = None,
+    ):
         self.max_workers = max_workers or min(4, os.cpu_count() or 1)
+        # where the workers' empty working directories go (default: the system's temp)
+        self.scratch_dir = scratch_dir
         self.max_documents_per_worker = max_documents_per_worker
         self._slots = threading.BoundedSemaphore(self.max_workers * DEPTH)
         self._lock = threading.Lock()
@@ -163,7 +171,7 @@ class SandboxPool:
         if match is not None:
             return match
         try:
-            fresh_worker = WorkerProcess(limits)
+            fresh_worker = WorkerProcess(limits, self.scratch_dir)
         except BaseException:
             with self._lock:
                 self._creating -= 1
@@ -240,7 +248,7 @@ class SandboxPool:
         surplus: list[WorkerProcess] = []
         try:
             try:
-                fresh = WorkerProcess(limits)
+                fresh = WorkerProcess(limits, self.scratch_dir)
             except Exception:  # the next checkout starts one itself and reports why
                 log.warning("could not start a successor ingest worker", exc_info=True)
                 return

@@ -52,6 +52,39 @@ _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 _SOURCE_ROOT = str(Path(__file__).resolve().parents[2])
 
 
+_SCRATCH_PREFIX = "ingest-worker-"
+
+
+def _scratch_prefix(pid: int) -> str:
+    # mkdtemp's random suffix has no "-": the name splits into prefix, pid and suffix
+    return f"{_SCRATCH_PREFIX}{pid}-"
+
+
+def remove_stale_scratch(scratch_dir: Path) -> int:
+    """Remove the working directories that processes killed before cleaning up left behind.
+
+    A directory is named after the process that made it; only those of processes no
+    longer running go (another appliance process may share the data directory).
+    """
+    removed = 0
+    for entry in scratch_dir.glob(f"{_SCRATCH_PREFIX}*"):
+        pid = entry.name.removeprefix(_SCRATCH_PREFIX).split("-")[0]
+        if pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(entry, ignore_errors=True)
+            removed += 1
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    return True
+
+
 class DisplacedError(Exception):
     """The worker failed on a document sent before this one: send this one again."""
 
@@ -59,7 +92,7 @@ class DisplacedError(Exception):
 class WorkerProcess:
     """One worker process; up to DEPTH threads use it at once (the pool counts them)."""
 
-    def __init__(self, limits: ParseLimits) -> None:
+    def __init__(self, limits: ParseLimits, scratch_dir: Path | None = None) -> None:
         self.limits = limits
         self.documents = 0  # documents given to it (the pool counts them at checkout)
         self.users = 0  # threads holding it now (kept by the pool, under its lock)
@@ -70,7 +103,7 @@ class WorkerProcess:
         self._queue: deque[object] = deque()  # tickets of documents sent, oldest first
         self._head_since = 0.0  # when the oldest document's turn began
         self._broken = False
-        self._workdir = tempfile.mkdtemp(prefix="ingest-worker-")
+        self._workdir = tempfile.mkdtemp(prefix=_scratch_prefix(os.getpid()), dir=scratch_dir)
         self._stderr = open(os.path.join(self._workdir, "stderr.log"), "w+b")
         try:
             self.process = subprocess.Popen(

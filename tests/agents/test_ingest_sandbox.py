@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import resource
 import signal
+import subprocess
 import threading
 import time
 from email.message import EmailMessage
@@ -15,6 +16,7 @@ from agents.ingest.direct import parse_direct
 from agents.ingest.errors import IngestError
 from agents.ingest.limits import MIB, ParseLimits
 from agents.ingest.sandbox import SandboxPool, default_pool, parse_in_sandbox
+from agents.ingest.worker_process import remove_stale_scratch
 from tests.agents.hostile_files import make_docx, make_pdf, make_xlsx, real_file, slow_pdf
 
 
@@ -79,6 +81,37 @@ def test_binary_attachments_cross_the_process_boundary_unchanged(sandbox):
     # WHEN parsed in the sandbox THEN the child's bytes are identical
     (child,) = sandbox.parse(message.as_bytes(), None).children
     assert (child.filename, child.content) == ("b", payload)
+
+
+def test_workers_work_in_the_scratch_folder_given_and_leave_nothing_behind(tmp_path):
+    # GIVEN a pool told to keep its working directories in a folder of the data directory
+    with SandboxPool(max_workers=1, scratch_dir=tmp_path) as pool:
+        # WHEN it parses a document
+        pool.parse(make_pdf(["in the scratch folder"]), "a.pdf")
+        # THEN its worker's working directory is there, named after this process
+        (workdir,) = list(tmp_path.iterdir())
+        assert workdir.name.startswith(f"ingest-worker-{os.getpid()}-")
+        (pid,) = pool.worker_pids()
+        assert os.readlink(f"/proc/{pid}/cwd") == str(workdir)
+    # AND closing the pool removes it
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_stale_scratch_of_a_dead_process_is_removed_and_a_running_ones_is_kept(tmp_path):
+    # GIVEN scratch left by a process that is gone, and that of one still running
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    stale = tmp_path / f"ingest-worker-{gone.pid}-abc123"
+    alive = tmp_path / f"ingest-worker-{os.getpid()}-def456"
+    other = tmp_path / "unrelated"
+    for folder in (stale, alive, other):
+        folder.mkdir()
+        (folder / "stderr.log").write_bytes(b"")
+    # WHEN stale scratch is cleared at start-up
+    removed = remove_stale_scratch(tmp_path)
+    # THEN only the dead process's folder went
+    assert removed == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([alive.name, other.name])
 
 
 def test_input_over_the_size_limit_is_refused_before_any_worker_starts():

@@ -11,7 +11,7 @@ import pytest
 
 from app.settings import Settings
 from tests.agents import hostile_files
-from tests.conftest import ADMIN_PASSWORD, write_config
+from tests.conftest import ADMIN_PASSWORD, tree_snapshot, write_config
 
 pytestmark = pytest.mark.slow
 
@@ -40,18 +40,23 @@ def canary() -> Iterator[str]:
     server.server_close()
 
 
-def _outside_snapshot() -> set[str]:
-    # places a parser could be tricked into writing to, if it wrote anywhere
-    roots = [Path.cwd(), Path("/etc")]
-    return {str(p) for root in roots for p in root.glob("*")}
+def _outside_snapshot(places: list[Path]) -> dict[str, dict[str, tuple[int, int]]]:
+    """Every file (size, mtime) under the places a parser could be tricked into writing to."""
+    return {str(place): tree_snapshot(place) for place in places}
 
 
 def test_hostile_uploads_fail_with_their_codes_and_the_server_stays_up(
     initialised: Settings, server_factory, tmp_path: Path, canary: str
 ) -> None:  # type: ignore[no-untyped-def]
-    # GIVEN a running server and an editor's token
-    server = server_factory(initialised.data_dir, write_config(tmp_path / "c.toml", initialised))
+    # GIVEN a running server, with a working directory and a temp directory of its own,
+    # and an editor's token
+    cwd, temp = tmp_path / "cwd", tmp_path / "tmp"
+    cwd.mkdir()
+    temp.mkdir()
+    config = write_config(tmp_path / "c.toml", initialised)
+    server = server_factory(initialised.data_dir, config, cwd=cwd, env={"TMPDIR": str(temp)})
     server.wait_ready()
+    outside = [cwd, temp, Path("/etc")]
     token = httpx.post(
         f"{server.base}/api/v1/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}
     ).json()["access_token"]
@@ -65,7 +70,7 @@ def test_hostile_uploads_fail_with_their_codes_and_the_server_stays_up(
         "truncated.pdf": (hostile_files.make_pdf(["one", "two"])[:300], {"malformed"}),
         "../../etc/passwd": (b"root:x:0:0:root:/root:/bin/bash\n", None),
     }
-    before = _outside_snapshot()
+    before = _outside_snapshot(outside)
     # WHEN each is uploaded
     ids = {}
     for name, (content, _) in hostile.items():
@@ -99,6 +104,8 @@ def test_hostile_uploads_fail_with_their_codes_and_the_server_stays_up(
     assert states["../../etc/passwd"]["filename"] == "passwd"
     # AND the canary got no request, nothing appeared outside the data dir, the server is up
     assert _Canary.hits == []
-    assert _outside_snapshot() == before
+    assert _outside_snapshot(outside) == before
+    # (nor inside it: the name was never joined to a path)
+    assert list(Path(initialised.data_dir).rglob("passwd")) == []
     assert httpx.get(f"{server.base}/api/v1/health/live").status_code == 200
     assert server.stop() == 0
