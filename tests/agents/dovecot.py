@@ -350,12 +350,18 @@ class Mailbox:
                 self.server.own(directory)
         return path
 
-    def deliver(self, raw: bytes, folder: str = "INBOX") -> None:
-        """Drop one message into the folder's `new/`, as an MDA would (tmp/ then rename)."""
+    def deliver(self, raw: bytes, folder: str = "INBOX", received: float | None = None) -> None:
+        """Drop one message into the folder's `new/`, as an MDA would (tmp/ then rename).
+
+        `received` (a Unix time) becomes its IMAP internal date, which SINCE searches;
+        Dovecot takes it from the file's modification time.
+        """
         directory = self.folder_dir(folder)
         name = f"{time.time():.6f}.{uuid.uuid4().hex}.appliance-test"
         tmp = directory / "tmp" / name
         tmp.write_bytes(raw)
+        if received is not None:
+            os.utime(tmp, (received, received))
         self.server.own(tmp)
         tmp.rename(directory / "new" / name)
 

@@ -337,3 +337,31 @@ def test_uidvalidity_change_does_not_ingest_stored_mail_again(
     assert len(sink.items) == 3
     # AND the new UIDs are now done, so the next poll skips without fetching
     assert (third.skipped, third.fetched) == (3, 0)
+
+
+def test_search_criteria_choose_the_mails_unseen_and_since_a_date(
+    server: Mailbox, state: MemoryState, sink: RecordingSink
+) -> None:
+    # GIVEN an unread mail received in 2020, an unread one from now, and one from now
+    # that a person has already read
+    server.deliver(make_mail("Old unread", body="from 2020\n"), received=1_577_880_000.0)
+    server.deliver(make_mail("New unread", body="from today\n"))
+    server.deliver(make_mail("New read", body="read by a person\n"))
+    with server.client() as client:
+        client.select_folder("INBOX")
+        read = [
+            uid
+            for uid, data in client.fetch(
+                client.search("ALL"), ["BODY.PEEK[HEADER.FIELDS (SUBJECT)]"]
+            ).items()
+            if b"New read" in data[b"BODY[HEADER.FIELDS (SUBJECT)]"]
+        ]
+        client.add_flags(read, [SEEN])
+    # WHEN the mailbox is polled for unseen mail since 1 January 2025, leaving mail as is
+    config = server.config(search=["UNSEEN", "SINCE", "01-Jan-2025"], after_success="none")
+    report = mail.poll(config, "c1", state, sink)
+    # THEN only the new unread mail is taken
+    assert sink.subjects() == ["New unread"] and report.fetched == 1
+    # AND with the default search (UNSEEN) the old unread one is taken as well, once
+    mail.poll(server.config(after_success="none"), "c1", state, sink)
+    assert sorted(sink.subjects()) == ["New unread", "Old unread"]

@@ -65,6 +65,24 @@ def _documents(settings: Settings) -> list[tuple[str, str, str | None]]:
         services.close()
 
 
+def _index_counts(settings: Settings) -> dict[str, int]:
+    """Rows of the chunk index of the demo tenant: chunks, documents with chunks, vectors,
+    keyword-index entries."""
+    services = open_services(settings, None)
+    try:
+        tenant = services.system.find_tenant("demo")
+        queries = {
+            "chunks": "SELECT count(*) FROM chunks",
+            "documents": "SELECT count(DISTINCT document_id) FROM chunks",
+            "vectors": "SELECT count(*) FROM chunk_vectors",
+            "keyword_entries": "SELECT count(*) FROM chunks_fts_docsize",
+        }
+        with services.tenants.database(tenant.id).read() as conn:
+            return {name: int(conn.execute(sql).fetchone()[0]) for name, sql in queries.items()}
+    finally:
+        services.close()
+
+
 def test_two_hundred_mixed_files_all_end_done_or_failed_with_reasons(
     initialised: Settings, server_factory, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
@@ -159,3 +177,8 @@ def test_kill_nine_mid_ingest_then_restart_processes_every_file_once(
     assert all(state == "indexed" for _, state, _ in documents), documents
     done = {p.name for p in (inbox / ".done").iterdir()}
     assert done == set(contents)
+    # AND each document was indexed once: one set of chunks each, every chunk with exactly
+    # one vector and one keyword entry (an interrupted indexing left nothing behind)
+    counts = _index_counts(initialised)
+    assert counts["documents"] == len(contents)
+    assert counts["vectors"] == counts["keyword_entries"] == counts["chunks"] >= len(contents)

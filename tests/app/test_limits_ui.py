@@ -1,7 +1,6 @@
 """The web UI behind the same gate: Host check and security headers on a real server, and
 the CSP proven not to break the sign-in page in a real browser."""
 
-import shutil
 from pathlib import Path
 
 import httpx
@@ -10,6 +9,7 @@ import pytest
 from app.api.headers import UI_CSP
 from app.settings import Settings
 from tests.conftest import ADMIN_PASSWORD, write_config
+from tests.ui.browser import chromium, require_browser, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -39,45 +39,24 @@ def test_ui_pages_carry_security_headers_and_check_the_host(
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(shutil.which("chromedriver") is None, reason="needs chromium-driver")
 def test_sign_in_page_works_under_the_csp_in_a_real_browser(
     initialised: Settings, server_factory, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
-    from selenium.webdriver.support.ui import WebDriverWait
 
+    require_browser()
     # GIVEN a running appliance and headless Chromium that records console messages
     server = server_factory(initialised.data_dir, write_config(tmp_path / "c.toml", initialised))
     server.wait_ready()
-    options = webdriver.ChromeOptions()
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    chromium = shutil.which("chromium")
-    if chromium:
-        options.binary_location = chromium
-    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
-    try:
+    with chromium() as driver:
         # WHEN the admin signs in through the page
         driver.get(f"{server.base}/login")
-        wait = WebDriverWait(driver, 30)
-        wait.until(
-            expected_conditions.presence_of_element_located(
-                (By.CSS_SELECTOR, "input[type=password]")
-            )
-        )
+        wait_for(driver, "input[type=password]")
         fields = driver.find_elements(By.CSS_SELECTOR, "input")
         fields[0].send_keys("admin")
         fields[1].send_keys(ADMIN_PASSWORD)
         driver.find_element(By.CSS_SELECTOR, "[data-testid=sign-in]").click()
-        wait.until(
-            expected_conditions.presence_of_element_located(
-                (By.CSS_SELECTOR, "[data-testid=dashboard-title]")
-            )
-        )
+        wait_for(driver, "[data-testid=dashboard-title]")
         # THEN the dashboard renders and the browser reported no CSP violation
         violations = [
             entry["message"]
@@ -88,6 +67,4 @@ def test_sign_in_page_works_under_the_csp_in_a_real_browser(
         # AND the session cookie is HttpOnly and SameSite=Strict
         cookie = next(c for c in driver.get_cookies() if c["name"] == "appliance_session")
         assert cookie["httpOnly"] is True and cookie["sameSite"] == "Strict"
-    finally:
-        driver.quit()
     assert server.stop() == 0
