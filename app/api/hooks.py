@@ -8,7 +8,8 @@ a document (source "hook", source_ref the hook id), answering 202 with the docum
 Answers: 401 missing/wrong signature or token, stale timestamp, replay (each rejection
 is written to the audit log); 404 `no such tenant` for an unknown tenant, an unknown
 or disabled hook, or a connector that is not a hook, all with the same body; 400 for a
-body that is not a JSON object or array of objects; 413 over MAX_HOOK_BODY.
+body that is not a JSON object or array of objects; 413 over MAX_HOOK_BODY. A signed
+delivery answered with a server error is forgotten, so the sender may retry it as it was.
 """
 
 import datetime as dt

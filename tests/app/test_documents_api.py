@@ -2,6 +2,7 @@
 
 import base64
 import io
+from collections.abc import Callable
 
 import pytest
 from reportlab.pdfgen import canvas
@@ -215,3 +216,31 @@ def test_the_listing_filters_by_source_type_and_text(
     assert listed(q="annual rep") == [pdf_id]  # part of the file name
     assert listed(q='" OR * NEAR(') == []  # FTS syntax is taken as words, never as a query
     assert listed(q="harbour", state="indexed", source="dropbox") == [dropped.document.id]
+
+
+def test_a_file_over_the_size_limit_is_refused_with_a_reason_and_nothing_is_stored(
+    world_factory: Callable[..., ApiWorld],
+) -> None:
+    # GIVEN files may be at most 1 MiB (requests may be larger)
+    world = world_factory(ingest={"max_file_mb": 1})
+    world.user("erin")
+    world.tenant("acme", erin="editor")
+    editor = world.bearer("erin")
+    url = "/api/v1/tenants/acme/documents"
+    files = [
+        ("files", ("big.txt", b"x" * (1024 * 1024 + 1), "text/plain")),
+        ("files", ("small.txt", b"a small note", "text/plain")),
+    ]
+    # WHEN a 1 MiB + 1 byte file is uploaded beside a small one
+    response = world.client.post(url, files=files, headers=editor)
+    # THEN the big one is refused with its code and the limit named; the small one is taken
+    assert response.status_code == 202, response.text
+    big, small = response.json()["items"]
+    assert big["state"] == "failed" and big["error"]["code"] == "too_large"
+    assert "1 MiB" in big["error"]["message"]
+    assert small["state"] == "received"
+    # AND only the small one was stored
+    listed = world.client.get(url, headers=editor).json()["items"]
+    assert [d["filename"] for d in listed] == ["small.txt"]
+    blobs = world.services.tenants.blobs(world.services.system.find_tenant("acme").id)
+    assert len(list(blobs.ids())) == 1
