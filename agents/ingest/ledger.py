@@ -339,10 +339,15 @@ class DocumentLedger:
         source: str | None = None,
         fmt: str | None = None,
         q: str | None = None,
+        text: str | None = None,
         limit: int = 50,
         cursor: str | None = None,
     ) -> tuple[list[DocumentRecord], str | None]:
-        """Newest first, keyset-paged: the cursor is the last row's (created_at, id)."""
+        """Newest first, keyset-paged: the cursor is the last row's (created_at, id).
+
+        `q` is part of the title or file name; `text`, words that must all stand in one
+        passage of an indexed document's text.
+        """
         clauses: list[str] = []
         params: list[Any] = []
         for column, value in (("state", state), ("source", source), ("format", fmt)):
@@ -350,19 +355,17 @@ class DocumentLedger:
                 clauses.append(f"{column} = ?")
                 params.append(value)
         if q:
+            clauses.append("(title LIKE ? ESCAPE '\\' OR filename LIKE ? ESCAPE '\\')")
             pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            words = _text_match(q)
-            if words:
-                # the text of indexed documents, through the keyword index of their chunks
-                clauses.append(
-                    "(title LIKE ? ESCAPE '\\' OR filename LIKE ? ESCAPE '\\' OR id IN "
-                    "(SELECT c.document_id FROM chunks_fts JOIN chunks c "
-                    "ON c.id = chunks_fts.rowid WHERE chunks_fts MATCH ?))"
-                )
-                params += [pattern, pattern, words]
-            else:
-                clauses.append("(title LIKE ? ESCAPE '\\' OR filename LIKE ? ESCAPE '\\')")
-                params += [pattern, pattern]
+            params += [pattern, pattern]
+        words = _text_match(text) if text else None
+        if words:
+            # the text of indexed documents, through the keyword index of their chunks
+            clauses.append(
+                "id IN (SELECT c.document_id FROM chunks_fts JOIN chunks c "
+                "ON c.id = chunks_fts.rowid WHERE chunks_fts MATCH ?)"
+            )
+            params.append(words)
         if cursor:
             created, _, last_id = cursor.partition("|")
             clauses.append("(created_at < ? OR (created_at = ? AND id < ?))")

@@ -127,12 +127,13 @@ class DocumentsController(Controller):
         source: FromQuery[str | None] = None,
         type: FromQuery[str | None] = None,
         q: FromQuery[str | None] = None,
+        text: FromQuery[str | None] = None,
         limit: FromQuery[int] = 50,
         cursor: FromQuery[str | None] = None,
     ) -> dict[str, Any]:
         """Newest first; filter by state, source, type and text; cursor paging.
 
-        `q` matches the title or file name, or words of the text of indexed documents.
+        `q`: part of the title or file name; `text`: words in the text of indexed documents.
         """
         wanted = state_filter or status
         if wanted and wanted not in STATES:
@@ -143,13 +144,14 @@ class DocumentsController(Controller):
             source=source,
             fmt=type,
             q=q,
+            text=text,
             limit=max(1, min(limit, 200)),
             cursor=cursor,
         )
         # A page of at most 200 rows read along an index (newest first, or by state) takes
         # well under a millisecond, less than handing it to a worker thread; the other
         # filters may scan the whole table, so those leave the event loop.
-        scans = bool(q or source or type)
+        scans = bool(q or text or source or type)
         records, next_cursor = await anyio.to_thread.run_sync(page) if scans else page()
         return {"items": [r.public() for r in records], "next_cursor": next_cursor}
 

@@ -209,13 +209,15 @@ def test_the_listing_filters_by_source_type_and_text(
     assert listed(source="upload") == sorted([pdf_id, note_id])
     assert listed(type="pdf") == [pdf_id]
     assert listed(type="txt", source="upload") == [note_id]
-    # AND text matches words of the documents' text (stemmed), not only their names
-    assert listed(q="harbour") == sorted([note_id, dropped.document.id])
-    assert listed(q="approved budgets") == [note_id]
-    assert listed(q="rotterdam") == [pdf_id]
-    assert listed(q="annual rep") == [pdf_id]  # part of the file name
-    assert listed(q='" OR * NEAR(') == []  # FTS syntax is taken as words, never as a query
-    assert listed(q="harbour", state="indexed", source="dropbox") == [dropped.document.id]
+    # AND q matches part of a title or file name, but not the text
+    assert listed(q="annual rep") == [pdf_id]
+    assert listed(q="harbour") == []
+    # AND text matches words of the documents' text (stemmed)
+    assert listed(text="harbour") == sorted([note_id, dropped.document.id])
+    assert listed(text="approved budgets") == [note_id]
+    assert listed(text="Rotterdam") == [pdf_id]
+    assert listed(text='" OR * NEAR(') == []  # FTS syntax is taken as words, never as a query
+    assert listed(text="harbour", state="indexed", source="dropbox") == [dropped.document.id]
 
 
 def test_a_file_over_the_size_limit_is_refused_with_a_reason_and_nothing_is_stored(
