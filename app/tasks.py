@@ -157,10 +157,9 @@ def queued_document_tasks(queue: QueueRunner) -> set[ParseTask | IndexTask]:
     """The parse and index tasks waiting in the queue (read at start-up, before workers run)."""
     waiting: set[ParseTask | IndexTask] = set()
     for task in queue.huey.pending():
-        if task.name in ("ingest.parse", "analyze.index") and task.args:
-            payload = task.args[0]
-            if isinstance(payload, ParseTask | IndexTask):
-                waiting.add(payload)
+        payload = task.args[0] if task.args else None
+        if isinstance(payload, ParseTask | IndexTask):
+            waiting.add(payload)
     return waiting
 
 

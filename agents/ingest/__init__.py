@@ -15,10 +15,9 @@ Contract (other packages rely on these names):
         One of "pdf", "docx", "xlsx", "csv", "txt", "markdown", "html", "eml", "json",
         "zip" (any other zip, e.g. PPTX or ODT), "unknown", "empty". Decided from the
         bytes; the name only chooses between csv, markdown and txt readings of text.
-    compare_throughput(documents, pool, limits=None) -> dict      (agents.ingest.bench)
-        documents/min and pages/min, sandbox beside direct, for `appliance bench ingest`;
-        `find_sample_documents(limit)` collects real files from /usr/share/doc and
-        site-packages.
+    find_sample_documents(limit) -> list[(name, bytes)]           (agents.ingest.bench)
+        distinct real files from /usr/share/doc, site-packages and Python's email test
+        messages, round-robin over detected formats, for `appliance bench ingest`.
     ParseLimits (frozen dataclass, agents.ingest.limits): wall_seconds=60.0,
         cpu_seconds=60, memory_bytes=1 GiB, max_input_bytes=100 MiB,
         max_unzipped_bytes=512 MiB, max_zip_entries=10_000.
