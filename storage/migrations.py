@@ -42,7 +42,8 @@ class MigrationSet:
                 f"{label} has schema version {current}, newer than this appliance "
                 f"understands ({self.latest}); upgrade the appliance"
             )
-        for version in range(current + 1, self.latest + 1):
+        # numbers may have gaps: features register their steps independently
+        for version in sorted(v for v in self._steps if v > current):
             conn.execute("BEGIN IMMEDIATE")
             try:
                 self._steps[version](conn)

@@ -1,0 +1,1 @@
+"""Workflow supervisor: definitions, the step registry and the durable run engine."""
