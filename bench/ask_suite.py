@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from agents.llm.llama_backend import _construct_llama
+from agents.llm.llama_backend import construct_llama
 from agents.llm.prompts import render_prompt
 from agents.llm.types import Message
 from agents.models import locate_llm_model
@@ -67,7 +67,7 @@ def run_ask(settings: Settings) -> dict[str, Any]:
     messages = _messages()
     service = build_llm(settings)
     service.load()
-    raw = _construct_llama(
+    raw = construct_llama(
         locate_llm_model(settings.models.llm_model).path,
         service.backend._config,  # type: ignore[attr-defined]
     )

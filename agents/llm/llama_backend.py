@@ -54,7 +54,7 @@ class LlamaCppBackend:
         """Load the model unless it is already loaded (safe to call from many threads)."""
         with self._load_lock:
             if self._llm is None:
-                self._llm = _construct_llama(self._path, self._config)
+                self._llm = construct_llama(self._path, self._config)
 
     def close(self) -> None:
         """Free the model; the next call loads it again."""
@@ -173,7 +173,7 @@ def _llama_errors() -> Iterator[None]:
         raise LLMError(f"llama.cpp failed: {error}") from error
 
 
-def _construct_llama(path: Any, config: LLMConfig) -> Any:
+def construct_llama(path: Any, config: LLMConfig) -> Any:
     apply_openmp_wait_policy()
     import llama_cpp
     import llama_cpp.llama_cpp as native

@@ -14,9 +14,7 @@ CI=true where a missing server is a broken test machine and the test fails.
 
 from __future__ import annotations
 
-import datetime as dt
 import grp
-import ipaddress
 import os
 import pwd
 import shutil
@@ -25,22 +23,16 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
-from io import BytesIO
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from imapclient import IMAPClient
 
-from agents.ingest.sources.mail import MailboxConfig, MailItem, SinkResult
+from agents.ingest.sources.mail import MailboxConfig
+from tests.agents.tls_certificates import write_certificates
 
 DOVECOT = "/usr/sbin/dovecot"
 PASSWORD = "dovecot-test-secret-1"
@@ -145,73 +137,6 @@ def _port_open(port: int) -> bool:
         return False
 
 
-def _write_certificates(root: Path) -> Path:
-    """A CA and a server certificate for localhost/127.0.0.1; returns the CA file."""
-    now = dt.datetime.now(dt.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "appliance test CA")])
-    ca_cert = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=2))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                key_cert_sign=True,
-                crl_sign=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=2))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
-        )
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    pem = serialization.Encoding.PEM
-    (root / "server.pem").write_bytes(cert.public_bytes(pem) + ca_cert.public_bytes(pem))
-    server_key = root / "server.key"
-    server_key.write_bytes(
-        key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    server_key.chmod(0o600)
-    ca_file = root / "ca.pem"
-    ca_file.write_bytes(ca_cert.public_bytes(pem))
-    return ca_file
-
-
 class DovecotServer:
     """One running Dovecot; `stop()` ends it. Ports: imap, imaps, pop3, pop3s.
 
@@ -229,7 +154,7 @@ class DovecotServer:
         self.imap, self.imaps, self.pop3, self.pop3s = (_free_port() for _ in range(4))
         for name in ("run", "state", "mail"):
             (root / name).mkdir()
-        self.ca_file = _write_certificates(root)
+        self.ca_file = write_certificates(root)
         # Dovecot re-reads a changed passwd-file at most once a second, so every account
         # a module may need is written up front and `mailbox()` hands them out.
         (root / "passwd").write_text(
@@ -409,101 +334,3 @@ def fresh_mailbox(server: DovecotServer) -> Iterator[Mailbox]:
     start = len(server.log_text())
     yield server.mailbox()
     print(server.log_text()[start:][-4000:])
-
-
-class MemoryState:
-    """The caller's `MailState` and ledger, in memory: a test double of the database."""
-
-    def __init__(self) -> None:
-        self.validity: dict[tuple[str, str], int] = {}
-        self.done: dict[tuple[str, str], str] = {}
-        self.ledger: dict[tuple[str, str], str] = {}
-
-    def uidvalidity(self, connector_id: str, folder: str) -> int | None:
-        return self.validity.get((connector_id, folder))
-
-    def set_uidvalidity(self, connector_id: str, folder: str, value: int) -> None:
-        self.validity[(connector_id, folder)] = value
-        prefix = f"imap:{folder}:"
-        for key in [k for k in self.done if k[0] == connector_id and k[1].startswith(prefix)]:
-            if not key[1].startswith(f"{prefix}{value}:"):
-                del self.done[key]
-
-    def is_done(self, connector_id: str, key: str) -> bool:
-        return (connector_id, key) in self.done
-
-    def seen_message(self, connector_id: str, idempotency_key: str) -> bool:
-        return (connector_id, idempotency_key) in self.ledger
-
-    def mark_done(self, connector_id: str, key: str, idempotency_key: str, outcome: str) -> None:
-        self.done[(connector_id, key)] = outcome
-        self.ledger.setdefault((connector_id, idempotency_key), outcome)
-
-
-class RecordingSink:
-    """A sink that records every item it is given; `fail_when(item)` makes it fail.
-
-    Like the real one, it writes the ledger (the state's `ledger`) before it answers
-    "stored", so `seen_message` knows the message from then on.
-    """
-
-    def __init__(self, state: MemoryState, connector_id: str = "c1") -> None:
-        self.state = state
-        self.connector_id = connector_id
-        self.items: list[MailItem] = []
-        self.fail_when: Callable[[MailItem], bool] = lambda item: False
-
-    def __call__(self, item: MailItem) -> SinkResult:
-        self.items.append(item)
-        if self.fail_when(item):
-            return SinkResult.failed("attachment could not be parsed")
-        self.state.ledger[(self.connector_id, item.idempotency_key)] = "stored"
-        return SinkResult.stored()
-
-    def subjects(self) -> list[str]:
-        return [item.subject for item in self.items]
-
-
-# -- test mails --
-
-
-def small_pdf(text: str = "Invoice 42") -> bytes:
-    """A one-page PDF made with ReportLab."""
-    from reportlab.pdfgen import canvas
-
-    buffer = BytesIO()
-    pdf = canvas.Canvas(buffer)
-    pdf.drawString(72, 720, text)
-    pdf.showPage()
-    pdf.save()
-    return buffer.getvalue()
-
-
-def make_mail(
-    subject: str,
-    body: str = "Hello,\nsee attached.\n",
-    attachments: list[tuple[str, bytes, str]] | None = None,
-    message_id: str | bool | None = True,
-    html: str | None = None,
-) -> bytes:
-    """An RFC 5322 message; `message_id=False` leaves the Message-ID header out."""
-    message = EmailMessage()
-    message["From"] = "Sender <sender@example.test>"
-    message["To"] = "user@example.test"
-    message["Subject"] = subject
-    message["Date"] = format_datetime(dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.UTC))
-    if message_id is True:
-        message["Message-ID"] = make_msgid(domain="example.test")
-    elif isinstance(message_id, str):
-        message["Message-ID"] = message_id
-    if body:
-        message.set_content(body)
-    if html is not None:
-        if body:
-            message.add_alternative(html, subtype="html")
-        else:
-            message.set_content(html, subtype="html")
-    for filename, content, content_type in attachments or []:
-        maintype, subtype = content_type.split("/", 1)
-        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
-    return message.as_bytes()

@@ -8,15 +8,8 @@ from typing import Any
 import pytest
 from imapclient import SEEN
 
-from tests.agents.dovecot import (
-    PASSWORD,
-    DovecotServer,
-    Mailbox,
-    fresh_mailbox,
-    make_mail,
-    running_dovecot,
-    small_pdf,
-)
+from tests.agents.dovecot import PASSWORD, DovecotServer, Mailbox, fresh_mailbox, running_dovecot
+from tests.agents.mail_samples import make_mail, small_pdf
 from tests.app.conftest import ApiWorld
 
 pytestmark = pytest.mark.slow

@@ -10,7 +10,7 @@ from collections import Counter
 from pathlib import Path
 
 from agents.ingest.sources.dropbox import DropBox
-from tests.agents.test_ingest_dropbox_support import LedgerSink, fast_config, left_in_inbox
+from tests.agents.ingest.sources.dropbox.support import LedgerSink, fast_config, left_in_inbox
 
 
 def _mixed_files() -> dict[str, bytes]:

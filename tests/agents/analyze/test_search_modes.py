@@ -14,7 +14,7 @@ from agents.analyze.search import InvalidSearchError, fts_query, search
 from agents.analyze.search_filters import InvalidFilterError, SearchFilters
 from agents.models import ModelLocation, locate_embedding_model
 from storage.errors import QueryTimeoutError
-from tests.agents.test_index_store import Tenant
+from tests.agents.analyze.index_support import Tenant
 
 pytestmark = pytest.mark.slow  # loads torch and the embedding model
 

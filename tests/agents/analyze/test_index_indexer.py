@@ -12,7 +12,7 @@ from agents.analyze import Chunker, Embedder
 from agents.analyze.index import ChunkIndex, IndexModelChangedError
 from agents.analyze.indexer import index_document, index_documents
 from agents.models import ModelLocation, locate_embedding_model
-from tests.agents.test_index_store import Tenant
+from tests.agents.analyze.index_support import Tenant
 
 pytestmark = pytest.mark.slow  # loads torch and the embedding model
 

@@ -10,7 +10,7 @@ import pytest
 
 from agents.ingest.sources import mail
 from agents.ingest.sources.mail.message import safe_filename
-from tests.agents.dovecot import make_mail, small_pdf
+from tests.agents.mail_samples import make_mail, small_pdf
 
 PDF = small_pdf()
 

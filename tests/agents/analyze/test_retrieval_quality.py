@@ -26,7 +26,7 @@ from agents.analyze.indexer import index_documents
 from agents.analyze.search import RRF_K, search
 from agents.ingest.sandbox.direct import parse_direct
 from agents.models import locate_embedding_model
-from tests.agents.test_index_store import Tenant
+from tests.agents.analyze.index_support import Tenant
 
 pytestmark = pytest.mark.slow  # indexes ~1,700 chunks with the real model
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from agents.ingest.sources.dropbox import DropBoxManager
-from tests.agents.test_ingest_dropbox_support import LedgerSink, fast_config, wait_until
+from tests.agents.ingest.sources.dropbox.support import LedgerSink, fast_config, wait_until
 
 
 def test_each_tenant_inbox_goes_to_its_own_sink(tmp_path: Path) -> None:

@@ -9,16 +9,8 @@ import pytest
 from imapclient import SEEN
 
 from agents.ingest.sources import mail
-from tests.agents.dovecot import (
-    DovecotServer,
-    Mailbox,
-    MemoryState,
-    RecordingSink,
-    fresh_mailbox,
-    make_mail,
-    running_dovecot,
-    small_pdf,
-)
+from tests.agents.dovecot import DovecotServer, Mailbox, fresh_mailbox, running_dovecot
+from tests.agents.mail_samples import MemoryState, RecordingSink, make_mail, small_pdf
 
 pytestmark = pytest.mark.slow
 

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from agents.ingest.sources.dropbox import DropBox, DropOutcome
-from tests.agents.test_ingest_dropbox_support import (
+from tests.agents.ingest.sources.dropbox.support import (
     LedgerSink,
     fast_config,
     left_in_inbox,
