@@ -19,13 +19,14 @@ from agents.ingest.sandbox.limits import ParseLimits
 from agents.ingest.sandbox.pool import SandboxPool
 from agents.ingest.sandbox.worker_process import remove_stale_scratch
 from agents.ingest.service import IngestService
+from agents.ingest.sources.dropbox import DropBoxConfig
+from agents.ingest.sources.inboxes import DropBoxes
 from agents.ingest.sources.mail_ingest import MailScheduler
 from agents.llm import LLMService
 from agents.models import ModelNotFoundError, locate_embedding_model
 from agents.supervisor.step import StepRegistry
 from app import tasks
 from app.auth.kit import AuthKit, build_auth_kit
-from app.dropbox_wiring import DropBoxes
 from app.llm_wiring import build_answerer, build_llm
 from app.queue import QueueRunner, build_huey
 from app.services import Services
@@ -44,6 +45,18 @@ def parse_limits_of(settings: Settings) -> ParseLimits:
         max_input_bytes=ingest.max_file_mb * 2**20,
         max_unzipped_bytes=ingest.max_unzipped_mb * 2**20,
         max_zip_entries=ingest.max_zip_entries,
+    )
+
+
+def dropbox_config(settings: Settings) -> DropBoxConfig:
+    """The drop-box settings `[ingest]` sets."""
+    ingest = settings.ingest
+    return DropBoxConfig(
+        poll_interval_s=ingest.dropbox_poll_interval_s,
+        stable_for_s=ingest.dropbox_stable_for_s,
+        # the ledger records over-size files too, so the sink sees every file
+        max_file_bytes=None,
+        use_polling_observer=ingest.dropbox_use_polling,
     )
 
 
@@ -164,7 +177,13 @@ def build_runtime(
         steps=StepRegistry(),
     )
     if dropboxes and settings.ingest.dropbox_enabled:
-        boxes = DropBoxes(services, ingest)
+        boxes = DropBoxes(
+            services.system.list_tenants,
+            services.data.inbox_dir,
+            dropbox_config(settings),
+            ingest,
+            settings.ingest.max_file_mb * 2**20,
+        )
         runtime.dropboxes = boxes
         tasks.register_dropbox_sync(queue, boxes)
     return runtime

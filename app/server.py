@@ -149,13 +149,7 @@ def _add_session_routes(
         except SessionExpired:
             return RedirectResponse("/login?notice=expired", status_code=303)
         except Exception as exc:  # noqa: BLE001 - mapped to the status the error carries
-            described = describe(exc)
-            if described.status_code >= 500:
-                log.error("original download failed: %s", type(exc).__name__)
-            if described.status_code in (403, 404):
-                # the same answer whether the document exists or not
-                return PlainTextResponse("no such document", status_code=404)
-            return PlainTextResponse(described.message, status_code=max(400, described.status_code))
+            return download_failed(exc)
         return Response(
             content,
             media_type="application/octet-stream",
@@ -164,6 +158,19 @@ def _add_session_routes(
                 "Cache-Control": "no-store",
             },
         )
+
+
+def download_failed(exc: BaseException) -> Response | RedirectResponse:
+    """The answer of a UI download that failed: sign-in again, the same 404 whether the
+    document exists or not, or the error's public message (never its private detail)."""
+    if isinstance(exc, SessionExpired):
+        return RedirectResponse("/login?notice=expired", status_code=303)
+    described = describe(exc)
+    if described.status_code >= 500:
+        log.error("original download failed: %s", type(exc).__name__)
+    if described.status_code in (403, 404):
+        return PlainTextResponse("no such document", status_code=404)
+    return PlainTextResponse(described.message, status_code=max(400, described.status_code))
 
 
 def _freeze_startup_heap() -> None:

@@ -12,7 +12,6 @@ body that is not a JSON object or array of objects; 413 over MAX_HOOK_BODY. A si
 delivery answered with a server error is forgotten, so the sender may retry it as it was.
 """
 
-import datetime as dt
 import re
 import time
 from typing import Any
@@ -22,18 +21,15 @@ from litestar import Controller, Request, post
 from litestar.params import FromPath
 from litestar.status_codes import HTTP_202_ACCEPTED
 
-from agents.ingest.errors import IngestError
-from agents.ingest.service import IngestService
 from agents.ingest.sources.connectors import ConnectorRecord, ConnectorStore
+from agents.ingest.sources.hook_delivery import store_records
 from agents.ingest.sources.hooks import (
     HookAuthError,
     HookCredentials,
     Verified,
     forget_delivery,
-    record_metadata,
     records_of,
     remember_delivery,
-    render,
     verify,
 )
 from app.api.deps import ClientDep, HookTenantDep, IngestDep, ServicesDep, SettingsDep
@@ -80,61 +76,6 @@ def _reject(
     )
 
 
-def _store_records(
-    ingest: IngestService,
-    tenant: TenantRecord,
-    hook: ConnectorRecord,
-    records: list[dict[str, Any]],
-) -> list[dict[str, Any]]:
-    """Each record as one document; returns per record {id, state, duplicate} or error."""
-    now = dt.datetime.now(dt.UTC)
-    stamp = now.strftime("%Y%m%dT%H%M%SZ")
-    base = _NAME_CHARS.sub("-", hook.name).strip("-.")[:60] or "hook"
-    # Without it, a record whose first fields are named like mail headers (from, to,
-    # subject, date) reads as a mail to format detection, which keeps only those fields.
-    # The heading holds nothing per record, so identical records stay duplicates.
-    heading = f"Record from hook {hook.name}"
-    items: list[dict[str, Any]] = []
-    for index, record in enumerate(records):
-        filename = f"{base}-{stamp}-{index + 1}.json.txt"
-        metadata = record_metadata(
-            record,
-            hook_id=hook.id,
-            hook_name=hook.name,
-            index=index,
-            received_at=now.isoformat(timespec="seconds"),
-            title_field=hook.config.get("title_field"),
-        )
-        try:
-            result = ingest.receive(
-                tenant.id,
-                render(record, heading).encode("utf-8"),
-                filename=filename,
-                source="hook",
-                source_ref=hook.id,
-                metadata=metadata,
-            )
-        except IngestError as error:
-            items.append(
-                {
-                    "filename": filename,
-                    "state": "failed",
-                    "error": {"code": error.code, "message": error.message},
-                }
-            )
-            continue
-        document = result.document
-        items.append(
-            {
-                "id": document.id,
-                "state": document.state,
-                "duplicate": result.duplicate,
-                "filename": document.filename,
-            }
-        )
-    return items
-
-
 class HooksController(Controller):
     path = "/hooks"
     tags = ["hooks"]
@@ -177,7 +118,7 @@ class HooksController(Controller):
             raise
         try:
             items = await anyio.to_thread.run_sync(
-                _store_records, ingest, hook_tenant, hook, records
+                store_records, ingest, hook_tenant.id, hook, records
             )
         except Exception:
             # The sender sees an error and will retry this very delivery: it is not a replay.

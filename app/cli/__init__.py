@@ -31,13 +31,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the one place that reports failures to the user
         if args.debug:
             traceback.print_exc()
-        if isinstance(exc, ApplianceError):
-            message = describe(exc).message
-        elif isinstance(exc, OSError):
-            message = f"{exc.strerror}: {exc.filename}" if exc.filename else str(exc)
-        else:
-            message = f"unexpected error: {type(exc).__name__}"
-            if not args.debug:
-                message += " (run with --debug for details)"
-        print(f"appliance: error: {message}".splitlines()[0], file=sys.stderr)
+        print(error_line(exc, debug=args.debug), file=sys.stderr)
         return 1
+
+
+def error_line(exc: BaseException, *, debug: bool = False) -> str:
+    """The one line a failed command prints: the public message of an appliance error
+    (never its private detail), an OS error's reason, or the type of anything else."""
+    if isinstance(exc, ApplianceError):
+        message = describe(exc).message
+    elif isinstance(exc, OSError):
+        message = f"{exc.strerror}: {exc.filename}" if exc.filename else str(exc)
+    else:
+        message = f"unexpected error: {type(exc).__name__}"
+        if not debug:
+            message += " (run with --debug for details)"
+    return f"appliance: error: {message}".splitlines()[0]

@@ -3,10 +3,13 @@
 Each tenant's inbox gets a sink that records the file in the ledger and parses it at
 once, so the file is moved to `.done/` or `.failed/` (with the reason) only after its
 ledger row is durable and its outcome is known. The set of inboxes follows the tenant
-list (`sync`, run at start and then periodically).
+list (`sync`, run at start and then periodically; calls are serialised, so the start-up
+sync and the periodic one can overlap safely).
 """
 
 import logging
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from agents.ingest.errors import IngestError
@@ -19,22 +22,13 @@ from agents.ingest.sources.dropbox import (
     Sink,
     read_dropped_file,
 )
-from app.services import Services
+from storage.records import TenantRecord
 
 log = logging.getLogger("appliance.dropbox")
 
+TenantLister = Callable[[], Sequence[TenantRecord]]
+
 _FINAL_FAILURES = ("failed", "unsupported")
-
-
-def dropbox_config(services: Services) -> DropBoxConfig:
-    ingest = services.settings.ingest
-    return DropBoxConfig(
-        poll_interval_s=ingest.dropbox_poll_interval_s,
-        stable_for_s=ingest.dropbox_stable_for_s,
-        # the ledger records over-size files too, so the sink sees every file
-        max_file_bytes=None,
-        use_polling_observer=ingest.dropbox_use_polling,
-    )
 
 
 def make_sink(ingest: IngestService, tenant_id: str, max_bytes: int) -> Sink:
@@ -76,11 +70,20 @@ def make_sink(ingest: IngestService, tenant_id: str, max_bytes: int) -> Sink:
 class DropBoxes:
     """Keeps one watched inbox per tenant."""
 
-    def __init__(self, services: Services, ingest: IngestService) -> None:
-        self._services = services
+    def __init__(
+        self,
+        tenants: TenantLister,
+        inbox_root: Path,
+        config: DropBoxConfig,
+        ingest: IngestService,
+        max_bytes: int,
+    ) -> None:
+        self._tenants = tenants
+        self._inbox_root = inbox_root
         self._ingest = ingest
-        self._manager = DropBoxManager(dropbox_config(services))
-        self._max_bytes = services.settings.ingest.max_file_mb * 2**20
+        self._manager = DropBoxManager(config)
+        self._max_bytes = max_bytes
+        self._sync_lock = threading.Lock()
 
     def start(self) -> None:
         self.sync()
@@ -88,15 +91,17 @@ class DropBoxes:
         log.info("watching %d inbox folder(s)", len(self._manager.slugs()))
 
     def sync(self) -> None:
-        """Add inboxes of new tenants and drop those of deleted ones."""
-        tenants = {t.slug: t for t in self._services.system.list_tenants()}
-        for slug in set(self._manager.slugs()) - set(tenants):
-            self._manager.remove(slug)
-        for slug in set(tenants) - set(self._manager.slugs()):
-            inbox = self._services.data.inbox_dir / slug
-            inbox.mkdir(mode=0o700, parents=True, exist_ok=True)
-            sink = make_sink(self._ingest, tenants[slug].id, self._max_bytes)
-            self._manager.add(slug, inbox, sink)
+        """Add inboxes of new tenants and drop those of deleted ones (one sync at a time:
+        the start-up sync and the periodic task used to race and add a tenant twice)."""
+        with self._sync_lock:
+            tenants = {t.slug: t for t in self._tenants()}
+            for slug in set(self._manager.slugs()) - set(tenants):
+                self._manager.remove(slug)
+            for slug in set(tenants) - set(self._manager.slugs()):
+                inbox = self._inbox_root / slug
+                inbox.mkdir(mode=0o700, parents=True, exist_ok=True)
+                sink = make_sink(self._ingest, tenants[slug].id, self._max_bytes)
+                self._manager.add(slug, inbox, sink)
 
     def drain(self, timeout: float) -> bool:
         return self._manager.drain(timeout)
