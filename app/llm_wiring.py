@@ -43,6 +43,7 @@ def build_llm(settings: Settings) -> LLMService:
                 model=models.remote_model,
                 api_key=models.remote_api_key,
                 context_window=models.remote_context_window,
+                json_format=models.remote_json_format,
             )
         )
     else:

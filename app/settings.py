@@ -98,6 +98,7 @@ class ModelSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=T
     remote_model: str = ""
     remote_api_key: str = ""
     remote_context_window: int = 8192
+    remote_json_format: str = "json_schema"
     answer_min_similarity: float = 0.25
     answer_max_tokens: int = 256
 

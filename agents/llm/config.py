@@ -37,8 +37,13 @@ class OpenAICompatibleConfig:
     max_retries: int = 3
     backoff_initial_s: float = 0.5
     backoff_max_s: float = 8.0
+    # how a JSON Schema is sent: "json_schema" (OpenAI, vLLM, llama.cpp's server) or
+    # "json_object" with a "schema" member (llama-cpp-python's server)
+    json_format: str = "json_schema"
 
     def __post_init__(self) -> None:
+        if self.json_format not in ("json_schema", "json_object"):
+            raise ValueError("json_format must be 'json_schema' or 'json_object'")
         if not self.base_url.startswith(("http://", "https://")):
             raise ValueError("base_url must start with http:// or https://")
         if not self.model:

@@ -93,7 +93,9 @@ class OpenAICompatibleBackend:
     ) -> Completion:
         """One chat completion; `json_schema` is sent as an OpenAI `response_format`."""
         body = self._body(messages, max_tokens, temperature, stop, stream=False)
-        if json_schema is not None:
+        if json_schema is not None and self._config.json_format == "json_object":
+            body["response_format"] = {"type": "json_object", "schema": json_schema}
+        elif json_schema is not None:
             body["response_format"] = {
                 "type": "json_schema",
                 "json_schema": {"name": "result", "schema": json_schema},
