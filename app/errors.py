@@ -28,6 +28,7 @@ _HTTP_CODES = {
     429: "too_many_requests",
     500: "internal_error",
     503: "unavailable",
+    507: "insufficient_storage",
 }
 
 

@@ -17,7 +17,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from storage.crypto import derive_key
-from storage.errors import CorruptDatabaseError, NotFoundError
+from storage.errors import CorruptDatabaseError, InsufficientStorageError, NotFoundError, full_disk
 
 MAGIC = b"AAPB1"
 SEGMENT = 1 << 20
@@ -86,8 +86,10 @@ class BlobStore:
                 os.fsync(out.fileno())
             os.replace(tmp, target)
             _fsync_dir(target.parent)
-        except BaseException:
+        except BaseException as exc:
             tmp.unlink(missing_ok=True)
+            if full_disk(exc):
+                raise InsufficientStorageError(detail=f"blob write: {exc}") from exc
             raise
         return blob_id
 

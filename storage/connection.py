@@ -9,7 +9,14 @@ import sqlcipher3
 import sqlite_vec
 
 from storage.crypto import CIPHER_PAGE_SIZE, apply_key
-from storage.errors import CorruptDatabaseError, QueryTimeoutError, StorageError, WrongKeyError
+from storage.errors import (
+    CorruptDatabaseError,
+    InsufficientStorageError,
+    QueryTimeoutError,
+    StorageError,
+    WrongKeyError,
+    full_disk,
+)
 
 # How many SQLite VM steps between checks of the deadline: cheap, still fine-grained.
 _PROGRESS_STEPS = 20_000
@@ -89,6 +96,8 @@ def translate_error(exc: Exception, label: str) -> Exception:
     message = str(exc).lower()
     if "interrupted" in message:
         return QueryTimeoutError(f"query on {label} ran past its time limit")
+    if full_disk(exc):
+        return InsufficientStorageError(detail=f"{label}: {message}")
     if "not a database" in message or "malformed" in message or "hmac" in message:
         return CorruptDatabaseError(f"{label} is damaged or was opened with the wrong key")
     return exc

@@ -5,6 +5,7 @@ reads use their own connections (WAL lets them run beside the writer), and every
 statement is bounded by a time limit.
 """
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -25,6 +26,8 @@ __all__ = ["Database", "DatabaseOptions"]
 _MAX_IDLE_READERS = 16
 
 T = TypeVar("T")
+
+log = logging.getLogger("appliance.storage")
 
 
 class _Queued:
@@ -221,5 +224,8 @@ class Database:
             self._drop_readers()
             try:
                 self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlcipher3.Error as exc:
+                # e.g. a full disk: the WAL stays and is folded in at the next open
+                log.warning("%s: no checkpoint at close (%s)", self.label, exc)
             finally:
                 self._writer.close()

@@ -7,6 +7,7 @@ only. Every renderer (HTTP handler, CLI, UI notices, download routes) shows what
 storage is the bottom layer: every other package may import it.
 """
 
+import errno
 from dataclasses import dataclass
 
 INTERNAL_MESSAGE = "internal error; see the server log"
@@ -101,6 +102,21 @@ class ConflictError(StorageError):
 
     status_code = 409
     code = "conflict"
+
+
+class InsufficientStorageError(StorageError):
+    """The disk is full: nothing was stored; the same request succeeds once space is freed."""
+
+    status_code = 507
+    code = "insufficient_storage"
+    default_message = "the appliance's disk is full; free space or ask an administrator"
+
+
+def full_disk(exc: BaseException) -> bool:
+    """True for the errors a full disk raises (ENOSPC, EDQUOT, SQLITE_FULL)."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    return "database or disk is full" in str(exc).lower()
 
 
 class DataDirError(StorageError):
