@@ -13,7 +13,6 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from huey import crontab
-from litestar import Litestar
 from nicegui import ui as nicegui_ui
 from starlette.requests import Request
 
@@ -24,6 +23,7 @@ from app.auth.client_address import client_address
 from app.auth.kit import AuthKit, auth_kit
 from app.auth.sessions import COOKIE_NAME
 from app.dropbox_wiring import DropBoxes
+from app.observability.wiring import observability_of, observed_api
 from app.queue import QueueRunner, build_huey
 from app.services import Services
 from app.tasks import queued_document_tasks, register_tasks, reindex_after_model_change
@@ -51,7 +51,7 @@ class ApplianceASGI:
     security headers, with the CSP NiceGUI needs.
     """
 
-    def __init__(self, api: Litestar, ui_host: FastAPI, allowed_hosts: AllowedHosts) -> None:
+    def __init__(self, api: Any, ui_host: FastAPI, allowed_hosts: AllowedHosts) -> None:
         self.api = api
         # NiceGUI finds its uvicorn server by following `.app` attributes to its host app
         self.app = ui_host
@@ -176,7 +176,10 @@ def _freeze_startup_heap() -> None:
 def build_asgi(services: Services) -> ApplianceASGI:
     """Wire every service into one ASGI app whose lifespan runs the queue."""
     settings = services.settings
-    queue = QueueRunner(build_huey(services.data, services.master), settings)
+    observability = observability_of(services)
+    queue = QueueRunner(
+        build_huey(services.data, services.master), settings, observability.metrics
+    )
     ingest = register_tasks(queue, services)
     dropboxes = DropBoxes(services, ingest) if settings.ingest.dropbox_enabled else None
     if dropboxes is not None:
@@ -197,6 +200,8 @@ def build_asgi(services: Services) -> ApplianceASGI:
         # documents a killed process left mid-way: Huey would not redeliver them
         await asyncio.to_thread(reindex_after_model_change, services)
         await asyncio.to_thread(ingest.reconcile, queued_document_tasks(queue))
+        if observability.activity is not None:
+            observability.activity.start()
         queue.start()
         if dropboxes is not None:
             await asyncio.to_thread(dropboxes.start)
@@ -209,6 +214,8 @@ def build_asgi(services: Services) -> ApplianceASGI:
             if dropboxes is not None:
                 await asyncio.to_thread(dropboxes.stop)
             await asyncio.to_thread(queue.stop)
+            if observability.activity is not None:
+                observability.activity.stop()
             services.close()
             log.info("appliance stopped; databases closed")
 
@@ -223,7 +230,9 @@ def build_asgi(services: Services) -> ApplianceASGI:
         show_welcome_message=False,
         favicon="📄",
     )
-    return ApplianceASGI(api, host, AllowedHosts(settings.server.allowed_hosts))
+    return ApplianceASGI(
+        observed_api(api, services), host, AllowedHosts(settings.server.allowed_hosts)
+    )
 
 
 def serve(services: Services) -> None:

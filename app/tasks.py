@@ -5,6 +5,7 @@ provide plain functions; here they get the services they need bound in.
 """
 
 import logging
+import time
 from dataclasses import dataclass
 
 from huey import crontab
@@ -21,7 +22,9 @@ from agents.ingest.sandbox import SandboxPool
 from agents.ingest.service import IndexTask, IngestService
 from agents.ingest.worker_process import remove_stale_scratch
 from agents.models import locate_embedding_model
+from agents.telemetry.timed import MeteredEmbedder, timed_parse
 from app.llm_wiring import build_answerer, build_llm
+from app.observability.wiring import observability_of
 from app.queue import QueueRunner
 from app.services import Services
 from app.settings import Settings
@@ -66,6 +69,8 @@ def register_tasks(queue: QueueRunner, services: Services) -> IngestService:
     if isinstance(existing, IngestService) and services.extras.get("tasks_queue") is queue:
         return existing
 
+    metrics = observability_of(services).metrics
+    queue.metrics = metrics
     scratch = services.data.scratch_dir
     scratch.mkdir(mode=0o700, exist_ok=True)
     remove_stale_scratch(scratch)
@@ -76,22 +81,27 @@ def register_tasks(queue: QueueRunner, services: Services) -> IngestService:
         ingest.parse(task.tenant_id, task.document_id)
 
     embedding_model = locate_embedding_model(services.settings.models.embedding_model)
-    analysis = AnalysisService(
-        services.tenants, Embedder(embedding_model), Chunker(embedding_model.path)
+    embedder = (
+        MeteredEmbedder(embedding_model, metrics=metrics)
+        if metrics.enabled
+        else Embedder(embedding_model)
     )
+    analysis = AnalysisService(services.tenants, embedder, Chunker(embedding_model.path))
 
-    llm = build_llm(services.settings)
+    llm = build_llm(services.settings, metrics)
     services.on_close(llm.close)
     answerer = build_answerer(services.settings, analysis, llm)
 
     def index_document(task: IndexTask) -> None:
-        analysis.index_document(task.tenant_id, task.document_id)
+        started = time.perf_counter()
+        outcome = analysis.index_document(task.tenant_id, task.document_id)
+        metrics.indexed(time.perf_counter() - started, outcome.state)
 
     enqueue_parse = queue.register("ingest.parse", parse_document)
     enqueue_index = queue.register("analyze.index", index_document)
     ingest = IngestService(
         services.tenants,
-        pool.parse,
+        timed_parse(pool.parse, metrics),
         parse_limits(services),
         enqueue_parse,
         enqueue_index,

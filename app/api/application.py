@@ -36,6 +36,10 @@ from app.auth.client_address import check_trusted_proxies, client_address
 from app.auth.kit import auth_kit
 from app.auth.principal import Principal
 from app.errors import render_exception
+from app.observability.logs_api import appliance_logs, tenant_logs
+from app.observability.metrics_route import metrics_endpoint
+from app.observability.status_api import tenant_status
+from app.observability.wiring import collect_queue, observability_of
 from app.queue import QueueRunner
 from app.services import Services
 from app.tasks import register_tasks
@@ -54,6 +58,8 @@ TENANT_HANDLERS: list[Any] = [
     search_chunks,
     AnalysisController,
     ConnectorsController,
+    tenant_logs,
+    tenant_status,
     # inbound hooks: opt "hook", the one route authenticating its caller instead of a user
     # (route_audit.HOOK_ROUTES lists it; tenant_scope.TenantGuard handles it)
     HooksController,
@@ -70,6 +76,7 @@ def build_api(
     settings = services.settings
     kit = auth_kit(services)
     ingest = register_tasks(queue, services)
+    collect_queue(services, queue.status)
     trusted = list(settings.server.trusted_proxies)
     check_trusted_proxies(trusted)
 
@@ -89,11 +96,14 @@ def build_api(
             AuthController,
             TenantsController,
             AuditController,
+            appliance_logs,
             build_tenant_router(services.tenants, [*TENANT_HANDLERS, *extra_tenant_handlers]),
         ],
     )
+    # outside /api/v1, like every Prometheus target; absent when metrics are off
+    observed = [metrics_endpoint] if observability_of(services).metrics.enabled else []
     app = Litestar(
-        route_handlers=[api_v1],
+        route_handlers=[api_v1, *observed],
         middleware=[
             RequestGate(
                 AllowedHosts(settings.server.allowed_hosts),

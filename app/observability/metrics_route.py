@@ -1,0 +1,62 @@
+"""GET /metrics: the Prometheus text format, for a scraper with the token or on loopback.
+
+With `[observability] metrics_token` set, the caller must send `Authorization: Bearer
+<token>` (compared in constant time). Without one, only callers on the loopback address
+may scrape (behind a trusted reverse proxy, the forwarded client address counts).
+"""
+
+import hmac
+import ipaddress
+from typing import Any
+
+from litestar import Request, Response, get
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from app.api.deps import ServicesDep
+from app.auth.client_address import client_address
+from app.errors import AppError
+from app.observability.wiring import observability_of
+
+
+class MetricsForbidden(AppError):
+    status_code = 403
+    code = "forbidden"
+
+
+def is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+def check_scraper(request: Request[Any, Any, Any], token: str, trusted: list[str]) -> None:
+    """Raise MetricsForbidden unless the caller may read the metrics."""
+    if token:
+        sent = request.headers.get("authorization", "")
+        expected = f"Bearer {token}"
+        if not hmac.compare_digest(sent.encode(), expected.encode()):
+            raise MetricsForbidden("send the metrics token as 'Authorization: Bearer <token>'")
+        return
+    if not is_loopback(client_address(request.scope, trusted)):
+        raise MetricsForbidden("metrics are served to loopback callers only (or set a token)")
+
+
+@get(
+    "/metrics",
+    opt={"public": True, "no_rate_limit": True},
+    sync_to_thread=True,
+    include_in_schema=False,
+)
+def metrics_endpoint(request: Request[Any, Any, Any], services: ServicesDep) -> Response[bytes]:
+    """Every metric of the appliance in the Prometheus text format."""
+    settings = services.settings
+    check_scraper(
+        request, settings.observability.metrics_token, list(settings.server.trusted_proxies)
+    )
+    registry = observability_of(services).metrics.registry
+    return Response(
+        generate_latest(registry),
+        media_type=CONTENT_TYPE_LATEST,
+        headers={"Cache-Control": "no-store"},
+    )

@@ -1,0 +1,81 @@
+"""Builds the observability parts once per process and hands them to the rest of the app.
+
+`observability_of(services)` gives the one `Observability` (metrics, tenant labels, the
+activity sink), built on first use. `build_asgi` wraps the API with `observed_api` and
+starts and stops the activity sink with the server; `register_tasks` gives the queue
+and the LLM backend the metrics. With `[observability] metrics_enabled = false` and
+`[logging] format = "text"`, nothing of this runs per request.
+"""
+
+import platform
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Any
+
+from agents.telemetry.metrics import Metrics
+from app.observability.activity_sink import ActivitySink
+from app.observability.collectors import ApplianceCollector
+from app.observability.http_metrics import HttpObserver
+from app.observability.tenant_labels import TenantLabels
+from app.services import Services
+
+_EXTRAS_KEY = "observability"
+
+
+@dataclass
+class Observability:
+    metrics: Metrics
+    labels: TenantLabels
+    activity: ActivitySink | None
+
+
+def _version() -> str:
+    try:
+        return metadata.version("agent-appliance")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def observability_of(services: Services) -> Observability:
+    """The process's Observability, built on first use."""
+    existing = services.extras.get(_EXTRAS_KEY)
+    if isinstance(existing, Observability):
+        return existing
+    settings = services.settings
+    observe = settings.observability
+    metrics = Metrics(
+        enabled=observe.metrics_enabled,
+        info={
+            "version": _version(),
+            "python": platform.python_version(),
+            "llm_backend": settings.models.llm_backend,
+        },
+    )
+    labels = TenantLabels(services.system, observe.tenant_label_limit)
+    metrics.tenant_label = labels.label
+    activity = (
+        ActivitySink(services.tenants, observe.activity_retention_days, observe.activity_max_rows)
+        if observe.activity_enabled
+        else None
+    )
+    built = Observability(metrics, labels, activity)
+    services.extras[_EXTRAS_KEY] = built
+    return built
+
+
+def collect_queue(services: Services, queue_status: Any) -> None:
+    """Register the scrape-time gauges (queue, disk, databases, tenants) once."""
+    obs = observability_of(services)
+    if obs.metrics.enabled and not services.extras.get("observability_collector"):
+        collector = ApplianceCollector(services.data, services.tenants, obs.labels, queue_status)
+        obs.metrics.registry.register(collector)
+        services.extras["observability_collector"] = collector
+
+
+def observed_api(api: Any, services: Services) -> Any:
+    """The API wrapped with request ids, HTTP metrics and request log lines, unless both
+    metrics and JSON logging are off (then the API itself, at no cost)."""
+    settings = services.settings
+    if not settings.observability.metrics_enabled and settings.logging.format != "json":
+        return api
+    return HttpObserver(api, observability_of(services).metrics)
