@@ -1,6 +1,7 @@
 """Ask, extract, classify and summarise over one tenant's documents (viewers may use them)."""
 
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,8 +15,10 @@ from agents.analyze import documents_ops
 from agents.analyze.answer import Answerer
 from agents.ingest.ledger import DocumentLedger
 from agents.llm.service import LLMService
+from agents.telemetry.metrics import Metrics
 from app.api.deps import LedgerDep, ServicesDep, TenantAccessDep
 from app.errors import AppError
+from app.observability.wiring import observability_of
 
 MAX_K = 20
 MAX_TEXT_CHARS = 2_000_000
@@ -64,6 +67,14 @@ def _sse(events: Iterator[dict[str, Any]]) -> Iterator[str]:
         yield json.dumps(event)
 
 
+def _timed(
+    events: Iterator[dict[str, Any]], metrics: Metrics, tenant_id: str, started: float
+) -> Iterator[dict[str, Any]]:
+    """The events of a streamed answer; the ask is timed when the last one was sent."""
+    yield from events
+    metrics.asked(tenant_id, time.perf_counter() - started)
+
+
 _READ = {"min_role": "viewer"}
 
 
@@ -81,10 +92,15 @@ class AnalysisController(Controller):
         answerer: Answerer = services.extras["answerer"]
         k = max(1, min(data.k, MAX_K))
         filters = data.filters or None
+        tenant_id = tenant_access.tenant_id
+        metrics = observability_of(services).metrics
+        started = time.perf_counter()
         if data.stream:
-            events = answerer.stream(tenant_access.tenant_id, data.question, k, filters)
-            return ServerSentEvent(_sse(events))
-        return Response(answerer.ask(tenant_access.tenant_id, data.question, k, filters))
+            events = answerer.stream(tenant_id, data.question, k, filters)
+            return ServerSentEvent(_sse(_timed(events, metrics, tenant_id, started)))
+        answer = answerer.ask(tenant_id, data.question, k, filters)
+        metrics.asked(tenant_id, time.perf_counter() - started)
+        return Response(answer)
 
     @post("/extract", status_code=HTTP_200_OK, sync_to_thread=True)
     def extract(

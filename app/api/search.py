@@ -1,5 +1,6 @@
 """POST /tenants/{tenant}/search: hybrid, dense or keyword retrieval over the tenant's chunks."""
 
+import time
 from typing import Any, Literal
 
 import msgspec
@@ -9,6 +10,7 @@ from litestar.status_codes import HTTP_200_OK
 
 from agents.analyze.service import AnalysisService
 from app.api.deps import ServicesDep, TenantAccessDep
+from app.observability.wiring import observability_of
 
 MAX_K = 100
 
@@ -32,6 +34,7 @@ def search_chunks(
 ) -> dict[str, Any]:
     """The best `k` chunks for `query`, with document id, title, page and score."""
     analysis: AnalysisService = services.extras["analysis"]
+    started = time.perf_counter()
     hits = analysis.search(
         tenant_access.tenant_id,
         data.query,
@@ -39,4 +42,6 @@ def search_chunks(
         mode=data.mode,
         filters=data.filters or None,
     )
+    metrics = observability_of(services).metrics
+    metrics.searched(tenant_access.tenant_id, data.mode, time.perf_counter() - started)
     return {"hits": [hit.public() for hit in hits]}

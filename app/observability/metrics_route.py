@@ -10,12 +10,15 @@ import ipaddress
 from typing import Any
 
 from litestar import Request, Response, get
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import generate_latest
 
 from app.api.deps import ServicesDep
 from app.auth.client_address import client_address
 from app.errors import AppError
 from app.observability.wiring import observability_of
+
+# the classic text format, which every Prometheus reads (Litestar adds the charset)
+CONTENT_TYPE = "text/plain; version=0.0.4"
 
 
 class MetricsForbidden(AppError):
@@ -57,6 +60,6 @@ def metrics_endpoint(request: Request[Any, Any, Any], services: ServicesDep) -> 
     registry = observability_of(services).metrics.registry
     return Response(
         generate_latest(registry),
-        media_type=CONTENT_TYPE_LATEST,
+        media_type=CONTENT_TYPE,
         headers={"Cache-Control": "no-store"},
     )

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
 
+from prometheus_client import disable_created_metrics
+
 from agents.telemetry.metrics import Metrics
 from app.observability.activity_sink import ActivitySink
 from app.observability.collectors import ApplianceCollector
@@ -43,6 +45,8 @@ def observability_of(services: Services) -> Observability:
         return existing
     settings = services.settings
     observe = settings.observability
+    # the `_created` twin of every counter doubles the scrape and no rule reads it
+    disable_created_metrics()
     metrics = Metrics(
         enabled=observe.metrics_enabled,
         info={
