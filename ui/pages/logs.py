@@ -40,19 +40,13 @@ def _row(entry: dict[str, Any], number: int) -> dict[str, Any]:
 
 
 def _view(ctx: PageContext, backend: MonitoringBackend, tenant_id: str | None) -> None:
-    filters: dict[str, str] = {"level": "", "agent": "", "q": "", "since": ""}
     state: dict[str, Any] = {"cursor": None, "rows": []}
     with ui.row().classes("w-full items-end gap-2"):
-        ui.select(LEVELS, label="At least", value="").bind_value(filters, "level").classes(
-            "w-32"
-        ).props("data-testid=logs-level")
-        ui.input("Agent").bind_value(filters, "agent").classes("w-32").props(
-            "data-testid=logs-agent"
-        )
-        ui.input("Search").bind_value(filters, "q").classes("flex-1").props(
-            "data-testid=logs-search clearable"
-        )
-        ui.input("Since (15m, 2h, ISO time)").bind_value(filters, "since").classes("w-48")
+        level = ui.select(LEVELS, label="At least", value="").classes("w-32")
+        level.props("data-testid=logs-level")
+        agent = ui.input("Agent").classes("w-32").props("data-testid=logs-agent")
+        search = ui.input("Search").classes("flex-1").props("data-testid=logs-search clearable")
+        since = ui.input("Since (15m, 2h, ISO time)").classes("w-48")
         ui.button("Apply", on_click=lambda: reload()).props("data-testid=logs-apply")
         follow = ui.switch("Follow live").props("data-testid=logs-follow")
     table = (
@@ -63,7 +57,14 @@ def _view(ctx: PageContext, backend: MonitoringBackend, tenant_id: str | None) -
     more = ui.button("Older entries", on_click=lambda: older()).props("flat")
 
     async def fetch(cursor: int | None) -> tuple[list[dict[str, Any]], int | None] | None:
-        query = {**filters, "limit": str(PAGE), "cursor": str(cursor) if cursor else ""}
+        query = {
+            "level": level.value or "",
+            "agent": agent.value or "",
+            "q": search.value or "",
+            "since": since.value or "",
+            "limit": str(PAGE),
+            "cursor": str(cursor) if cursor else "",
+        }
         result = await call("Reading the log", backend.logs, ctx.token, tenant_id, query)
         return None if isinstance(result, Failed) else result
 
