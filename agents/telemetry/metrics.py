@@ -50,20 +50,8 @@ class Metrics:
         if enabled:
             ProcessCollector(namespace=PREFIX, registry=self.registry)
             self.info.info(info or {})
-        # HTTP (app/observability/http_metrics.py)
-        self.http_requests = Counter(
-            "http_requests",
-            "API requests by route template, method and status class.",
-            ["route", "method", "status"],
-            **kw,
-        )
-        self.http_duration = Histogram(
-            "http_request_duration_seconds",
-            "API request latency by route template.",
-            ["route", "method"],
-            buckets=HTTP_BUCKETS,
-            **kw,
-        )
+        # HTTP: appliance_http_requests_total and appliance_http_request_duration_seconds
+        # come from app/observability/http_metrics.py (lock-free, on the event loop)
         # queue (app/queue.py wraps every task)
         self.tasks = Counter(
             "queue_tasks",

@@ -17,7 +17,7 @@ from prometheus_client import disable_created_metrics
 from agents.telemetry.metrics import Metrics
 from app.observability.activity_sink import ActivitySink
 from app.observability.collectors import ApplianceCollector
-from app.observability.http_metrics import HttpObserver
+from app.observability.http_metrics import HttpObserver, HttpStats
 from app.observability.tenant_labels import TenantLabels
 from app.services import Services
 
@@ -82,4 +82,9 @@ def observed_api(api: Any, services: Services) -> Any:
     settings = services.settings
     if not settings.observability.metrics_enabled and settings.logging.format != "json":
         return api
-    return HttpObserver(api, observability_of(services).metrics)
+    metrics = observability_of(services).metrics
+    stats = None
+    if metrics.enabled:
+        stats = HttpStats()
+        metrics.registry.register(stats)
+    return HttpObserver(api, stats)

@@ -44,7 +44,7 @@ async def test_logs_page_shows_the_tenants_own_entries_and_filters_them(world: U
         # AND no appliance-wide view is offered to a non-admin
         assert not has_testid(user, "logs-appliance")
         # WHEN she filters to errors
-        by_testid(user, "logs-level").elements.pop().set_value("ERROR")
+        by_testid(user, "logs-level").elements.pop().set_value("ERROR")  # type: ignore[attr-defined]
         by_testid(user, "logs-apply").click()
         for _ in range(30):
             if "demo parsed a file" not in page_dump(user):
