@@ -91,9 +91,7 @@ def test_filters_and_cursor_paging(logged: ApiWorld) -> None:
         ("tenant=beta", "tenant"),
     ],
 )
-def test_bad_parameters_get_a_400_naming_them(
-    logged: ApiWorld, query: str, parameter: str
-) -> None:
+def test_bad_parameters_get_a_400_naming_them(logged: ApiWorld, query: str, parameter: str) -> None:
     response = logged.client.get(
         f"/api/v1/tenants/alpha/logs?{query}", headers=logged.bearer("alice")
     )

@@ -139,9 +139,7 @@ def test_counters_and_histograms_moved_by_exactly_the_session(
         return value(after, name, **labels) - value(before, name, **labels)
 
     def requests(method: str, route: str) -> float:
-        return delta(
-            "appliance_http_requests_total", method=method, route=route, status="2xx"
-        )
+        return delta("appliance_http_requests_total", method=method, route=route, status="2xx")
 
     demo = TENANT
     # THEN each request of the script was counted once, by route template
@@ -164,7 +162,10 @@ def test_counters_and_histograms_moved_by_exactly_the_session(
     assert delta("appliance_queue_task_duration_seconds_count", task="ingest.parse") == 2
     assert delta("appliance_parse_duration_seconds_count", outcome="ok") == 2
     assert delta("appliance_index_duration_seconds_count", outcome="indexed") == 2
-    assert delta("appliance_ingest_documents_total", source="upload", outcome="added", tenant="demo") == 2
+    assert (
+        delta("appliance_ingest_documents_total", source="upload", outcome="added", tenant="demo")
+        == 2
+    )
     # AND one search, one ask, one streamed model call with its first token timed
     assert delta("appliance_search_duration_seconds_count", mode="hybrid") == 1
     assert delta("appliance_searches_total", tenant="demo") == 1

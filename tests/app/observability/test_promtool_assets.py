@@ -60,8 +60,7 @@ def test_every_dashboard_expression_is_valid_promql(tmp_path: Path) -> None:
             {
                 "name": "dashboard",
                 "rules": [
-                    {"record": f"dashboard:panel_{n}", "expr": e}
-                    for n, e in enumerate(expressions)
+                    {"record": f"dashboard:panel_{n}", "expr": e} for n, e in enumerate(expressions)
                 ],
             }
         ]
