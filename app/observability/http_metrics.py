@@ -22,6 +22,7 @@ from prometheus_client.registry import Collector
 
 from agents.telemetry import context
 from agents.telemetry.metrics import HTTP_BUCKETS, PREFIX, status_class
+from app.api.headers import REQUEST_ID_KEY, STATUS_KEY
 
 log = logging.getLogger("appliance.http")
 
@@ -74,12 +75,13 @@ class HttpStats(Collector):
             "API request latency by route template.",
             labels=["route", "method"],
         )
-        for key, (buckets, total) in sorted(list(self.latency.items())):
+        bounds = [*map(str, HTTP_BUCKETS), "+Inf"]
+        for (route, method), (buckets, total) in sorted(list(self.latency.items())):
             cumulative, running = [], 0
-            for bound, count in zip([*map(str, HTTP_BUCKETS), "+Inf"], list(buckets), strict=True):
-                running += count
+            for bound, in_bucket in zip(bounds, list(buckets), strict=True):
+                running += in_bucket
                 cumulative.append((bound, running))
-            latency.add_metric(list(key), cumulative, total)
+            latency.add_metric([route, method], cumulative, total)
         yield latency
 
 
@@ -100,21 +102,14 @@ class HttpObserver:
             return
         request_id = f"{self._prefix}{next(self._numbers):08x}"
         context.request_id.set(request_id)
-        status = 500
-        header = (b"x-request-id", request_id.encode())
-
-        async def observed_send(message: Any) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message["headers"] = [*message.get("headers", ()), header]
-            await send(message)
-
+        # Litestar's before_send hook (app/api/headers.py) sends the id back and leaves
+        # the status in the scope: a send wrapper here cost more than all the rest
+        scope[REQUEST_ID_KEY] = request_id
         started = time.perf_counter()
         try:
-            await self.app(scope, receive, observed_send)
+            await self.app(scope, receive, send)
         finally:
-            self._record(scope, status, time.perf_counter() - started)
+            self._record(scope, scope.get(STATUS_KEY, 500), time.perf_counter() - started)
 
     def _record(self, scope: Any, status: int, seconds: float) -> None:
         route = route_template(scope)
