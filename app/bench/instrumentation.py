@@ -10,18 +10,23 @@ the target (the instrumentation costs at most 3 %).
 
 import statistics
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 import msgspec
+import psutil
 
 from app.bench.common import BenchError
 from app.bench.server_suite import _appliance_command, _free_port, _stop, _toml, _wait_ready
 from app.settings import Settings
 
 TARGET_RATIO = 0.97
-ROUNDS = 6
+ROUNDS = 12
+# each load is a slice of the suite's request count: more, shorter pairs make the median
+# robust against other work on the machine
+SLICES = 4
 
 
 def configured(settings: Settings, observed: bool) -> Settings:
@@ -33,6 +38,11 @@ def configured(settings: Settings, observed: bool) -> Settings:
     return msgspec.structs.replace(
         settings, observability=observability, logging=logging, ingest=ingest
     )
+
+
+def _cpu_seconds(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return float(times.user + times.system)
 
 
 def _serve(settings: Settings, workdir: Path, name: str, env: dict[str, str]) -> tuple[Any, str]:
@@ -74,24 +84,37 @@ def compare_instrumentation(
         )
         headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
         path = "/api/v1/tenants/demo/documents?limit=20"
+        processes = {name: psutil.Process(process.pid) for name, (process, _) in servers.items()}
+        per_load = max(requests // SLICES, 1000)
         paired: list[dict[str, Any]] = []
         for number in range(rounds):
             order = ("observed", "plain") if number % 2 == 0 else ("plain", "observed")
-            figures = {name: load(servers[name][1] + path, headers, requests) for name in order}
+            figures = {}
+            for name in order:
+                cpu = _cpu_seconds(processes[name])
+                figures[name] = load(servers[name][1] + path, headers, per_load)
+                spent = _cpu_seconds(processes[name]) - cpu
+                figures[name]["cpu_us_per_request"] = spent / per_load * 1e6
+            observed, plain = figures["observed"], figures["plain"]
             paired.append(
                 {
                     "order": list(order),
-                    "observed_rps": figures["observed"]["requests_per_second"],
-                    "plain_rps": figures["plain"]["requests_per_second"],
-                    "observed_p99_ms": figures["observed"]["p99_ms"],
-                    "plain_p99_ms": figures["plain"]["p99_ms"],
+                    "observed_rps": observed["requests_per_second"],
+                    "plain_rps": plain["requests_per_second"],
+                    "observed_p99_ms": observed["p99_ms"],
+                    "plain_p99_ms": plain["p99_ms"],
                     "ratio": round(
-                        figures["observed"]["requests_per_second"]
-                        / figures["plain"]["requests_per_second"],
-                        3,
+                        observed["requests_per_second"] / plain["requests_per_second"], 3
+                    ),
+                    "observed_cpu_us": round(observed["cpu_us_per_request"], 1),
+                    "plain_cpu_us": round(plain["cpu_us_per_request"], 1),
+                    # plain's CPU cost over observed's: 0.97 means 3 % more CPU per request
+                    "cpu_ratio": round(
+                        plain["cpu_us_per_request"] / observed["cpu_us_per_request"], 3
                     ),
                 }
             )
+            time.sleep(0.2)
         metrics_ok = httpx.get(f"{base}/metrics").status_code == 200
         plain_metrics = httpx.get(f"{servers['plain'][1]}/metrics").status_code
     finally:
@@ -100,8 +123,9 @@ def compare_instrumentation(
     median = round(statistics.median(r["ratio"] for r in paired), 3)
     return {
         "rounds": paired,
-        "requests_per_load": requests,
+        "requests_per_load": per_load,
         "median_throughput_ratio": median,
+        "median_cpu_per_request_ratio": round(statistics.median(r["cpu_ratio"] for r in paired), 3),
         "metrics_served_when_on": metrics_ok,
         "metrics_status_when_off": plain_metrics,
         "target": f">= {TARGET_RATIO}",
