@@ -71,11 +71,15 @@ class QueueRunner:
                 self._running[threading.get_ident()] = (name, tenant_id, started)
             self.metrics.task_started(name)
             ok = False
+            error = None
             try:
                 with context.bound(tenant_id=tenant_id, agent=agent):
                     result = func(*args, **kwargs)
                     ok = True
                     return result
+            except Exception as exc:
+                error = type(exc).__name__  # the type only: messages may quote content
+                raise
             finally:
                 seconds = time.monotonic() - started
                 with self._busy_lock:
@@ -92,6 +96,7 @@ class QueueRunner:
                             "task": name,
                             "outcome": "ok" if ok else "failed",
                             "duration_ms": round(seconds * 1000, 3),
+                            "error": error,
                         },
                     )
 
