@@ -63,7 +63,7 @@ class QueueRunner:
         first part) in the log context."""
         agent = name.partition(".")[0]
 
-        def counted(*args: Any, **kwargs: Any) -> Any:
+        def counted(*args: Any, traceparent: str | None = None, **kwargs: Any) -> Any:
             tenant_id = getattr(args[0], "tenant_id", None) if args else None
             started = time.monotonic()
             with self._busy_lock:
@@ -73,7 +73,10 @@ class QueueRunner:
             ok = False
             error = None
             try:
-                with context.bound(tenant_id=tenant_id, agent=agent):
+                with (
+                    context.bound(tenant_id=tenant_id, agent=agent),
+                    self.metrics.tracing.continued(traceparent, f"task {name}", tenant=tenant_id),
+                ):
                     result = func(*args, **kwargs)
                     ok = True
                     return result
@@ -101,7 +104,16 @@ class QueueRunner:
                     )
 
         counted.__name__ = name
-        return self.huey.task(retries=retries, retry_delay=5, name=name)(counted)
+        task = self.huey.task(retries=retries, retry_delay=5, name=name)(counted)
+        tracing = self.metrics.tracing
+        if not tracing.enabled:
+            return task
+
+        def enqueue_traced(*args: Any, **kwargs: Any) -> Any:
+            # the trace crosses the queue as a traceparent beside the payload
+            return task(*args, traceparent=tracing.inject(), **kwargs)
+
+        return enqueue_traced
 
     def start(self) -> None:
         queue = self._settings.queue

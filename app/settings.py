@@ -115,6 +115,7 @@ class ObservabilitySettings(_Section, frozen=True, forbid_unknown_fields=True, k
     activity_enabled: bool = True
     activity_retention_days: int = 30
     activity_max_rows: int = 100000
+    otlp_endpoint: str = ""
 
 
 class Settings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):

@@ -59,14 +59,15 @@ class MeteredBackend:
     ) -> Completion:
         started = time.perf_counter()
         try:
-            completion = self.inner.complete(
-                messages,
-                max_tokens=max_tokens,
-                temperature=temperature,
-                stop=stop,
-                json_schema=json_schema,
-                seed=seed,
-            )
+            with self.metrics.tracing.span("llm complete", model=self.model_name):
+                completion = self.inner.complete(
+                    messages,
+                    max_tokens=max_tokens,
+                    temperature=temperature,
+                    stop=stop,
+                    json_schema=json_schema,
+                    seed=seed,
+                )
         except Exception:
             self.metrics.llm_call("complete", time.perf_counter() - started, 0, 0, ok=False)
             raise
@@ -96,10 +97,13 @@ class MeteredBackend:
         first: float | None = None
         generated = 0
         ok = True  # a caller that stops reading early is not a failure
+        span = self.metrics.tracing.start("llm stream", model=self.model_name)
         try:
             for piece in pieces:
                 if first is None:
                     first = time.perf_counter() - started
+                    if span is not None:
+                        span.add_event("first token")
                 generated += 1
                 yield piece
         except Exception:
@@ -109,6 +113,9 @@ class MeteredBackend:
             close = getattr(pieces, "close", None)
             if close is not None:
                 close()
+            if span is not None:
+                span.set_attribute("generated_tokens", generated)
+                span.end()
             if self.metrics.enabled:
                 prompt = sum(self.inner.count_tokens(m["content"]) for m in messages)
                 self.metrics.llm_call(

@@ -22,6 +22,8 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 from prometheus_client.process_collector import ProcessCollector
 
+from agents.telemetry.tracing import Tracing
+
 PREFIX = "appliance"
 ALL_TENANTS = "all"
 # request latencies: sub-millisecond listings up to slow uploads
@@ -44,6 +46,8 @@ class Metrics:
         self.registry = CollectorRegistry(auto_describe=True)
         # tenant id -> label value; the composition root installs the slug lookup
         self.tenant_label: Callable[[str], str] = lambda _tenant_id: ALL_TENANTS
+        # spans travel with the metrics to whatever records them (off: no tracer)
+        self.tracing = Tracing(None)
         reg = self.registry if enabled else None
         kw: dict[str, Any] = {"namespace": PREFIX, "registry": reg}
         self.info = Info("appliance", "Version of the appliance and its main parts.", registry=reg)

@@ -24,7 +24,8 @@ def timed_parse(parse: ParseFn, metrics: Metrics) -> ParseFn:
         started = time.perf_counter()
         ok = False
         try:
-            parsed = parse(*args, **kwargs)
+            with metrics.tracing.span("parse"):
+                parsed = parse(*args, **kwargs)
             ok = True
             return parsed
         finally:
@@ -44,7 +45,8 @@ class MeteredEmbedder(Embedder):
         self, texts: Sequence[str], batch_size: int | None = None
     ) -> npt.NDArray[np.float32]:
         started = time.perf_counter()
-        vectors = super().encode(texts, batch_size)
+        with self.metrics.tracing.span("embed", texts=len(texts)):
+            vectors = super().encode(texts, batch_size)
         if len(texts):
             self.metrics.embedded(len(texts), time.perf_counter() - started)
         return vectors

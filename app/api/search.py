@@ -34,14 +34,15 @@ def search_chunks(
 ) -> dict[str, Any]:
     """The best `k` chunks for `query`, with document id, title, page and score."""
     analysis: AnalysisService = services.extras["analysis"]
-    started = time.perf_counter()
-    hits = analysis.search(
-        tenant_access.tenant_id,
-        data.query,
-        k=max(1, min(data.k, MAX_K)),
-        mode=data.mode,
-        filters=data.filters or None,
-    )
     metrics = observability_of(services).metrics
+    started = time.perf_counter()
+    with metrics.tracing.span("search", mode=data.mode):
+        hits = analysis.search(
+            tenant_access.tenant_id,
+            data.query,
+            k=max(1, min(data.k, MAX_K)),
+            mode=data.mode,
+            filters=data.filters or None,
+        )
     metrics.searched(tenant_access.tenant_id, data.mode, time.perf_counter() - started)
     return {"hits": [hit.public() for hit in hits]}

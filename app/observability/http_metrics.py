@@ -22,6 +22,7 @@ from prometheus_client.registry import Collector
 
 from agents.telemetry import context
 from agents.telemetry.metrics import HTTP_BUCKETS, PREFIX, status_class
+from agents.telemetry.tracing import Tracing
 from app.api.headers import REQUEST_ID_KEY, STATUS_KEY
 
 log = logging.getLogger("appliance.http")
@@ -88,9 +89,10 @@ class HttpStats(Collector):
 class HttpObserver:
     """The ASGI wrapper; `stats` None when metrics are off (then only ids and log lines)."""
 
-    def __init__(self, app: Any, stats: HttpStats | None) -> None:
+    def __init__(self, app: Any, stats: HttpStats | None, tracing: Tracing | None = None) -> None:
         self.app = app
         self.stats = stats
+        self.tracing = tracing or Tracing(None)
         # request ids: a random prefix per process and a counter (unique, and cheaper
         # than random bytes per request)
         self._prefix = secrets.token_hex(4)
@@ -106,10 +108,25 @@ class HttpObserver:
         # the status in the scope: a send wrapper here cost more than all the rest
         scope[REQUEST_ID_KEY] = request_id
         started = time.perf_counter()
+        if self.tracing.enabled:
+            await self._traced(scope, receive, send, started)
+            return
         try:
             await self.app(scope, receive, send)
         finally:
             self._record(scope, scope.get(STATUS_KEY, 500), time.perf_counter() - started)
+
+    async def _traced(self, scope: Any, receive: Any, send: Any, started: float) -> None:
+        with self.tracing.span(
+            f"{scope['method']} request", request_id=scope[REQUEST_ID_KEY]
+        ) as span:
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                status = scope.get(STATUS_KEY, 500)
+                span.update_name(f"{scope['method']} {route_template(scope)}")
+                span.set_attribute("http.status_code", status)
+                self._record(scope, status, time.perf_counter() - started)
 
     def _record(self, scope: Any, status: int, seconds: float) -> None:
         route = route_template(scope)

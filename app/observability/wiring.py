@@ -4,7 +4,8 @@
 activity sink), built on first use. `build_asgi` wraps the API with `observed_api` and
 starts and stops the activity sink with the server; `register_tasks` gives the queue
 and the LLM backend the metrics. With `[observability] metrics_enabled = false` and
-`[logging] format = "text"`, nothing of this runs per request.
+`[logging] format = "text"`, nothing of this runs per request; traces only with
+`otlp_endpoint` set.
 """
 
 import platform
@@ -19,6 +20,7 @@ from app.observability.activity_sink import ActivitySink
 from app.observability.collectors import ApplianceCollector
 from app.observability.http_metrics import HttpObserver, HttpStats
 from app.observability.tenant_labels import TenantLabels
+from app.observability.tracing_setup import build_tracing
 from app.services import Services
 
 _EXTRAS_KEY = "observability"
@@ -55,6 +57,9 @@ def observability_of(services: Services) -> Observability:
             "llm_backend": settings.models.llm_backend,
         },
     )
+    metrics.tracing, provider = build_tracing(settings)
+    if provider is not None:
+        services.on_close(provider.shutdown)  # type: ignore[attr-defined]
     labels = TenantLabels(services.system, observe.tenant_label_limit)
     metrics.tenant_label = labels.label
     activity = (
@@ -80,11 +85,12 @@ def observed_api(api: Any, services: Services) -> Any:
     """The API wrapped with request ids, HTTP metrics and request log lines, unless both
     metrics and JSON logging are off (then the API itself, at no cost)."""
     settings = services.settings
-    if not settings.observability.metrics_enabled and settings.logging.format != "json":
-        return api
     metrics = observability_of(services).metrics
+    observing = settings.observability.metrics_enabled or settings.logging.format == "json"
+    if not observing and not metrics.tracing.enabled:
+        return api
     stats = None
     if metrics.enabled:
         stats = HttpStats()
         metrics.registry.register(stats)
-    return HttpObserver(api, stats)
+    return HttpObserver(api, stats, metrics.tracing)
