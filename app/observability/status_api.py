@@ -1,5 +1,8 @@
 """GET /tenants/{tenant}/status: what the tenant's agents are doing now.
 
+The queue figures are the tenant's own (appliance admins also see the totals), so a
+member learns nothing of other tenants' activity.
+
 Agents (ingest, analyze, llm, and the workflow engine once it exists) with their state
 and running/queued tasks of this tenant, the queue, documents by state, runs in
 progress, model state and the latest warnings and errors of the activity log.
@@ -94,10 +97,21 @@ def tenant_status(
     errors, _ = ActivityLog(tenant_db).search(
         ActivityQuery(min_level=LEVELS["WARNING"], limit=LAST_ERRORS)
     )
+    agents = agent_states(queue, tenant_id, llm)
+    overall = queue.status()
+    queue_view = {
+        "running": overall["running"],
+        "workers": overall["workers"],
+        # this tenant's tasks only: other tenants' volume is not a member's business
+        "pending": sum(a.get("queued", 0) for a in agents.values()),
+    }
+    if tenant_access.principal.admin_powers:
+        queue_view["pending_all_tenants"] = overall["pending"]
+        queue_view["busy_workers"] = overall["busy_workers"]
     return {
         "tenant": tenant_access.tenant.slug,
-        "agents": agent_states(queue, tenant_id, llm),
-        "queue": queue.status(),
+        "agents": agents,
+        "queue": queue_view,
         "documents": _documents(tenant_db),
         "runs_in_progress": _runs_in_progress(tenant_db),
         "models": {
