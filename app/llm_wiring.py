@@ -11,6 +11,8 @@ from agents.llm import (
 )
 from agents.llm.types import Backend
 from agents.models import locate_llm_model
+from agents.telemetry.llm_meter import MeteredBackend
+from agents.telemetry.metrics import Metrics
 from app.errors import AppError
 from app.settings import Settings
 
@@ -20,7 +22,8 @@ class LLMSettingsError(AppError):
     code = "invalid_settings"
 
 
-def build_llm(settings: Settings) -> LLMService:
+def build_llm(settings: Settings, metrics: Metrics | None = None) -> LLMService:
+    """The LLM service; with enabled metrics its backend records every call."""
     models = settings.models
     backend: Backend
     if models.llm_backend == "llama":
@@ -48,6 +51,8 @@ def build_llm(settings: Settings) -> LLMService:
         )
     else:
         raise LLMSettingsError("models.llm_backend must be 'llama' or 'openai'")
+    if metrics is not None and metrics.enabled:
+        backend = MeteredBackend(backend, metrics)
     return LLMService(backend)
 
 

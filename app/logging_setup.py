@@ -1,28 +1,42 @@
-"""Process-wide logging: stderr plus a rotating file under <data>/logs."""
+"""Process-wide logging: stdout plus a rotating file under <data>/logs, one format for both
+(JSON lines by default, see app/observability/log_format.py)."""
 
 import logging
 import logging.handlers
+import sys
 from pathlib import Path
 
+from app.observability.log_format import JsonFormatter, TextFormatter
 from app.settings import LoggingSettings
 
-_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+LOG_FILE = "appliance.log"
+
+
+def formatter_for(settings: LoggingSettings) -> logging.Formatter:
+    if settings.format == "json":
+        return JsonFormatter()
+    if settings.format == "text":
+        return TextFormatter()
+    raise ValueError("logging.format must be 'json' or 'text'")
 
 
 def configure_logging(settings: LoggingSettings, logs_dir: Path | None) -> None:
+    formatter = formatter_for(settings)
     root = logging.getLogger()
     root.setLevel(settings.level.upper())
     for handler in list(root.handlers):
         root.removeHandler(handler)
-    console = logging.StreamHandler()
-    console.setFormatter(logging.Formatter(_FORMAT))
+    console = logging.StreamHandler(sys.stdout)
+    console.setFormatter(formatter)
     root.addHandler(console)
     if settings.to_file and logs_dir is not None:
         logs_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         handler = logging.handlers.RotatingFileHandler(
-            logs_dir / "appliance.log", maxBytes=10 * 1024 * 1024, backupCount=5
+            logs_dir / LOG_FILE,
+            maxBytes=settings.file_max_mb * 1024 * 1024,
+            backupCount=settings.file_backups,
         )
-        handler.setFormatter(logging.Formatter(_FORMAT))
+        handler.setFormatter(formatter)
         root.addHandler(handler)
     # access logs would record query strings (one-time sign-in tickets); we log our own
     logging.getLogger("uvicorn.access").disabled = True

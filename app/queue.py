@@ -7,11 +7,14 @@ they need bound in, so no agent imports the app.
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 from huey.consumer import Consumer
 
+from agents.telemetry import context
+from agents.telemetry.metrics import Metrics
 from app.settings import Settings
 from storage.datadir import DataDir
 from storage.masterkey import MasterKey
@@ -40,27 +43,77 @@ class _InProcessConsumer(Consumer):
 class QueueRunner:
     """Starts and stops Huey worker threads with the server's lifespan."""
 
-    def __init__(self, huey: EncryptedHuey, settings: Settings) -> None:
+    def __init__(
+        self, huey: EncryptedHuey, settings: Settings, metrics: Metrics | None = None
+    ) -> None:
         self.huey = huey
         self._settings = settings
+        self.metrics = metrics or Metrics(enabled=False)
         self._consumer: _InProcessConsumer | None = None
         self._busy = 0
         self._busy_lock = threading.Lock()
+        # what each worker is doing now: (task name, tenant id or None, monotonic start)
+        self._running: dict[int, tuple[str, str | None, float]] = {}
 
     def register(self, name: str, func: Callable[..., Any], retries: int = 2) -> Any:
-        """Register `func` as task `name`; returns the callable that enqueues it."""
+        """Register `func` as task `name`; returns the callable that enqueues it.
 
-        def counted(*args: Any, **kwargs: Any) -> Any:
+        Every run is counted (busy workers, what runs now), timed and counted by outcome
+        in the metrics, and logged with the payload's tenant and the agent (the name's
+        first part) in the log context."""
+        agent = name.partition(".")[0]
+
+        def counted(*args: Any, traceparent: str | None = None, **kwargs: Any) -> Any:
+            tenant_id = getattr(args[0], "tenant_id", None) if args else None
+            started = time.monotonic()
             with self._busy_lock:
                 self._busy += 1
+                self._running[threading.get_ident()] = (name, tenant_id, started)
+            self.metrics.task_started(name)
+            ok = False
+            error = None
             try:
-                return func(*args, **kwargs)
+                with (
+                    context.bound(tenant_id=tenant_id, agent=agent),
+                    self.metrics.tracing.continued(traceparent, f"task {name}", tenant=tenant_id),
+                ):
+                    result = func(*args, **kwargs)
+                    ok = True
+                    return result
+            except Exception as exc:
+                error = type(exc).__name__  # the type only: messages may quote content
+                raise
             finally:
+                seconds = time.monotonic() - started
                 with self._busy_lock:
                     self._busy -= 1
+                    self._running.pop(threading.get_ident(), None)
+                self.metrics.task_finished(name, seconds, ok)
+                with context.bound(tenant_id=tenant_id, agent=agent):
+                    log.log(
+                        logging.INFO if ok else logging.WARNING,
+                        "task %s %s",
+                        name,
+                        "done" if ok else "failed",
+                        extra={
+                            "task": name,
+                            "outcome": "ok" if ok else "failed",
+                            "duration_ms": round(seconds * 1000, 3),
+                            "error": error,
+                        },
+                    )
 
         counted.__name__ = name
-        return self.huey.task(retries=retries, retry_delay=5, name=name)(counted)
+        task = self.huey.task(retries=retries, retry_delay=5, name=name)(counted)
+        tracing = self.metrics.tracing
+        if not tracing.enabled:
+            return task
+
+        def enqueue_traced(*args: Any, **kwargs: Any) -> Any:
+            # the trace crosses the queue as a traceparent beside the payload
+            return task(*args, traceparent=tracing.inject(), **kwargs)
+
+        return enqueue_traced
 
     def start(self) -> None:
         queue = self._settings.queue
@@ -96,6 +149,12 @@ class QueueRunner:
     @property
     def busy_workers(self) -> int:
         return self._busy
+
+    def running_tasks(self) -> list[tuple[str, str | None, float]]:
+        """(task name, tenant id, seconds running) of every task running now."""
+        now = time.monotonic()
+        with self._busy_lock:
+            return [(n, t, now - started) for n, t, started in self._running.values()]
 
     def pending(self) -> int:
         return int(self.huey.pending_count())

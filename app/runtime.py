@@ -15,6 +15,7 @@ from agents.analyze.answer import Answerer
 from agents.analyze.chunking import Chunker
 from agents.analyze.embedding import Embedder
 from agents.analyze.service import AnalysisService
+from agents.documents.tasks import IndexTask
 from agents.ingest.sandbox.limits import ParseLimits
 from agents.ingest.sandbox.pool import SandboxPool
 from agents.ingest.sandbox.worker_process import remove_stale_scratch
@@ -25,9 +26,12 @@ from agents.ingest.sources.mail_ingest import MailScheduler
 from agents.llm import LLMService
 from agents.models import ModelNotFoundError, locate_embedding_model
 from agents.supervisor.step import StepRegistry
+from agents.telemetry.metrics import Metrics
+from agents.telemetry.timed import MeteredEmbedder, timed_parse
 from app import tasks
 from app.auth.kit import AuthKit, build_auth_kit
 from app.llm_wiring import build_answerer, build_llm
+from app.observability.wiring import Observability, build_observability
 from app.queue import QueueRunner, build_huey
 from app.services import Services
 from app.settings import Settings
@@ -70,15 +74,19 @@ class Answering:
     answerer: Answerer | None
 
 
-def build_answering(services: Services) -> Answering:
-    """Analysis (embeddings, search), the LLM and the answerer; models load lazily."""
+def build_answering(services: Services, metrics: Metrics | None = None) -> Answering:
+    """Analysis (embeddings, search), the LLM and the answerer; models load lazily. With
+    enabled `metrics` the embedder and the LLM backend record every call."""
     settings = services.settings
     embedding_model = locate_embedding_model(settings.models.embedding_model)
-    analysis = AnalysisService(
-        services.tenants, Embedder(embedding_model), Chunker(embedding_model.path)
+    embedder = (
+        MeteredEmbedder(embedding_model, metrics=metrics)
+        if metrics is not None and metrics.enabled
+        else Embedder(embedding_model)
     )
+    analysis = AnalysisService(services.tenants, embedder, Chunker(embedding_model.path))
     try:
-        llm = build_llm(settings)
+        llm = build_llm(settings, metrics)
     except ModelNotFoundError as exc:
         log.warning("no language model: %s", exc)
         return Answering(analysis, None, None)
@@ -91,6 +99,7 @@ class Runtime:
     """Every agent and service of one process, built once by `build_runtime`."""
 
     services: Services
+    observability: Observability
     queue: QueueRunner
     auth: AuthKit
     sandbox: SandboxPool
@@ -131,7 +140,9 @@ def build_runtime(
     """Build every agent and register the queue tasks. `dropboxes` adds the watched
     inboxes (the server wants them; the CLI and most tests do not)."""
     settings = services.settings
-    queue = QueueRunner(build_huey(services.data, services.master), settings)
+    observability = build_observability(services)
+    metrics = observability.metrics
+    queue = QueueRunner(build_huey(services.data, services.master), settings, metrics)
     kit = build_auth_kit(services, clock=clock)
 
     scratch = services.data.scratch_dir
@@ -139,18 +150,24 @@ def build_runtime(
     remove_stale_scratch(scratch)
     pool = SandboxPool(max_workers=settings.ingest.parse_workers, scratch_dir=scratch)
     services.on_close(pool.close)
-    answering = build_answering(services)
+    answering = build_answering(services, metrics)
     analysis = answering.analysis
+
+    def index(task: IndexTask) -> None:
+        started = time.perf_counter()
+        outcome = analysis.index_document(task.tenant_id, task.document_id)
+        metrics.indexed(time.perf_counter() - started, outcome.state)
+
 
     # the task bodies refer to `ingest`, built below with the enqueue functions they return
     document_tasks = tasks.register_document_tasks(
         queue,
         parse=lambda task: ingest.parse(task.tenant_id, task.document_id),
-        index=lambda task: analysis.index_document(task.tenant_id, task.document_id),
+        index=index,
     )
     ingest = IngestService(
         services.tenants,
-        pool.parse,
+        timed_parse(pool.parse, metrics),
         parse_limits_of(settings),
         document_tasks.parse,
         document_tasks.index,
@@ -163,6 +180,7 @@ def build_runtime(
     mail_poll = tasks.register_mail_tasks(queue, ingest, scheduler)
     runtime = Runtime(
         services=services,
+        observability=observability,
         queue=queue,
         auth=kit,
         sandbox=pool,

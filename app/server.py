@@ -12,7 +12,6 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
-from litestar import Litestar
 from nicegui import ui as nicegui_ui
 from starlette.requests import Request
 
@@ -22,6 +21,7 @@ from app.api.hosts import AllowedHosts
 from app.auth.client_address import client_address
 from app.auth.kit import AuthKit
 from app.auth.sessions import COOKIE_NAME
+from app.observability.wiring import observed_api
 from app.runtime import Runtime, build_runtime
 from app.services import Services
 from app.tasks import queued_document_tasks, reindex_after_model_change
@@ -50,7 +50,7 @@ class ApplianceASGI:
     security headers, with the CSP NiceGUI needs.
     """
 
-    def __init__(self, api: Litestar, ui_host: FastAPI, allowed_hosts: AllowedHosts) -> None:
+    def __init__(self, api: Any, ui_host: FastAPI, allowed_hosts: AllowedHosts) -> None:
         self.api = api
         # NiceGUI finds its uvicorn server by following `.app` attributes to its host app
         self.app = ui_host
@@ -195,12 +195,15 @@ def assemble(runtime: Runtime) -> ApplianceASGI:
     dropboxes = runtime.dropboxes
     kit = runtime.auth
     api = build_api(runtime)
+    observability = runtime.observability
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # documents a killed process left mid-way: Huey would not redeliver them
         await asyncio.to_thread(reindex_after_model_change, runtime.analysis, runtime.enqueue.index)
         await asyncio.to_thread(ingest.reconcile, queued_document_tasks(queue))
+        if observability.activity is not None:
+            observability.activity.start()
         queue.start()
         if dropboxes is not None:
             await asyncio.to_thread(dropboxes.start)
@@ -213,6 +216,8 @@ def assemble(runtime: Runtime) -> ApplianceASGI:
             if dropboxes is not None:
                 await asyncio.to_thread(dropboxes.stop)
             await asyncio.to_thread(queue.stop)
+            if observability.activity is not None:
+                observability.activity.stop()
             services.close()
             log.info("appliance stopped; databases closed")
 
@@ -227,7 +232,11 @@ def assemble(runtime: Runtime) -> ApplianceASGI:
         show_welcome_message=False,
         favicon="📄",
     )
-    return ApplianceASGI(api, host, AllowedHosts(settings.server.allowed_hosts))
+    return ApplianceASGI(
+        observed_api(api, settings, observability),
+        host,
+        AllowedHosts(settings.server.allowed_hosts),
+    )
 
 
 def serve(services: Services) -> None:

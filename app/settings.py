@@ -9,7 +9,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -106,6 +106,19 @@ class ModelSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=T
 class LoggingSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
     level: str = "INFO"
     to_file: bool = True
+    format: Literal["json", "text"] = "json"
+    file_max_mb: int = 10
+    file_backups: int = 5
+
+
+class ObservabilitySettings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    metrics_enabled: bool = True
+    metrics_token: str = ""
+    tenant_label_limit: int = 20
+    activity_enabled: bool = True
+    activity_retention_days: int = 30
+    activity_max_rows: int = 100000
+    otlp_endpoint: str = ""
 
 
 class Settings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -116,6 +129,7 @@ class Settings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
     ingest: IngestSettings = msgspec.field(default_factory=IngestSettings)
     models: ModelSettings = msgspec.field(default_factory=ModelSettings)
     logging: LoggingSettings = msgspec.field(default_factory=LoggingSettings)
+    observability: ObservabilitySettings = msgspec.field(default_factory=ObservabilitySettings)
 
     @property
     def data_dir(self) -> Path:

@@ -1,5 +1,8 @@
 """The api suite: an authenticated documents listing under 50 concurrent clients.
 
+Then the cost of observability: the same listing with metrics and JSON logging on
+against both off, in paired alternating rounds (bench/instrumentation.py).
+
 The appliance (`appliance serve`, bearer token, tenant guard, encrypted tenant database)
 and a bare Litestar app serving the same JSON at the same path without auth run as
 separate processes; one load generator drives both with the same number of concurrent
@@ -23,6 +26,7 @@ from app.services import open_services
 from app.settings import Settings
 from bench.common import BenchError
 from bench.http_load import run_load
+from bench.instrumentation import compare_instrumentation
 from bench.server_suite import (
     _appliance_command,
     _bench_settings,
@@ -145,6 +149,9 @@ def run_api(settings: Settings, requests: int = 3000) -> dict[str, Any]:
             bare_result = _load(bare_url, {}, requests)
         finally:
             _stop(bare, 10)
+        instrumentation = compare_instrumentation(
+            bench, workdir, password, requests, _load, _child_env()
+        )
     ratio = round(appliance_result["requests_per_second"] / bare_result["requests_per_second"], 3)
     return {
         "results": {
@@ -152,13 +159,17 @@ def run_api(settings: Settings, requests: int = 3000) -> dict[str, Any]:
             "appliance": appliance_result,
             "bare_litestar": bare_result,
             "throughput_ratio": ratio,
+            # metrics + JSON logs on vs both off (bench/instrumentation.py)
+            "instrumentation": instrumentation,
         },
         "targets": {
             "throughput_ratio": f">= {TARGET_THROUGHPUT_RATIO}",
             "p99_ms": f"< {TARGET_P99_MS}",
+            "instrumentation_throughput_ratio": instrumentation["target"],
         },
         "met": {
             "throughput_ratio": ratio >= TARGET_THROUGHPUT_RATIO,
             "p99_ms": appliance_result["p99_ms"] < TARGET_P99_MS,
+            "instrumentation_throughput_ratio": instrumentation["met"],
         },
     }

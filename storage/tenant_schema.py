@@ -164,3 +164,28 @@ def create_connector_tables(conn: Any) -> None:
             at TEXT NOT NULL,
             PRIMARY KEY (connector_id, fingerprint))"""
     )
+
+
+@tenant_migrations(8)
+def create_activity_log(conn: Any) -> None:
+    # what the tenant's agents and users did (observability); bounded by age and row count,
+    # pruned by the activity sink. Never document text or secrets.
+    conn.execute(
+        """CREATE TABLE activity_log (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            level TEXT NOT NULL,
+            levelno INTEGER NOT NULL,
+            logger TEXT NOT NULL,
+            agent TEXT,
+            event TEXT NOT NULL,
+            request_id TEXT,
+            user TEXT,
+            run_id TEXT,
+            step_id TEXT,
+            duration_ms REAL,
+            detail TEXT NOT NULL DEFAULT '{}')"""
+    )
+    conn.execute("CREATE INDEX idx_activity_at ON activity_log(at)")
+    conn.execute("CREATE INDEX idx_activity_run ON activity_log(run_id, id)")
+    conn.execute("CREATE INDEX idx_activity_agent ON activity_log(agent, id)")

@@ -65,6 +65,18 @@ class Dashboard:
 
 
 @dataclass(frozen=True)
+class MonitoringSample:
+    """Live figures at one moment. `counters` only grow (the page plots their rate);
+    `gauges` are plotted as they are; latency is sum / count between two samples."""
+
+    at: float
+    counters: dict[str, float]
+    gauges: dict[str, float]
+    latency_sums: dict[str, float] = field(default_factory=dict)
+    latency_counts: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ConnectorView:
     """A mailbox connector as the browser may see it: never the password itself."""
 
@@ -204,6 +216,19 @@ class AdminBackend(Protocol):
     def audit(self, token: str | None, tenant_id: str | None, limit: int = 200) -> list[Row]: ...
 
 
+class MonitoringBackend(Protocol):
+    """Live figures and logs: a tenant's own, or with `tenant_id=None` the whole
+    appliance (appliance admins only)."""
+
+    def monitoring_available(self) -> bool: ...
+
+    def monitoring_sample(self, token: str | None, tenant_id: str | None) -> MonitoringSample: ...
+
+    def logs(
+        self, token: str | None, tenant_id: str | None, filters: dict[str, str]
+    ) -> tuple[list[Row], int | None]: ...
+
+
 class SessionForgetting(Protocol):
     def forget_session(self, token: str | None) -> None: ...
 
@@ -214,6 +239,7 @@ class UiBackend(
     AskBackend,
     ConnectorsBackend,
     AdminBackend,
+    MonitoringBackend,
     SessionForgetting,
     Protocol,
 ):

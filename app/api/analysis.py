@@ -1,6 +1,7 @@
 """Ask, extract, classify and summarise over one tenant's documents (viewers may use them)."""
 
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,7 +13,8 @@ from litestar.status_codes import HTTP_200_OK
 
 from agents.analyze import documents_ops
 from agents.documents.ledger import DocumentLedger
-from app.api.deps import AnswererDep, LedgerDep, LLMDep, TenantAccessDep
+from agents.telemetry.metrics import Metrics
+from app.api.deps import AnswererDep, LedgerDep, LLMDep, MetricsDep, TenantAccessDep
 from app.errors import AppError
 
 MAX_K = 20
@@ -62,6 +64,14 @@ def _sse(events: Iterator[dict[str, Any]]) -> Iterator[str]:
         yield json.dumps(event)
 
 
+def _timed(
+    events: Iterator[dict[str, Any]], metrics: Metrics, tenant_id: str, started: float
+) -> Iterator[dict[str, Any]]:
+    """The events of a streamed answer; the ask is timed when the last one was sent."""
+    yield from events
+    metrics.asked(tenant_id, time.perf_counter() - started)
+
+
 _READ = {"min_role": "viewer"}
 
 
@@ -71,17 +81,25 @@ class AnalysisController(Controller):
 
     @post("/ask", status_code=HTTP_200_OK, sync_to_thread=True)
     def ask(
-        self, data: JSONBody[AskRequest], tenant_access: TenantAccessDep, answerer: AnswererDep
+        self,
+        data: JSONBody[AskRequest],
+        tenant_access: TenantAccessDep,
+        answerer: AnswererDep,
+        metrics: MetricsDep,
     ) -> Response[Any] | ServerSentEvent:
         """An answer with numbered citations; `stream: true` sends Server-Sent Events."""
         if not data.question.strip():
             raise InvalidRequest("the question is empty")
         k = max(1, min(data.k, MAX_K))
         filters = data.filters or None
+        tenant_id = tenant_access.tenant_id
+        started = time.perf_counter()
         if data.stream:
-            events = answerer.stream(tenant_access.tenant_id, data.question, k, filters)
-            return ServerSentEvent(_sse(events))
-        return Response(answerer.ask(tenant_access.tenant_id, data.question, k, filters))
+            events = answerer.stream(tenant_id, data.question, k, filters)
+            return ServerSentEvent(_sse(_timed(events, metrics, tenant_id, started)))
+        answer = answerer.ask(tenant_id, data.question, k, filters)
+        metrics.asked(tenant_id, time.perf_counter() - started)
+        return Response(answer)
 
     @post("/extract", status_code=HTTP_200_OK, sync_to_thread=True)
     def extract(

@@ -35,6 +35,10 @@ from app.api.tenants import TenantsController, delete_tenant, show_tenant
 from app.auth.client_address import check_trusted_proxies, client_address
 from app.auth.principal import Principal
 from app.errors import render_exception
+from app.observability.logs_api import appliance_logs, tenant_logs
+from app.observability.metrics_route import metrics_endpoint
+from app.observability.status_api import tenant_status
+from app.observability.wiring import collect_queue
 from app.runtime import Runtime
 
 API_PREFIX = "/api/v1"
@@ -51,6 +55,8 @@ TENANT_HANDLERS: list[Any] = [
     search_chunks,
     AnalysisController,
     ConnectorsController,
+    tenant_logs,
+    tenant_status,
     # inbound hooks: opt "hook", the one route authenticating its caller instead of a user
     # (route_audit.HOOK_ROUTES lists it; tenant_scope.TenantGuard handles it)
     HooksController,
@@ -65,6 +71,8 @@ def build_api(runtime: Runtime, extra_tenant_handlers: Sequence[Any] = ()) -> Li
     services = runtime.services
     settings = services.settings
     kit = runtime.auth
+    observability = runtime.observability
+    collect_queue(observability, services, runtime.queue.status)
     trusted = list(settings.server.trusted_proxies)
     check_trusted_proxies(trusted)
 
@@ -84,11 +92,14 @@ def build_api(runtime: Runtime, extra_tenant_handlers: Sequence[Any] = ()) -> Li
             AuthController,
             TenantsController,
             AuditController,
+            appliance_logs,
             build_tenant_router(services.tenants, [*TENANT_HANDLERS, *extra_tenant_handlers]),
         ],
     )
+    # outside /api/v1, like every Prometheus target; absent when metrics are off
+    observed = [metrics_endpoint] if observability.metrics.enabled else []
     app = Litestar(
-        route_handlers=[api_v1],
+        route_handlers=[api_v1, *observed],
         middleware=[
             RequestGate(
                 AllowedHosts(settings.server.allowed_hosts),
@@ -108,6 +119,8 @@ def build_api(runtime: Runtime, extra_tenant_handlers: Sequence[Any] = ()) -> Li
             "answerer": Provide(runtime.require_answerer, sync_to_thread=False),
             "llm": Provide(runtime.require_llm, sync_to_thread=False),
             "enqueue": Provide(lambda: runtime.enqueue, sync_to_thread=False),
+            "observability": Provide(lambda: observability, sync_to_thread=False),
+            "metrics": Provide(lambda: observability.metrics, sync_to_thread=False),
             "client": Provide(provide_client, sync_to_thread=False),
             "principal": Provide(provide_principal, sync_to_thread=False),
         },

@@ -13,6 +13,7 @@ from agents.documents.ledger import DocumentLedger
 from agents.ingest.service import IngestService
 from agents.ingest.sources.connectors import ConnectorStore
 from agents.llm.service import LLMService
+from agents.telemetry.metrics import Metrics
 from app.auth.kit import AuthKit
 from app.auth.principal import Principal
 from app.auth.tenant_access import TenantAccess
@@ -40,6 +41,7 @@ AnalysisDep = NamedDependency[AnalysisService]
 AnswererDep = NamedDependency[Answerer]
 LLMDep = NamedDependency[LLMService]
 EnqueueDep = NamedDependency[Enqueuers]
+MetricsDep = NamedDependency[Metrics]
 LedgerDep = NamedDependency[DocumentLedger]
 ConnectorStoreDep = NamedDependency[ConnectorStore]  # provided by the connectors controller
 HookTenantDep = NamedDependency[TenantRecord]  # the tenant of an inbound hook route

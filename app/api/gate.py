@@ -20,11 +20,12 @@ from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+from agents.telemetry import context
 from app.api.authn import Authentication
 from app.api.headers import EXTRA_HEADERS_KEY
 from app.api.hosts import AllowedHosts, HostRejected
 from app.api.rate_limit import RateLimit
-from app.api.tenant_scope import TENANT_SCOPED, TenantGuard
+from app.api.tenant_scope import TENANT_SCOPED, TenantGuard, tenant_id_of
 from storage.system_store import SystemStore
 
 
@@ -60,9 +61,13 @@ class RequestGate(ASGIMiddleware):
             lookups = self.system.lookups()
             principal = await self.authentication.principal(scope, lookups)
         scope["user"] = principal
+        if principal is not None:
+            # log lines written while handling the request name the caller (never in metrics)
+            context.user.set(principal.username)
         if not opt.get("no_rate_limit"):
             extra: dict[str, Any] = scope  # type: ignore[assignment]
             extra[EXTRA_HEADERS_KEY] = self.rate_limit.take(principal, scope)
         if opt.get(TENANT_SCOPED):
             self.tenant_guard.check(scope, handler, principal, lookups)
+            context.tenant_id.set(tenant_id_of(scope))
         await next_app(scope, receive, send)

@@ -65,6 +65,10 @@ def add_headers(message: Message, headers: RawHeaders, defaults: RawHeaders = ()
 
 # scope key under which the request gate leaves per-request headers (the RateLimit-* ones)
 EXTRA_HEADERS_KEY = "appliance.extra_headers"
+# set by the observability wrapper (app/observability/http_metrics.py): the request id to
+# send back, and where the response status is left for it (no send wrapper of its own)
+REQUEST_ID_KEY = "appliance.request_id"
+STATUS_KEY = "appliance.status"
 
 
 async def api_before_send(message: Any, scope: Any) -> None:
@@ -73,10 +77,16 @@ async def api_before_send(message: Any, scope: Any) -> None:
     Adds the security headers, and the headers the request gate left in the scope. A
     coroutine because Litestar runs a plain function hook in a worker thread."""
     add_headers(message, _API_RAW, _API_DEFAULTS_RAW)
+    if message.get("type") != "http.response.start":
+        return
+    scope[STATUS_KEY] = message["status"]
     extra = scope.get(EXTRA_HEADERS_KEY)
-    if extra and message.get("type") == "http.response.start":
+    if extra:
         # names no handler sets, so appended rather than searched for
         message["headers"].extend(extra)
+    request_id = scope.get(REQUEST_ID_KEY)
+    if request_id:
+        message["headers"].append((b"x-request-id", request_id.encode()))
 
 
 def with_headers(

@@ -1,5 +1,6 @@
 """POST /tenants/{tenant}/search: hybrid, dense or keyword retrieval over the tenant's chunks."""
 
+import time
 from typing import Any, Literal
 
 import msgspec
@@ -7,7 +8,7 @@ from litestar import post
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK
 
-from app.api.deps import AnalysisDep, TenantAccessDep
+from app.api.deps import AnalysisDep, MetricsDep, TenantAccessDep
 
 MAX_K = 100
 
@@ -27,14 +28,20 @@ class SearchRequest(msgspec.Struct, forbid_unknown_fields=True):
     tags=["search"],
 )
 def search_chunks(
-    data: JSONBody[SearchRequest], tenant_access: TenantAccessDep, analysis: AnalysisDep
+    data: JSONBody[SearchRequest],
+    tenant_access: TenantAccessDep,
+    analysis: AnalysisDep,
+    metrics: MetricsDep,
 ) -> dict[str, Any]:
     """The best `k` chunks for `query`, with document id, title, page and score."""
-    hits = analysis.search(
-        tenant_access.tenant_id,
-        data.query,
-        k=max(1, min(data.k, MAX_K)),
-        mode=data.mode,
-        filters=data.filters or None,
-    )
+    started = time.perf_counter()
+    with metrics.tracing.span("search", mode=data.mode):
+        hits = analysis.search(
+            tenant_access.tenant_id,
+            data.query,
+            k=max(1, min(data.k, MAX_K)),
+            mode=data.mode,
+            filters=data.filters or None,
+        )
+    metrics.searched(tenant_access.tenant_id, data.mode, time.perf_counter() - started)
     return {"hits": [hit.public() for hit in hits]}

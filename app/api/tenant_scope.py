@@ -114,6 +114,16 @@ class TenantGuard:
             raise TenantNotFound() from None
 
 
+def tenant_id_of(scope: Scope) -> str | None:
+    """The tenant the guard let this request into (a member's, or a hook's), else None."""
+    state = scope["state"]
+    access = state.get(_STATE_KEY)
+    if isinstance(access, TenantAccess):
+        return access.tenant_id
+    tenant = state.get(_HOOK_STATE_KEY)
+    return tenant.id if isinstance(tenant, TenantRecord) else None
+
+
 def provide_tenant_access(request: Request[Any, Any, Any]) -> TenantAccess:
     access = request.scope["state"].get(_STATE_KEY)
     if not isinstance(access, TenantAccess):

@@ -12,11 +12,17 @@ from app.ui_backend.ask import AskMethods
 from app.ui_backend.connectors import ConnectorMethods
 from app.ui_backend.documents import DocumentMethods
 from app.ui_backend.gate import SessionGate
+from app.ui_backend.monitoring import MonitoringMethods
 from app.ui_backend.session import SessionMethods
 
 
 class ApplianceUiBackend(
-    SessionMethods, DocumentMethods, AskMethods, ConnectorMethods, AdminMethods
+    SessionMethods,
+    DocumentMethods,
+    AskMethods,
+    ConnectorMethods,
+    AdminMethods,
+    MonitoringMethods,
 ):
     """Built once by the composition root; holds no per-request state."""
 

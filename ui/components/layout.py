@@ -38,6 +38,8 @@ NAV_ITEMS: list[NavItem] = [
 def add_nav_item(item: NavItem, before: str | None = "Admin") -> None:
     """Register a later page in the drawer (placed before the Admin entry by default)."""
     labels = [existing.label for existing in NAV_ITEMS]
+    if item.label in labels:
+        return  # pages are registered again when a process builds a second server
     NAV_ITEMS.insert(labels.index(before) if before in labels else len(NAV_ITEMS), item)
 
 
