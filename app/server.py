@@ -26,6 +26,7 @@ from app.auth.sessions import COOKIE_NAME
 from app.dropbox_wiring import DropBoxes
 from app.queue import QueueRunner, build_huey
 from app.services import Services
+from app.act_wiring import resume_actions
 from app.tasks import queued_document_tasks, register_tasks, reindex_after_model_change
 from app.tls import key_password
 from app.ui_backend import ApplianceUiBackend
@@ -197,6 +198,7 @@ def build_asgi(services: Services) -> ApplianceASGI:
         # documents a killed process left mid-way: Huey would not redeliver them
         await asyncio.to_thread(reindex_after_model_change, services)
         await asyncio.to_thread(ingest.reconcile, queued_document_tasks(queue))
+        await asyncio.to_thread(resume_actions, services)
         queue.start()
         if dropboxes is not None:
             await asyncio.to_thread(dropboxes.start)

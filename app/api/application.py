@@ -27,10 +27,12 @@ from app.api.health import HealthController
 from app.api.hooks import HooksController
 from app.api.hosts import AllowedHosts
 from app.api.members import MembersController
+from app.api.outbox import OutboxController
 from app.api.rate_limit import RateLimit
 from app.api.route_audit import assert_tenant_routes_guarded
 from app.api.search import search_chunks
 from app.api.tenant_scope import build_tenant_router
+from app.act_wiring import register_actions
 from app.api.tenants import TenantsController, delete_tenant, show_tenant
 from app.auth.client_address import check_trusted_proxies, client_address
 from app.auth.kit import auth_kit
@@ -54,6 +56,7 @@ TENANT_HANDLERS: list[Any] = [
     search_chunks,
     AnalysisController,
     ConnectorsController,
+    OutboxController,
     # inbound hooks: opt "hook", the one route authenticating its caller instead of a user
     # (route_audit.HOOK_ROUTES lists it; tenant_scope.TenantGuard handles it)
     HooksController,
@@ -70,6 +73,7 @@ def build_api(
     settings = services.settings
     kit = auth_kit(services)
     ingest = register_tasks(queue, services)
+    dispatcher = register_actions(queue, services)
     trusted = list(settings.server.trusted_proxies)
     check_trusted_proxies(trusted)
 
@@ -108,6 +112,7 @@ def build_api(
             "queue": Provide(lambda: queue, sync_to_thread=False),
             "auth": Provide(lambda: kit, sync_to_thread=False),
             "ingest": Provide(lambda: ingest, sync_to_thread=False),
+            "dispatcher": Provide(lambda: dispatcher, sync_to_thread=False),
             "client": Provide(provide_client, sync_to_thread=False),
             "principal": Provide(provide_principal, sync_to_thread=False),
         },

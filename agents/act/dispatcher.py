@@ -1,0 +1,254 @@
+"""The dispatcher: delivers outbox messages from the queue, one attempt per task.
+
+The queue task `act.deliver` carries a `DeliverTask` (tenant id + message id). An attempt
+claims the row (so two tasks for one message never both send), sends it with the
+connector's secrets, records the outcome, and schedules the next attempt by the retry
+schedule. At start-up `resume` puts interrupted messages back to pending and queues every
+due one; `sweep` (periodic) does the same for messages whose task was lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from agents.act import crm_profiles, http_sender, outbox
+from agents.act.connector_kinds import OUTBOUND_KINDS
+from agents.act.egress import EgressPolicy
+from agents.act.email_message import build_email, recipients
+from agents.act.errors import ActError
+from agents.act.guarded_http import guarded_client
+from agents.act.http_sender import Connector
+from agents.act.schedule import Attempt, next_delay
+from agents.act.smtp_sender import send_mail
+from agents.ingest.connectors import ConnectorStore
+from storage.errors import NotFoundError
+from storage.tenants import TenantRegistry
+
+log = logging.getLogger("appliance.act")
+_SWEEP_GRACE_S = 60.0
+
+
+@dataclass(frozen=True)
+class DeliverTask:
+    """Queue payload of `act.deliver`: ids only."""
+
+    tenant_id: str
+    message_id: str
+
+
+@dataclass(frozen=True)
+class ActionLimits:
+    """What `[actions]` sets, in the units the code uses."""
+
+    timeout_s: float = 30.0
+    max_body_bytes: int = 1024 * 1024
+    max_response_bytes: int = 64 * 1024
+    max_attachment_bytes: int = 20 * 2**20
+    concurrency: int = 4
+
+
+#: enqueue(task, delay_s): queue an `act.deliver` task now or after a delay
+Enqueue = Callable[[DeliverTask, float], None]
+
+
+class Dispatcher:
+    """Delivers the outbox messages of every tenant; built once by the composition root."""
+
+    def __init__(
+        self,
+        tenants: TenantRegistry,
+        policy: EgressPolicy,
+        limits: ActionLimits,
+        enqueue: Enqueue,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.tenants = tenants
+        self.policy = policy
+        self.limits = limits
+        self.enqueue = enqueue
+        self.clock = clock
+        self.client = guarded_client(policy, limits.timeout_s, limits.concurrency * 4)
+
+    def close(self) -> None:
+        self.client.close()
+
+    def connectors(self, tenant_id: str) -> ConnectorStore:
+        """The tenant's connector store, outbound kinds included."""
+        return ConnectorStore(
+            self.tenants.database(tenant_id), self.tenants.data_key(tenant_id), OUTBOUND_KINDS
+        )
+
+    # -- delivering --
+
+    def deliver(self, task: DeliverTask) -> str | None:
+        """One attempt at one message; returns its new state (None: nothing to do)."""
+        db = self.tenants.database(task.tenant_id)
+        lease = self.limits.timeout_s * 2 + 60
+        message = outbox.claim(db, task.message_id, self.clock(), lease)
+        if message is None:
+            return None
+        connector: Connector | None = None
+        disabled = outbox.endpoint_disabled(db, message.endpoint)
+        if message.connector_id and disabled is None:
+            connector, disabled = self._connector(task.tenant_id, message.connector_id)
+        if disabled is not None:
+            outbox.record_outcome(db, message.id, "disabled", status=None, error=disabled)
+            return "disabled"
+        try:
+            attempt = self._send(task.tenant_id, message, connector)
+        except ActError as error:
+            attempt = Attempt("dead", error=error.message)
+        except Exception as error:  # a sender bug must not leave the row delivering
+            log.exception("delivery of outbox message failed unexpectedly")
+            attempt = Attempt("retry", error=f"Internal error: {type(error).__name__}.")
+        return self._record(task, message, attempt)
+
+    def _connector(self, tenant_id: str, connector_id: str) -> tuple[Connector | None, str | None]:
+        store = self.connectors(tenant_id)
+        try:
+            record = store.get(connector_id)
+        except NotFoundError:
+            return None, "The connector of this message was deleted."
+        if not record.enabled:
+            return None, f"The connector {record.name!r} is switched off."
+        return Connector(record.id, record.kind, record.config, store.secrets(record.id)), None
+
+    def _send(self, tenant_id: str, message: outbox.OutboxMessage, connector: Connector | None) -> Attempt:
+        limits = self.limits
+        if message.kind == "email":
+            if connector is None:
+                return Attempt("dead", error="An e-mail needs an SMTP connector.")
+            mail = build_email(
+                message.id,
+                message.payload,
+                lambda ref: self._attachment(tenant_id, ref),
+                limits.max_attachment_bytes,
+            )
+            return send_mail(
+                self.policy,
+                connector.config,
+                connector.secrets.get("password"),
+                mail,
+                recipients(message.payload),
+            )
+        if message.kind == "crm":
+            return self._send_crm(message, connector)
+        timeout = float(connector.config.get("timeout", limits.timeout_s)) if connector else None
+        return http_sender.send(
+            self.client,
+            message.id,
+            message.kind,
+            message.payload,
+            connector,
+            max_response=limits.max_response_bytes,
+            timeout=timeout or limits.timeout_s,
+        )
+
+    def _send_crm(self, message: outbox.OutboxMessage, connector: Connector | None) -> Attempt:
+        if connector is None:
+            return Attempt("dead", error="A CRM call needs a CRM connector.")
+        payload = message.payload
+        call = crm_profiles.http_call(
+            connector.config, connector.secrets, payload["operation"], payload["params"]
+        )
+        auth = connector if crm_profiles.uses_header_auth(connector.config) else None
+        attempt = http_sender.send(
+            self.client,
+            message.id,
+            "crm",
+            call,
+            auth,
+            max_response=self.limits.max_response_bytes,
+            timeout=float(connector.config.get("timeout", self.limits.timeout_s)),
+        )
+        if attempt.outcome != "delivered" or not attempt.response:
+            return attempt
+        result, error = crm_profiles.result_of(
+            connector.config, payload["operation"], attempt.response.get("json")
+        )
+        if error:
+            return Attempt("dead", attempt.status, error, response=attempt.response)
+        return Attempt("delivered", attempt.status, response={**attempt.response, "result": result})
+
+    def _attachment(self, tenant_id: str, reference: dict[str, Any]) -> tuple[bytes, str]:
+        blobs = self.tenants.blobs(tenant_id)
+        if reference.get("blob_id"):
+            return blobs.get(str(reference["blob_id"])), ""
+        with self.tenants.database(tenant_id).read() as conn:
+            row = conn.execute(
+                "SELECT blob_id, filename, title FROM documents WHERE id = ?",
+                (str(reference.get("document_id")),),
+            ).fetchone()
+        if row is None or not row[0]:
+            raise ActError("An attachment's document no longer exists.")
+        return blobs.get(str(row[0])), str(row[1] or row[2] or "")
+
+    def _record(
+        self, task: DeliverTask, message: outbox.OutboxMessage, attempt: Attempt
+    ) -> str:
+        db = self.tenants.database(task.tenant_id)
+        state, next_at, gone = attempt.outcome, None, None
+        if attempt.outcome == "gone":
+            state, gone = "disabled", message.endpoint
+        elif attempt.outcome == "retry":
+            delay = next_delay(message.attempts, attempt.retry_after)
+            if delay is None:
+                state = "dead"
+            else:
+                state, next_at = "pending", self.clock() + delay
+        error = attempt.error
+        if state == "dead" and attempt.outcome == "retry":
+            error = f"{error} Gave up after {message.attempts} attempts."
+        if gone:
+            error = "The endpoint answered 410 Gone; nothing more is sent to it until redelivered."
+        outbox.record_outcome(
+            db,
+            message.id,
+            state,
+            status=attempt.status,
+            error=error,
+            next_attempt_at=next_at,
+            response=attempt.response,
+            disable_endpoint=gone,
+        )
+        if next_at is not None:
+            self.enqueue(task, max(0.0, next_at - self.clock()))
+        log.info(
+            "outbox %s attempt %d: %s (%s)", message.id[:40], message.attempts, state, attempt.status
+        )
+        return state
+
+    # -- by hand, and after a crash --
+
+    def redeliver(self, tenant_id: str, message_id: str) -> outbox.OutboxMessage:
+        """Send a dead, disabled or delivered message again, with a fresh schedule."""
+        message = outbox.redeliver(self.tenants.database(tenant_id), message_id, self.clock())
+        self.enqueue(DeliverTask(tenant_id, message_id), 0.0)
+        return message
+
+    def resume(self, *, startup: bool = True) -> int:
+        """Queue every due message of every tenant; at start-up messages left `delivering`
+        by a killed process go back to pending first. Returns how many were queued."""
+        queued = 0
+        now = self.clock()
+        for tenant in self.tenants.system.list_tenants():
+            db = self.tenants.database(tenant.id)
+            cutoff = now if startup else now - _SWEEP_GRACE_S
+            for message_id in outbox.due_messages(db, cutoff, interrupted_too=startup):
+                self.enqueue(DeliverTask(tenant.id, message_id), 0.0)
+                queued += 1
+        return queued
+
+    def sweep(self) -> int:
+        """Periodic: queue messages due for a while whose task was lost."""
+        return self.resume(startup=False)
+
+
+def make_client(policy: EgressPolicy, limits: ActionLimits) -> httpx.Client:
+    return guarded_client(policy, limits.timeout_s, limits.concurrency * 4)
