@@ -55,7 +55,10 @@ def register_actions(queue: QueueRunner, services: Services) -> Dispatcher:
             deliver_task.schedule(args=(task,), delay=delay_s)
 
     dispatcher = Dispatcher(
-        services.tenants, egress_policy(services.settings), action_limits(services.settings), enqueue
+        services.tenants,
+        egress_policy(services.settings),
+        action_limits(services.settings),
+        enqueue,
     )
     services.on_close(dispatcher.close)
 

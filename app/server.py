@@ -17,6 +17,7 @@ from litestar import Litestar
 from nicegui import ui as nicegui_ui
 from starlette.requests import Request
 
+from app.act_wiring import resume_actions
 from app.api.application import API_PREFIX, build_api
 from app.api.headers import UI_HEADERS, with_headers
 from app.api.hosts import AllowedHosts
@@ -26,7 +27,6 @@ from app.auth.sessions import COOKIE_NAME
 from app.dropbox_wiring import DropBoxes
 from app.queue import QueueRunner, build_huey
 from app.services import Services
-from app.act_wiring import resume_actions
 from app.tasks import queued_document_tasks, register_tasks, reindex_after_model_change
 from app.tls import key_password
 from app.ui_backend import ApplianceUiBackend

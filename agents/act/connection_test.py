@@ -72,4 +72,6 @@ def test_outbound(
     except ssl.SSLError as error:
         return TestResult(False, f"TLS failed: {error.reason or 'handshake'}.", "tls_failed")
     except OSError as error:
-        return TestResult(False, f"Could not connect: {error.strerror or type(error).__name__}.", "unreachable")
+        return TestResult(
+            False, f"Could not connect: {error.strerror or type(error).__name__}.", "unreachable"
+        )

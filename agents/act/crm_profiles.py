@@ -92,13 +92,18 @@ def _association(contact_id: Any, type_id: int) -> dict[str, Any]:
 def _odoo_call(operation: str, p: dict[str, Any]) -> tuple[str, str, list[Any], dict[str, Any]]:
     if operation == "create_contact":
         name = " ".join(str(p[k]) for k in ("first_name", "last_name") if p.get(k))
-        values = {"name": name or str(p["email"]), "email": str(p["email"])}
+        values: dict[str, Any] = {"name": name or str(p["email"]), "email": str(p["email"])}
         if p.get("phone"):
             values["phone"] = str(p["phone"])
-        return "res.partner", "create", [[values]], {}
+        return "res.partner", "create", [values], {}
     if operation == "find_contact":
         domain = [["email", "=", str(p["email"])]]
-        return "res.partner", "search_read", [domain], {"fields": ["id", "name", "email"], "limit": 1}
+        return (
+            "res.partner",
+            "search_read",
+            [domain],
+            {"fields": ["id", "name", "email"], "limit": 1},
+        )
     if operation == "add_note":
         return "res.partner", "message_post", [[int(p["contact_id"])]], {"body": str(p["text"])}
     values = {"name": str(p["name"]), "type": "opportunity"}
@@ -106,7 +111,7 @@ def _odoo_call(operation: str, p: dict[str, Any]) -> tuple[str, str, list[Any], 
         values["expected_revenue"] = float(p["amount"])
     if p.get("contact_id"):
         values["partner_id"] = int(p["contact_id"])
-    return "crm.lead", "create", [[values]], {}
+    return "crm.lead", "create", [values], {}
 
 
 def http_call(

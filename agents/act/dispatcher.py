@@ -15,8 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
 from agents.act import crm_profiles, http_sender, outbox
 from agents.act.connector_kinds import OUTBOUND_KINDS
 from agents.act.egress import EgressPolicy
@@ -119,7 +117,9 @@ class Dispatcher:
             return None, f"The connector {record.name!r} is switched off."
         return Connector(record.id, record.kind, record.config, store.secrets(record.id)), None
 
-    def _send(self, tenant_id: str, message: outbox.OutboxMessage, connector: Connector | None) -> Attempt:
+    def _send(
+        self, tenant_id: str, message: outbox.OutboxMessage, connector: Connector | None
+    ) -> Attempt:
         limits = self.limits
         if message.kind == "email":
             if connector is None:
@@ -189,9 +189,7 @@ class Dispatcher:
             raise ActError("An attachment's document no longer exists.")
         return blobs.get(str(row[0])), str(row[1] or row[2] or "")
 
-    def _record(
-        self, task: DeliverTask, message: outbox.OutboxMessage, attempt: Attempt
-    ) -> str:
+    def _record(self, task: DeliverTask, message: outbox.OutboxMessage, attempt: Attempt) -> str:
         db = self.tenants.database(task.tenant_id)
         state, next_at, gone = attempt.outcome, None, None
         if attempt.outcome == "gone":
@@ -220,7 +218,11 @@ class Dispatcher:
         if next_at is not None:
             self.enqueue(task, max(0.0, next_at - self.clock()))
         log.info(
-            "outbox %s attempt %d: %s (%s)", message.id[:40], message.attempts, state, attempt.status
+            "outbox %s attempt %d: %s (%s)",
+            message.id[:40],
+            message.attempts,
+            state,
+            attempt.status,
         )
         return state
 
@@ -249,6 +251,3 @@ class Dispatcher:
         """Periodic: queue messages due for a while whose task was lost."""
         return self.resume(startup=False)
 
-
-def make_client(policy: EgressPolicy, limits: ActionLimits) -> httpx.Client:
-    return guarded_client(policy, limits.timeout_s, limits.concurrency * 4)

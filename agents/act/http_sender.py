@@ -32,9 +32,7 @@ class Connector:
     secrets: dict[str, str] = field(repr=False)
 
 
-def auth_headers(
-    config: dict[str, Any], secrets: dict[str, str], body: bytes
-) -> dict[str, str]:
+def auth_headers(config: dict[str, Any], secrets: dict[str, str], body: bytes) -> dict[str, str]:
     """The headers a connector's `auth` setting adds (bearer, basic, header key, HMAC)."""
     auth = config.get("auth", "none")
     if auth == "bearer":
@@ -123,12 +121,12 @@ def call(
     except httpx.TransportError as error:
         return Attempt("retry", error=f"Could not connect: {type(error).__name__}."), None
     outcome = http_outcome(response.status_code)
-    error = None
+    problem = None
     if outcome != "delivered":
-        error = f"The receiver answered {response.status_code} {response.reason_phrase}."
+        problem = f"The receiver answered {response.status_code} {response.reason_phrase}."
     retry_after = parse_retry_after(response.headers.get("retry-after"))
     view = response_view(response, max_response)
-    return Attempt(outcome, response.status_code, error, retry_after, view), response
+    return Attempt(outcome, response.status_code, problem, retry_after, view), response
 
 
 def send(
@@ -143,9 +141,7 @@ def send(
 ) -> Attempt:
     """Deliver a webhook or HTTP message (CRM messages go through crm_profiles first)."""
     try:
-        request, secret_names = build_request(
-            client, message_id, kind, payload, connector, timeout
-        )
+        request, secret_names = build_request(client, message_id, kind, payload, connector, timeout)
     except (KeyError, ValueError, httpx.InvalidURL) as error:
         return Attempt("dead", error=f"The stored request is not valid: {type(error).__name__}.")
     try:

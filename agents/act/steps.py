@@ -8,4 +8,9 @@ from agents.supervisor.step import Step
 
 def action_steps(dispatcher: Dispatcher) -> list[Step]:
     """One step object per action agent (email, webhook, http, crm)."""
-    return [EmailStep(dispatcher), WebhookStep(dispatcher), HttpStep(dispatcher), CrmStep(dispatcher)]
+    return [
+        EmailStep(dispatcher),
+        WebhookStep(dispatcher),
+        HttpStep(dispatcher),
+        CrmStep(dispatcher),
+    ]

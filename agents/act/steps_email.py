@@ -25,7 +25,9 @@ def _addresses(value: Any) -> list[str]:
     addresses = [str(item).strip() for item in items if str(item).strip()]
     for address in addresses:
         if "@" not in address or any(c in address for c in "\r\n"):
-            raise StepError(f"{address!r} is not an e-mail address.", code="invalid_params", retryable=False)
+            raise StepError(
+                f"{address!r} is not an e-mail address.", code="invalid_params", retryable=False
+            )
     return addresses
 
 
@@ -49,7 +51,9 @@ class EmailStep(_OutboxStep):
 
     def run(self, ctx: StepContext, params: dict[str, Any]) -> StepResult:
         if not params.get("connector"):
-            raise StepError("An email step needs a 'connector'.", code="invalid_params", retryable=False)
+            raise StepError(
+                "An email step needs a 'connector'.", code="invalid_params", retryable=False
+            )
         _, connector = find_connector(self.dispatcher, ctx.tenant_id, params["connector"], "smtp")
         config = connector.config
         context = {"data": params.get("data", {}), "inputs": ctx.inputs, "trigger": ctx.trigger}
@@ -65,7 +69,9 @@ class EmailStep(_OutboxStep):
             raise StepError(error.message, code=error.code, retryable=False) from error
         to = _addresses(params.get("to")) or list(config.get("to") or [])
         if not to:
-            raise StepError("The mail has no recipient ('to').", code="invalid_params", retryable=False)
+            raise StepError(
+                "The mail has no recipient ('to').", code="invalid_params", retryable=False
+            )
         payload = {
             "from": config["from_address"],
             "to": to,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from agents.act import crm_profiles, http_sender, outbox
@@ -24,10 +24,10 @@ from agents.act.connector_kinds import METHODS, check_url
 from agents.act.dispatcher import DeliverTask, Dispatcher
 from agents.act.errors import ActError
 from agents.act.http_sender import Connector
+from agents.act.schedule import Attempt
 from agents.act.templates import render_json
 from agents.ingest.connectors import ConnectorConfigError, ConnectorRecord
 from agents.supervisor.step import Step, StepContext, StepError, StepResult
-from storage.errors import NotFoundError
 
 _SAFE_HEADER = frozenset({"authorization", "cookie", "proxy-authorization", "host"})
 
@@ -110,7 +110,7 @@ class _OutboxStep(Step):
         output = {"message_id": message.id, "state": "pending", "kind": kind}
         return StepResult(output=output, on_commit=[write], after_commit=[enqueue])
 
-    def read_now(self, call: Callable[[], http_sender.Attempt]) -> dict[str, Any]:
+    def read_now(self, call: Callable[[], Attempt]) -> dict[str, Any]:
         try:
             attempt = call()
         except ActError as error:
@@ -145,14 +145,17 @@ class WebhookStep(_OutboxStep):
         connector: Connector | None = None
         headers = plain_headers(params.get("headers"))
         if params.get("connector"):
-            _, connector = find_connector(self.dispatcher, ctx.tenant_id, params["connector"], "webhook")
+            _, connector = find_connector(
+                self.dispatcher, ctx.tenant_id, params["connector"], "webhook"
+            )
             url = str(connector.config["url"])
             headers = {**connector.config.get("headers", {}), **headers}
         else:
             url = _checked_url(params.get("url"))
         body = json.dumps(params.get("json", {}), ensure_ascii=False)
         payload = {"method": "POST", "url": url, "headers": headers, "body": body}
-        return self.queue(ctx, "webhook", payload, endpoint_of(connector and connector.id, url), connector and connector.id)
+        connector_id = connector.id if connector else None
+        return self.queue(ctx, "webhook", payload, endpoint_of(connector_id, url), connector_id)
 
 
 def _checked_url(url: Any) -> str:
@@ -171,16 +174,22 @@ class HttpStep(_OutboxStep):
         connector: Connector | None = None
         headers = plain_headers(params.get("headers"))
         if params.get("connector"):
-            _, connector = find_connector(self.dispatcher, ctx.tenant_id, params["connector"], "http")
+            _, connector = find_connector(
+                self.dispatcher, ctx.tenant_id, params["connector"], "http"
+            )
             base = str(connector.config["base_url"])
-            url = urljoin(base if base.endswith("/") else base + "/", str(params.get("path", "")).lstrip("/"))
+            url = urljoin(
+                base if base.endswith("/") else base + "/", str(params.get("path", "")).lstrip("/")
+            )
             method = str(params.get("method") or connector.config.get("method") or "POST").upper()
             headers = {**connector.config.get("headers", {}), **headers}
         else:
             url = _checked_url(params.get("url"))
             method = str(params.get("method") or "POST").upper()
         if method not in (*METHODS, "HEAD"):
-            raise StepError(f"method {method!r} is not supported.", code="invalid_params", retryable=False)
+            raise StepError(
+                f"method {method!r} is not supported.", code="invalid_params", retryable=False
+            )
         body = _json_body(params, connector, ctx)
         payload = {
             "method": method,
@@ -212,7 +221,9 @@ class CrmStep(_OutboxStep):
 
     def run(self, ctx: StepContext, params: dict[str, Any]) -> StepResult:
         if not params.get("connector"):
-            raise StepError("A crm step needs a 'connector'.", code="invalid_params", retryable=False)
+            raise StepError(
+                "A crm step needs a 'connector'.", code="invalid_params", retryable=False
+            )
         _, connector = find_connector(self.dispatcher, ctx.tenant_id, params["connector"], "crm")
         operation = str(params.get("operation", ""))
         fields = params.get("fields") or {}
@@ -225,7 +236,9 @@ class CrmStep(_OutboxStep):
         payload = {"operation": operation, "params": fields, "profile": connector.config["profile"]}
         return self.queue(ctx, "crm", payload, endpoint_of(connector.id, ""), connector.id)
 
-    def _read(self, ctx: StepContext, connector: Connector, operation: str, fields: dict[str, Any]) -> dict[str, Any]:
+    def _read(
+        self, ctx: StepContext, connector: Connector, operation: str, fields: dict[str, Any]
+    ) -> dict[str, Any]:
         call = crm_profiles.http_call(connector.config, connector.secrets, operation, fields)
         auth = connector if crm_profiles.uses_header_auth(connector.config) else None
         limits = self.dispatcher.limits
@@ -240,7 +253,9 @@ class CrmStep(_OutboxStep):
                 timeout=limits.timeout_s,
             )
         )
-        result, error = crm_profiles.result_of(connector.config, operation, output["response"].get("json"))
+        result, error = crm_profiles.result_of(
+            connector.config, operation, output["response"].get("json")
+        )
         if error:
             raise StepError(error, code="crm_refused", retryable=False)
         return result

@@ -13,6 +13,7 @@ from litestar import Litestar, Request, Router
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
+from app.act_wiring import register_actions
 from app.api.analysis import AnalysisController
 from app.api.api_keys import ApiKeysController
 from app.api.audit import AuditController, tenant_entries
@@ -32,7 +33,6 @@ from app.api.rate_limit import RateLimit
 from app.api.route_audit import assert_tenant_routes_guarded
 from app.api.search import search_chunks
 from app.api.tenant_scope import build_tenant_router
-from app.act_wiring import register_actions
 from app.api.tenants import TenantsController, delete_tenant, show_tenant
 from app.auth.client_address import check_trusted_proxies, client_address
 from app.auth.kit import auth_kit

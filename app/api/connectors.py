@@ -266,7 +266,9 @@ class ConnectorsController(Controller):
         """Poll the mailbox now (200 with the report), or queue it (?background=true)."""
         record = await anyio.to_thread.run_sync(connectors.get, connector_id)
         if not record.is_mail:
-            raise NotAMailbox(f"connector {record.name!r} is not a mailbox; only mailboxes are polled")
+            raise NotAMailbox(
+                f"connector {record.name!r} is not a mailbox; only mailboxes are polled"
+            )
         await anyio.to_thread.run_sync(
             functools.partial(
                 _audit,
