@@ -186,6 +186,7 @@ def create_outbox(conn: Any) -> None:
             next_attempt_at REAL,
             last_status INTEGER,
             last_error TEXT,
+            last_code TEXT,
             response TEXT,
             run_id TEXT,
             step_id TEXT,

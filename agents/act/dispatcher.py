@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from agents.act import crm_profiles, http_sender, outbox
 from agents.act.connector_kinds import OUTBOUND_KINDS
@@ -96,12 +97,14 @@ class Dispatcher:
         if message.connector_id and disabled is None:
             connector, disabled = self._connector(task.tenant_id, message.connector_id)
         if disabled is not None:
-            outbox.record_outcome(db, message.id, "disabled", status=None, error=disabled)
+            outbox.record_outcome(
+                db, message.id, "disabled", status=None, error=disabled, code="endpoint_disabled"
+            )
             return "disabled"
         try:
             attempt = self._send(task.tenant_id, message, connector)
         except ActError as error:
-            attempt = Attempt("dead", error=error.message)
+            attempt = Attempt("dead", error=error.message, code=error.code)
         except Exception as error:  # a sender bug must not leave the row delivering
             log.exception("delivery of outbox message failed unexpectedly")
             attempt = Attempt("retry", error=f"Internal error: {type(error).__name__}.")
@@ -139,6 +142,7 @@ class Dispatcher:
             )
         if message.kind == "crm":
             return self._send_crm(message, connector)
+        self._precheck(str(message.payload.get("url", "")))
         timeout = float(connector.config.get("timeout", limits.timeout_s)) if connector else None
         return http_sender.send(
             self.client,
@@ -149,6 +153,19 @@ class Dispatcher:
             max_response=limits.max_response_bytes,
             timeout=timeout or limits.timeout_s,
         )
+
+    def _precheck(self, url: str) -> None:
+        """Refuse a blocked destination before httpx parses the URL: httpx rejects some
+        spellings (`0177.0.0.1`) that the resolver would take; the transport checks the
+        address it connects to again."""
+        parts = urlsplit(url)
+        if parts.hostname:
+            default = 443 if parts.scheme == "https" else 80
+            try:
+                port = parts.port or default
+            except ValueError:
+                return
+            self.policy.resolve(parts.hostname, port)
 
     def _send_crm(self, message: outbox.OutboxMessage, connector: Connector | None) -> Attempt:
         if connector is None:
@@ -214,6 +231,7 @@ class Dispatcher:
             next_attempt_at=next_at,
             response=attempt.response,
             disable_endpoint=gone,
+            code=attempt.code,
         )
         if next_at is not None:
             self.enqueue(task, max(0.0, next_at - self.clock()))

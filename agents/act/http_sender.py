@@ -147,5 +147,5 @@ def send(
     try:
         attempt, _ = call(client, request, secret_names, max_response)
     except ActError as error:
-        return Attempt("dead", error=error.message)
+        return Attempt("dead", error=error.message, code=error.code)
     return attempt

@@ -25,7 +25,8 @@ KINDS = ("email", "webhook", "http", "crm")
 STATES = ("pending", "delivering", "delivered", "dead", "disabled")
 _COLUMNS = (
     "id, connector_id, endpoint, kind, payload, state, attempts, next_attempt_at, "
-    "last_status, last_error, response, run_id, step_id, created_at, updated_at, delivered_at"
+    "last_status, last_error, response, run_id, step_id, created_at, updated_at, delivered_at, "
+    "last_code"
 )
 _MAX_ERROR = 1000
 
@@ -50,6 +51,7 @@ class OutboxMessage:
     created_at: str
     updated_at: str
     delivered_at: str | None
+    last_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ def insert_message(conn: Any, message: NewMessage, now: float) -> bool:
     stamp = now_iso()
     cursor = conn.execute(
         f"INSERT OR IGNORE INTO outbox ({_COLUMNS}) "
-        "VALUES (?,?,?,?,?,'pending',0,?,NULL,NULL,NULL,?,?,?,?,NULL)",
+        "VALUES (?,?,?,?,?,'pending',0,?,NULL,NULL,NULL,?,?,?,?,NULL,NULL)",
         (
             message.id,
             message.connector_id,
@@ -131,6 +133,7 @@ def _message(row: Any) -> OutboxMessage:
         created_at=row[13],
         updated_at=row[14],
         delivered_at=row[15],
+        last_code=row[16],
     )
 
 
@@ -207,13 +210,14 @@ def record_outcome(
     next_attempt_at: float | None = None,
     response: dict[str, Any] | None = None,
     disable_endpoint: str | None = None,
+    code: str | None = None,
 ) -> None:
     """Store how an attempt ended; `disable_endpoint` also marks the endpoint gone."""
     stamp = now_iso()
     with db.write() as conn:
         conn.execute(
             "UPDATE outbox SET state = ?, next_attempt_at = ?, last_status = ?, "
-            "last_error = ?, response = COALESCE(?, response), updated_at = ?, "
+            "last_error = ?, last_code = ?, response = COALESCE(?, response), updated_at = ?, "
             "delivered_at = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_at END "
             "WHERE id = ? AND state = 'delivering'",
             (
@@ -221,6 +225,7 @@ def record_outcome(
                 next_attempt_at,
                 status,
                 error[:_MAX_ERROR] if error else None,
+                code,
                 json.dumps(response) if response is not None else None,
                 stamp,
                 state,

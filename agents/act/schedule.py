@@ -24,7 +24,8 @@ class Attempt:
     """The result of one delivery attempt, as the sender saw it.
 
     outcome: "delivered", "retry" (transient: try again per the schedule), "dead" (do not
-    retry), or "gone" (410: disable the endpoint). `error` is in plain words, no secrets.
+    retry), or "gone" (410: disable the endpoint). `error` is in plain words, no secrets;
+    `code` is a machine code when the appliance itself refused (egress_blocked, ...).
     """
 
     outcome: str
@@ -32,6 +33,7 @@ class Attempt:
     error: str | None = None
     retry_after: float | None = None
     response: dict[str, object] | None = None
+    code: str | None = None  # machine code of a refusal, e.g. "egress_blocked"
 
 
 def http_outcome(status: int) -> str:

@@ -65,7 +65,7 @@ def send_mail(
                 smtp.login(str(config["username"]), password or "")
             refused = smtp.send_message(mail, to_addrs=recipients)
     except ActError as error:
-        return Attempt("dead", error=error.message)
+        return Attempt("dead", error=error.message, code=error.code)
     except smtplib.SMTPAuthenticationError as error:
         return Attempt("dead", error.smtp_code, "The mail server refused the login.")
     except smtplib.SMTPNotSupportedError:

@@ -9,12 +9,12 @@ outbox's never-lost delivery.
 """
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
 from agents.act import outbox
@@ -54,13 +54,13 @@ class OutboxController(Controller):
     def list_outbox(
         self,
         tenant_db: TenantDbDep,
-        state: FromQuery[str | None] = None,
+        state_filter: Annotated[str | None, QueryParameter(name="state")] = None,
         limit: FromQuery[int] = 50,
         cursor: FromQuery[str | None] = None,
     ) -> dict[str, Any]:
         """Messages newest first, optionally of one state; `next_cursor` pages on."""
         items, next_cursor = outbox.list_messages(
-            tenant_db, state or None, max(1, min(limit, 200)), cursor
+            tenant_db, state_filter or None, max(1, min(limit, 200)), cursor
         )
         disabled = outbox.disabled_endpoints(tenant_db)
         return {
