@@ -68,11 +68,8 @@ class Actions:
 
     def deliver_queued(self) -> list[str | None]:
         """Run every queued task that is due now (the test moves the clock)."""
-        states = []
-        while self.queued:
-            task, _ = self.queued.pop(0)
-            states.append(self.dispatcher.deliver(task))
-        return states
+        due, self.queued[:] = list(self.queued), []
+        return [self.dispatcher.deliver(task) for task, _ in due]
 
 
 @pytest.fixture
