@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from agents.act.egress import EgressPolicy
 from agents.act.errors import ActError
-from agents.act.smtp_sender import DEFAULT_PORTS, GuardedSMTP, tls_context
+from agents.act.smtp_sender import DEFAULT_PORTS, GuardedSMTP, login, tls_context
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ def _test_smtp(policy: EgressPolicy, config: dict[str, Any], password: str | Non
         if security == "starttls":
             smtp.starttls(context=context)
         if config.get("username"):
-            smtp.login(str(config["username"]), password or "")
+            login(smtp, str(config["username"]), password or "")
         smtp.noop()
     return TestResult(True, f"Connected to {config['host']}:{port} and logged in.")
 

@@ -268,4 +268,3 @@ class Dispatcher:
     def sweep(self) -> int:
         """Periodic: queue messages due for a while whose task was lost."""
         return self.resume(startup=False)
-

@@ -29,11 +29,31 @@ class GuardedSMTP(smtplib.SMTP):
         self._implicit_tls = tls_context
         super().__init__(timeout=timeout)
 
+    def connect(
+        self, host: str = "localhost", port: int = 0, source_address: Any = None
+    ) -> tuple[int, bytes]:
+        # smtplib takes the TLS server name from the constructor's host; set it here
+        self._host = host
+        return super().connect(host, port, source_address)
+
     def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
         sock = self._policy.connect(host, port, timeout)
         if self._implicit_tls is not None:
             return self._implicit_tls.wrap_socket(sock, server_hostname=host)
         return sock
+
+
+def login(smtp: smtplib.SMTP, username: str, password: str) -> None:
+    """Log in with one mechanism (PLAIN, else LOGIN, else smtplib's choice): smtplib's
+    login tries the next mechanism after a refusal, which some servers answer by waiting."""
+    smtp.ehlo_or_helo_if_needed()
+    offered = smtp.esmtp_features.get("auth", "").upper().split()
+    smtp.user, smtp.password = username, password
+    for mechanism, method in (("PLAIN", smtp.auth_plain), ("LOGIN", smtp.auth_login)):
+        if mechanism in offered:
+            smtp.auth(mechanism, method)
+            return
+    smtp.login(username, password)
 
 
 def tls_context(config: dict[str, Any]) -> ssl.SSLContext:
@@ -62,7 +82,7 @@ def send_mail(
             if security == "starttls":
                 smtp.starttls(context=context)
             if config.get("username"):
-                smtp.login(str(config["username"]), password or "")
+                login(smtp, str(config["username"]), password or "")
             refused = smtp.send_message(mail, to_addrs=recipients)
     except ActError as error:
         return Attempt("dead", error=error.message, code=error.code)
