@@ -44,7 +44,7 @@ def register_actions(queue: QueueRunner, services: Services) -> Dispatcher:
         return existing
 
     def deliver(task: DeliverTask) -> None:
-        dispatcher.deliver(task)
+        dispatcher.deliver_and_drain(task)
 
     deliver_task = queue.register("act.deliver", deliver, retries=0)
 

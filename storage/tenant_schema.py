@@ -196,6 +196,7 @@ def create_outbox(conn: Any) -> None:
     )
     conn.execute("CREATE INDEX idx_outbox_state ON outbox(state, created_at, id)")
     conn.execute("CREATE INDEX idx_outbox_created ON outbox(created_at, id)")
+    conn.execute("CREATE INDEX idx_outbox_due ON outbox(state, next_attempt_at)")
     # an endpoint (a connector, or a plain URL's origin and path) that answered 410 Gone:
     # nothing more is sent to it until a user redelivers or re-enables it
     conn.execute(

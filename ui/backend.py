@@ -89,6 +89,30 @@ class TestOutcome:
     message: str
 
 
+@dataclass(frozen=True)
+class OutboxRow:
+    """One outbox message as the Outbox page shows it: no body, no secret."""
+
+    id: str
+    kind: str
+    state: str
+    summary: str
+    attempts: int
+    last_error: str | None
+    next_attempt_at: str | None
+    endpoint_disabled: str | None
+    created_at: str
+    delivered_at: str | None
+
+
+class OutboxBackend(Protocol):
+    def outbox(
+        self, token: str | None, tenant_id: str, state: str | None
+    ) -> tuple[list[OutboxRow], dict[str, int]]: ...
+
+    def redeliver(self, token: str | None, tenant_id: str, message_id: str) -> None: ...
+
+
 class AuthBackend(Protocol):
     """Sign-in and sessions; the cookie itself is set by an HTTP route, not the websocket."""
 
@@ -212,6 +236,7 @@ class UiBackend(
     DocumentsBackend,
     AskBackend,
     ConnectorsBackend,
+    OutboxBackend,
     AdminBackend,
     SessionForgetting,
     Protocol,

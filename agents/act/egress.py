@@ -86,6 +86,27 @@ def _address(text: str) -> IPAddress:
     return ipaddress.ip_address(text.split("%", 1)[0])
 
 
+def _literal(name: str) -> list[IPAddress]:
+    """An address written in its standard form needs no lookup (odd spellings do)."""
+    try:
+        return [_address(name)]
+    except ValueError:
+        return []
+
+
+def _lookup(name: str, port: int) -> list[IPAddress]:
+    try:
+        infos = socket.getaddrinfo(name, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as error:
+        raise EgressBlockedError(f"The host {name!r} could not be resolved.") from error
+    addresses: list[IPAddress] = []
+    for info in infos:
+        ip = _address(str(info[4][0]))
+        if ip not in addresses:
+            addresses.append(ip)
+    return addresses
+
+
 class EgressPolicy:
     """Which destinations outbound connections may reach; built once from settings."""
 
@@ -102,15 +123,7 @@ class EgressPolicy:
         Connect only to an address this returns (never resolve the name again).
         """
         name = host.strip("[]")
-        try:
-            infos = socket.getaddrinfo(name, port, type=socket.SOCK_STREAM)
-        except (socket.gaierror, UnicodeError) as error:
-            raise EgressBlockedError(f"The host {name!r} could not be resolved.") from error
-        addresses: list[IPAddress] = []
-        for info in infos:
-            ip = _address(str(info[4][0]))
-            if ip not in addresses:
-                addresses.append(ip)
+        addresses = _literal(name) or _lookup(name, port)
         if not addresses:
             raise EgressBlockedError(f"The host {name!r} has no address.")
         if not self.enabled:

@@ -16,6 +16,7 @@ from agents.act.egress import EgressPolicy
 from agents.act.errors import ActError
 
 MAX_REDIRECTS = 5
+_MAX_PINS = 4096
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -25,6 +26,7 @@ class GuardedTransport(httpx.BaseTransport):
     def __init__(self, policy: EgressPolicy, inner: httpx.BaseTransport | None = None) -> None:
         self.policy = policy
         self.inner = inner or httpx.HTTPTransport(retries=0)
+        self._pins: dict[tuple[str, str], httpx.URL] = {}
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
@@ -39,12 +41,22 @@ class GuardedTransport(httpx.BaseTransport):
         # a new request object, so httpx resolves redirects against the original URL
         pinned = httpx.Request(
             request.method,
-            url.copy_with(host=str(ip)),
+            self._pinned_url(url, str(ip)),
             headers=request.headers,  # includes Host: <original host>
             stream=request.stream,
             extensions=extensions,
         )
         return self.inner.handle_request(pinned)
+
+    def _pinned_url(self, url: httpx.URL, ip: str) -> httpx.URL:
+        # httpx re-parses a URL on every copy; the same destination recurs constantly
+        key = (str(url), ip)
+        pinned = self._pins.get(key)
+        if pinned is None:
+            if len(self._pins) >= _MAX_PINS:
+                self._pins.clear()
+            pinned = self._pins[key] = url.copy_with(host=ip)
+        return pinned
 
     def close(self) -> None:
         self.inner.close()

@@ -186,8 +186,12 @@ def list_messages(
 def claim(db: Database, message_id: str, now: float, lease_s: float) -> OutboxMessage | None:
     """Take a due pending message for one delivery attempt (attempts + 1), or None when it
     is not pending, not yet due, or another dispatcher holds it. `next_attempt_at` becomes
-    the lease's end: a message left `delivering` past it was interrupted."""
-    with db.write() as conn:
+    the lease's end: a message left `delivering` past it was interrupted.
+
+    Claims and outcomes commit without the WAL fsync (`durable=False`): a killed process
+    loses none of them (the OS has the pages); only a power cut may roll one back, and
+    then the message is sent again with the same id, which receivers deduplicate."""
+    with db.write(durable=False) as conn:
         cursor = conn.execute(
             "UPDATE outbox SET state = 'delivering', attempts = attempts + 1, "
             "next_attempt_at = ?, updated_at = ? "
@@ -198,6 +202,19 @@ def claim(db: Database, message_id: str, now: float, lease_s: float) -> OutboxMe
             return None
         row = conn.execute(f"SELECT {_COLUMNS} FROM outbox WHERE id = ?", (message_id,)).fetchone()
     return _message(row)
+
+
+def claim_next(db: Database, now: float, lease_s: float) -> OutboxMessage | None:
+    """Claim the pending message due the longest (see `claim`), or None."""
+    with db.write(durable=False) as conn:
+        row = conn.execute(
+            "SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? "
+            "ORDER BY next_attempt_at LIMIT 1",
+            (now,),
+        ).fetchone()
+        if row is None:
+            return None
+        return claim(db, str(row[0]), now, lease_s)  # joins this transaction
 
 
 def record_outcome(
@@ -214,7 +231,7 @@ def record_outcome(
 ) -> None:
     """Store how an attempt ended; `disable_endpoint` also marks the endpoint gone."""
     stamp = now_iso()
-    with db.write() as conn:
+    with db.write(durable=False) as conn:
         conn.execute(
             "UPDATE outbox SET state = ?, next_attempt_at = ?, last_status = ?, "
             "last_error = ?, last_code = ?, response = COALESCE(?, response), updated_at = ?, "
