@@ -1,10 +1,9 @@
 """Wiring of the actions agent: the dispatcher, its queue task, sweep and start-up resume.
 
-Kept apart from app/tasks.py so the runtime restructuring can move it as one piece:
-`register_actions` builds the one Dispatcher per queue (idempotent) and registers
-`act.deliver` (payload: DeliverTask, ids only; no Huey retries, the outbox schedule is
-the retry) and a sweep every minute; `resume_actions` runs at start-up before the
-queue's workers start.
+`build_dispatcher` (called by app/runtime.py) builds the one Dispatcher of a runtime and
+registers `act.deliver` (payload: DeliverTask, ids only; no Huey retries, the outbox
+schedule is the retry) and a sweep every minute; `resume_actions` runs at start-up
+before the queue's workers start.
 """
 
 import logging
@@ -14,7 +13,7 @@ from huey import crontab
 from agents.act.dispatcher import ActionLimits, DeliverTask, Dispatcher
 from agents.act.egress import EgressPolicy
 from agents.act.steps import action_steps
-from agents.supervisor.step import Step
+from agents.supervisor.step import StepRegistry
 from app.queue import QueueRunner
 from app.services import Services
 from app.settings import Settings
@@ -37,11 +36,8 @@ def egress_policy(settings: Settings) -> EgressPolicy:
     return EgressPolicy(settings.actions.egress_allow, enabled=settings.actions.egress_guard)
 
 
-def register_actions(queue: QueueRunner, services: Services) -> Dispatcher:
-    """The dispatcher bound to `queue`; built once per queue."""
-    existing = services.extras.get("dispatcher")
-    if isinstance(existing, Dispatcher) and services.extras.get("act_queue") is queue:
-        return existing
+def build_dispatcher(queue: QueueRunner, services: Services) -> Dispatcher:
+    """The dispatcher bound to `queue`, with its task and periodic sweep registered."""
 
     def deliver(task: DeliverTask) -> None:
         dispatcher.deliver_and_drain(task)
@@ -54,11 +50,9 @@ def register_actions(queue: QueueRunner, services: Services) -> Dispatcher:
         else:
             deliver_task.schedule(args=(task,), delay=delay_s)
 
+    settings = services.settings
     dispatcher = Dispatcher(
-        services.tenants,
-        egress_policy(services.settings),
-        action_limits(services.settings),
-        enqueue,
+        services.tenants, egress_policy(settings), action_limits(settings), enqueue
     )
     services.on_close(dispatcher.close)
 
@@ -69,19 +63,18 @@ def register_actions(queue: QueueRunner, services: Services) -> Dispatcher:
         if swept:
             log.info("outbox sweep queued %d message(s)", swept)
 
-    services.extras.update(dispatcher=dispatcher, act_queue=queue)
     return dispatcher
 
 
-def resume_actions(services: Services) -> int:
+def register_action_steps(registry: StepRegistry, dispatcher: Dispatcher) -> None:
+    """The email, webhook, http and crm steps, for the workflow engine."""
+    for step in action_steps(dispatcher):
+        registry.register(step)
+
+
+def resume_actions(dispatcher: Dispatcher) -> int:
     """At start-up: undelivered messages (interrupted ones too) are queued again."""
-    dispatcher: Dispatcher = services.extras["dispatcher"]
     resumed = dispatcher.resume(startup=True)
     if resumed:
         log.info("outbox: %d undelivered message(s) resumed", resumed)
     return resumed
-
-
-def steps_of(services: Services) -> list[Step]:
-    """The action steps, for the workflow engine's StepRegistry."""
-    return action_steps(services.extras["dispatcher"])

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-from agents.ingest.connectors import ConnectorConfigError, ConnectorKind
+from agents.ingest.sources.connectors import ConnectorConfigError, ConnectorKind
 
 HTTP_SECRETS = ("token", "password", "api_key", "hmac_secret")
 AUTH_SECRET = {"bearer": "token", "basic": "password", "header": "api_key", "hmac": "hmac_secret"}

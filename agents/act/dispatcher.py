@@ -25,7 +25,7 @@ from agents.act.guarded_http import guarded_client
 from agents.act.http_sender import Connector
 from agents.act.schedule import Attempt, next_delay
 from agents.act.smtp_sender import send_mail
-from agents.ingest.connectors import ConnectorStore
+from agents.ingest.sources.connectors import ConnectorStore
 from storage.errors import NotFoundError
 from storage.tenants import TenantRegistry
 

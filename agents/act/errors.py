@@ -4,20 +4,15 @@ Messages never contain secrets or document text: they are shown in the outbox, i
 outputs and in logs.
 """
 
+from storage.errors import ApplianceError
 
-class ActError(Exception):
+
+class ActError(ApplianceError):
     """Base of every action failure; `code` is stable, the message is for people."""
 
     status_code = 422
     code = "action_error"
     default_message = "The action could not be carried out."
-
-    def __init__(self, message: str | None = None) -> None:
-        super().__init__(message or self.default_message)
-
-    @property
-    def message(self) -> str:
-        return str(self.args[0])
 
 
 class EgressBlockedError(ActError):

@@ -26,7 +26,7 @@ from agents.act.errors import ActError
 from agents.act.http_sender import Connector
 from agents.act.schedule import Attempt
 from agents.act.templates import render_json
-from agents.ingest.connectors import ConnectorConfigError, ConnectorRecord
+from agents.ingest.sources.connectors import ConnectorConfigError, ConnectorRecord
 from agents.supervisor.step import Step, StepContext, StepError, StepResult
 
 _SAFE_HEADER = frozenset({"authorization", "cookie", "proxy-authorization", "host"})

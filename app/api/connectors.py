@@ -29,13 +29,14 @@ from litestar.status_codes import (
 
 from agents.act.connection_test import test_outbound
 from agents.act.connector_kinds import OUTBOUND_KINDS
-from agents.ingest.connectors import ConnectorRecord, ConnectorStore, public
-from agents.ingest.mail import test_connection
-from agents.ingest.mail_ingest import poll_connector, report_dict
-from app.act_wiring import egress_policy
+from agents.ingest.sources.connectors import ConnectorRecord, ConnectorStore, public
+from agents.ingest.sources.mail import test_connection
+from agents.ingest.sources.mail_ingest import poll_connector, report_dict
 from app.api.deps import (
     ClientDep,
     ConnectorStoreDep,
+    DispatcherDep,
+    EnqueueDep,
     IngestDep,
     ServicesDep,
     TenantAccessDep,
@@ -43,7 +44,7 @@ from app.api.deps import (
 )
 from app.auth.tenant_access import TenantAccess
 from app.errors import AppError
-from app.services import Services
+from app.operations.connectors import audit_connector
 
 _OWNER = {"min_role": "owner"}
 HOOK_PATH = "/api/v1/tenants/{tenant}/hooks/{hook_id}"
@@ -91,28 +92,6 @@ def shown(record: ConnectorRecord, access: TenantAccess) -> dict[str, Any]:
     return body
 
 
-def audit_connector(
-    services: Services,
-    action: str,
-    access: TenantAccess,
-    record: ConnectorRecord,
-    client: str,
-    **detail: Any,
-) -> None:
-    """One audit entry about a connector; `detail` must hold no secret values."""
-    services.system.audit(
-        action,
-        actor=access.principal.username,
-        tenant_id=access.tenant_id,
-        target=record.id,
-        client=client,
-        detail={"name": record.name, "kind": record.kind, **detail},
-    )
-
-
-_audit = audit_connector  # the UI backend imports it under this name
-
-
 class ConnectorsController(Controller):
     path = "/connectors"
     tags = ["connectors"]
@@ -141,8 +120,8 @@ class ConnectorsController(Controller):
         record = connectors.create(
             data.kind, data.name, data.config, data.secrets, enabled=data.enabled
         )
-        _audit(
-            services,
+        audit_connector(
+            services.system,
             "connector.create",
             tenant_access,
             record,
@@ -179,8 +158,8 @@ class ConnectorsController(Controller):
             enabled=data.enabled,
         )
         changed = [f for f in ("name", "config", "enabled") if getattr(data, f) is not None]
-        _audit(
-            services,
+        audit_connector(
+            services.system,
             "connector.update",
             tenant_access,
             record,
@@ -201,7 +180,7 @@ class ConnectorsController(Controller):
     ) -> None:
         """Remove the connector and its mail progress; documents it brought in stay."""
         record = connectors.delete(connector_id)
-        _audit(services, "connector.delete", tenant_access, record, client)
+        audit_connector(services.system, "connector.delete", tenant_access, record, client)
 
     @post("/{connector_id:str}/test", status_code=HTTP_200_OK, sync_to_thread=True, opt=_OWNER)
     def test_connector(
@@ -211,19 +190,20 @@ class ConnectorsController(Controller):
         tenant_access: TenantAccessDep,
         services: ServicesDep,
         client: ClientDep,
+        dispatcher: DispatcherDep,
     ) -> dict[str, Any]:
         """Log in to the mailbox and look, changing nothing: {ok, message, code}. Outbound
         connectors: reach the server (SMTP login; TCP/TLS for HTTP), sending nothing."""
         record = connectors.get(connector_id)
         if record.kind in OUTBOUND_KINDS:
             outcome = test_outbound(
-                egress_policy(services.settings),
+                dispatcher.policy,
                 record.kind,
                 record.config,
                 connectors.secrets(connector_id),
             )
-            _audit(
-                services,
+            audit_connector(
+                services.system,
                 "connector.test",
                 tenant_access,
                 record,
@@ -241,8 +221,8 @@ class ConnectorsController(Controller):
             }
         _, config = connectors.mailbox(connector_id)
         result = test_connection(config)
-        _audit(
-            services,
+        audit_connector(
+            services.system,
             "connector.test",
             tenant_access,
             record,
@@ -260,6 +240,7 @@ class ConnectorsController(Controller):
         tenant_access: TenantAccessDep,
         services: ServicesDep,
         ingest: IngestDep,
+        enqueue: EnqueueDep,
         client: ClientDep,
         background: FromQuery[bool] = False,
     ) -> Response[dict[str, Any]]:
@@ -271,8 +252,8 @@ class ConnectorsController(Controller):
             )
         await anyio.to_thread.run_sync(
             functools.partial(
-                _audit,
-                services,
+                audit_connector,
+                services.system,
                 "connector.poll",
                 tenant_access,
                 record,
@@ -281,8 +262,7 @@ class ConnectorsController(Controller):
             )
         )
         if background:
-            enqueue = services.extras["enqueue_mail_poll"]
-            enqueue(tenant_access.tenant_id, record.id)
+            enqueue.mail_poll(tenant_access.tenant_id, record.id)
             return Response({"queued": True}, status_code=HTTP_202_ACCEPTED)
         run = functools.partial(poll_connector, ingest, tenant_access.tenant_id, record.id)
         report = await anyio.to_thread.run_sync(run)

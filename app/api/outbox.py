@@ -13,19 +13,15 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, get, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
 from agents.act import outbox
-from agents.act.dispatcher import Dispatcher
 from agents.act.steps_http import HttpStep, WebhookStep
 from agents.act.views import message_view
 from agents.supervisor.step import StepContext, StepError
-from app.api.deps import TenantAccessDep, TenantDbDep
+from app.api.deps import DispatcherDep, TenantAccessDep, TenantDbDep
 from app.errors import AppError
-
-DispatcherDep = NamedDependency[Dispatcher]
 
 
 class StepRefused(AppError):

@@ -1,8 +1,8 @@
 """The Outbox page's backend: the tenant's messages (viewer) and redelivery (editor)."""
 
 from agents.act import outbox
-from agents.act.dispatcher import Dispatcher
 from agents.act.views import message_view
+from app.runtime import Runtime
 from app.services import Services
 from app.ui_backend.gate import SessionGate
 from ui.backend import OutboxRow
@@ -11,6 +11,7 @@ from ui.backend import OutboxRow
 class OutboxMethods:
     _gate: SessionGate
     _services: Services
+    _runtime: Runtime
 
     def outbox(
         self, token: str | None, tenant_id: str, state: str | None
@@ -40,5 +41,4 @@ class OutboxMethods:
 
     def redeliver(self, token: str | None, tenant_id: str, message_id: str) -> None:
         access = self._gate.access(token, tenant_id, "editor")
-        dispatcher: Dispatcher = self._services.extras["dispatcher"]
-        dispatcher.redeliver(access.tenant_id, message_id)
+        self._runtime.dispatcher.redeliver(access.tenant_id, message_id)

@@ -12,7 +12,7 @@ import pytest
 from agents.act.dispatcher import ActionLimits, DeliverTask, Dispatcher
 from agents.act.egress import EgressPolicy
 from agents.act.steps import action_steps
-from agents.ingest.connectors import ConnectorStore
+from agents.ingest.sources.connectors import ConnectorStore
 from agents.supervisor.step import Step, StepContext, StepResult
 from app.services import Services
 from tests.agents.act.receivers import Receiver, Reply
