@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 
 from agents.act import outbox
-from agents.ingest import hooks
+from agents.ingest.sources import hooks
 from agents.signatures import new_webhook_secret, verify_standard
 from tests.agents.act.conftest import Actions
 from tests.agents.act.receivers import Receiver

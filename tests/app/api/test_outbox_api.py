@@ -40,7 +40,7 @@ def scene(world_factory: Callable[..., ApiWorld]) -> tuple[ApiWorld, dict[str, d
 
 def _deliver_all(world: ApiWorld, tenant_id: str, ids: list[str]) -> None:
     """What the queue's worker does for each message."""
-    dispatcher: Dispatcher = world.services.extras["dispatcher"]
+    dispatcher: Dispatcher = world.runtime.dispatcher
     for message_id in ids:
         dispatcher.deliver(DeliverTask(tenant_id, message_id))
 
