@@ -21,7 +21,12 @@ from typing import Any
 import msgspec
 import sqlcipher3
 
-from agents.ingest.errors import IngestError
+from agents.ingest.sources.connector_secrets import (
+    SECRET_NAMES,
+    ConnectorConfigError,
+    split_secrets,
+)
+from agents.ingest.sources.connector_secrets import merge_secrets as _merge_secrets
 from agents.ingest.sources.mail import MailboxConfig, MailConfigError
 from storage.clock import now_iso
 from storage.crypto import derive_key, unwrap, wrap
@@ -30,11 +35,6 @@ from storage.errors import ConflictError, NotFoundError
 
 KINDS = ("imap", "pop3", "hook")
 MAIL_KINDS = ("imap", "pop3")
-SECRET_NAMES: dict[str, tuple[str, ...]] = {
-    "imap": ("password",),
-    "pop3": ("password",),
-    "hook": ("secret", "token"),
-}
 SECRET_PURPOSE = "connector-secrets"  # noqa: S105 - an HKDF label, not a secret
 MIN_HOOK_SECRET = 16
 _MAX_NAME = 100
@@ -52,14 +52,6 @@ class ConnectorKind:
 
     secret_names: tuple[str, ...]
     validate: Callable[[Mapping[str, Any], Mapping[str, str]], dict[str, Any]]
-
-
-class ConnectorConfigError(IngestError):
-    """The settings given for a connector are not valid; the message says which."""
-
-    status_code = 422
-    code = "invalid_connector"
-    default_message = "The connector settings are not valid."
 
 
 class MailFields(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -129,18 +121,6 @@ def public(record: ConnectorRecord) -> dict[str, Any]:
         "last_status": record.last_status,
         "last_message": record.last_message,
     }
-
-
-def split_secrets(
-    kind: str, config: Mapping[str, Any], names: tuple[str, ...] | None = None
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(config without secrets, secrets found in it): a password put into `config` by a
-    client is treated as a secret, never stored in the clear."""
-    names = SECRET_NAMES.get(kind, ()) if names is None else names
-    plain = {k: v for k, v in config.items() if k not in names}
-    # {"set": true} markers echoed back from a GET mean "unchanged"
-    found = {k: v for k, v in config.items() if k in names and not isinstance(v, dict)}
-    return plain, found
 
 
 def validate_config(
@@ -389,27 +369,3 @@ def due_mail_connectors(db: Database, not_run_since: str) -> list[str]:
             (not_run_since,),
         ).fetchall()
     return [str(row[0]) for row in rows]
-
-
-def _merge_secrets(
-    kind: str,
-    stored: Mapping[str, str],
-    given: Mapping[str, Any],
-    names: tuple[str, ...] | None = None,
-) -> dict[str, str]:
-    """Apply an update's secrets to the stored ones: omitted or "" keeps, None removes."""
-    names = SECRET_NAMES.get(kind, ()) if names is None else names
-    unknown = sorted(set(given) - set(names))
-    if unknown:
-        raise ConnectorConfigError(
-            f"Unknown secret {unknown[0]!r}; a {kind} connector takes: {', '.join(names)}."
-        )
-    merged = dict(stored)
-    for name, value in given.items():
-        if value is None:
-            merged.pop(name, None)
-        elif not isinstance(value, str):
-            raise ConnectorConfigError(f"The secret {name!r} must be a string.")
-        elif value:
-            merged[name] = value
-    return merged
