@@ -106,7 +106,37 @@ class OutboxRow:
     delivered_at: str | None
 
 
+@dataclass(frozen=True)
+class OutboundView:
+    """An outbound connector (smtp, webhook, http, crm) as the browser may see it: its
+    settings, and only whether each secret is set."""
+
+    id: str
+    kind: str
+    name: str
+    enabled: bool
+    settings: Mapping[str, Any]
+    secrets_set: Mapping[str, bool]
+
+
 class OutboxBackend(Protocol):
+    def outbound_connectors(self, token: str | None, tenant_id: str) -> list[OutboundView]: ...
+
+    def save_outbound(
+        self,
+        token: str | None,
+        tenant_id: str,
+        connector_id: str | None,
+        kind: str,
+        name: str,
+        settings: dict[str, Any],
+        secrets: dict[str, str],
+    ) -> OutboundView: ...
+
+    def test_outbound(
+        self, token: str | None, tenant_id: str, connector_id: str
+    ) -> TestOutcome: ...
+
     def outbox(
         self, token: str | None, tenant_id: str, state: str | None
     ) -> tuple[list[OutboxRow], dict[str, int]]: ...

@@ -12,12 +12,18 @@ from app.ui_backend.ask import AskMethods
 from app.ui_backend.connectors import ConnectorMethods
 from app.ui_backend.documents import DocumentMethods
 from app.ui_backend.gate import SessionGate
-from app.ui_backend.outbox import OutboxMethods
+from app.ui_backend.outbox import OutboundConnectorMethods, OutboxMethods
 from app.ui_backend.session import SessionMethods
 
 
 class ApplianceUiBackend(
-    SessionMethods, DocumentMethods, AskMethods, ConnectorMethods, OutboxMethods, AdminMethods
+    SessionMethods,
+    DocumentMethods,
+    AskMethods,
+    ConnectorMethods,
+    OutboxMethods,
+    OutboundConnectorMethods,
+    AdminMethods,
 ):
     """Built once by the composition root; holds no per-request state."""
 

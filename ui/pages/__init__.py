@@ -17,9 +17,20 @@ def register_pages(backend: UiBackend) -> None:
         dashboard,
         document_detail,
         documents,
+        outbound,
         outbox,
         signin,
     )
 
-    for page in (signin, dashboard, documents, document_detail, ask, connectors, outbox, admin):
+    for page in (
+        signin,
+        dashboard,
+        documents,
+        document_detail,
+        ask,
+        connectors,
+        outbound,
+        outbox,
+        admin,
+    ):
         page.register(backend)
