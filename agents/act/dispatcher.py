@@ -32,6 +32,7 @@ from storage.tenants import TenantRegistry
 log = logging.getLogger("appliance.act")
 _SWEEP_GRACE_S = 60.0
 DRAIN_LIMIT = 100
+_CLAIM_BATCH = 16
 
 
 @dataclass(frozen=True)
@@ -101,22 +102,34 @@ class Dispatcher:
     def deliver_and_drain(self, task: DeliverTask, limit: int = DRAIN_LIMIT) -> int:
         """The queue task: deliver `task`'s message, then up to `limit` more messages of
         the tenant that are due, without a queue round trip each (their own tasks then
-        find them claimed and do nothing). Returns how many attempts were made."""
+        find them claimed and do nothing). Claims are taken a few at a time; each
+        outcome is recorded before the next send, so a kill repeats at most the one
+        message in flight. Returns how many attempts were made."""
         attempts = int(self.deliver(task) is not None)
         db = self.tenants.database(task.tenant_id)
         while attempts < limit + 1:
-            message = outbox.claim_next(db, self.clock(), self._lease)
-            if message is None:
+            batch = outbox.claim_due(db, self.clock(), self._lease, _CLAIM_BATCH)
+            if not batch:
                 break
-            self._attempt(task.tenant_id, message)
-            attempts += 1
+            disabled = outbox.disabled_endpoints(db)
+            for message in batch:
+                self._attempt(task.tenant_id, message, disabled)
+                attempts += 1
         return attempts
 
-    def _attempt(self, tenant_id: str, message: outbox.OutboxMessage) -> str:
+    def _attempt(
+        self,
+        tenant_id: str,
+        message: outbox.OutboxMessage,
+        disabled_endpoints: dict[str, str] | None = None,
+    ) -> str:
         task = DeliverTask(tenant_id, message.id)
         db = self.tenants.database(tenant_id)
         connector: Connector | None = None
-        disabled = outbox.endpoint_disabled(db, message.endpoint)
+        if disabled_endpoints is None:
+            disabled = outbox.endpoint_disabled(db, message.endpoint)
+        else:  # read once per claimed batch
+            disabled = disabled_endpoints.get(message.endpoint)
         if message.connector_id and disabled is None:
             connector, disabled = self._connector(task.tenant_id, message.connector_id)
         if disabled is not None:

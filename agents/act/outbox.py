@@ -204,17 +204,20 @@ def claim(db: Database, message_id: str, now: float, lease_s: float) -> OutboxMe
     return _message(row)
 
 
-def claim_next(db: Database, now: float, lease_s: float) -> OutboxMessage | None:
-    """Claim the pending message due the longest (see `claim`), or None."""
+def claim_due(db: Database, now: float, lease_s: float, limit: int) -> list[OutboxMessage]:
+    """Claim up to `limit` pending messages that are due, longest-waiting first, in one
+    transaction (see `claim`). A crash returns the unsent ones to pending unharmed."""
     with db.write(durable=False) as conn:
-        row = conn.execute(
-            "SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? "
-            "ORDER BY next_attempt_at LIMIT 1",
-            (now,),
-        ).fetchone()
-        if row is None:
-            return None
-        return claim(db, str(row[0]), now, lease_s)  # joins this transaction
+        ids = [
+            str(row[0])
+            for row in conn.execute(
+                "SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? "
+                "ORDER BY next_attempt_at LIMIT ?",
+                (now, limit),
+            ).fetchall()
+        ]
+        claimed = [claim(db, message_id, now, lease_s) for message_id in ids]  # joins
+    return [message for message in claimed if message is not None]
 
 
 def record_outcome(
