@@ -36,8 +36,11 @@ NAV_ITEMS: list[NavItem] = [
 
 
 def add_nav_item(item: NavItem, before: str | None = "Admin") -> None:
-    """Register a later page in the drawer (placed before the Admin entry by default)."""
+    """Register a later page in the drawer (placed before the Admin entry by default);
+    registering the same label again (pages are registered once per app) changes nothing."""
     labels = [existing.label for existing in NAV_ITEMS]
+    if item.label in labels:
+        return
     NAV_ITEMS.insert(labels.index(before) if before in labels else len(NAV_ITEMS), item)
 
 
