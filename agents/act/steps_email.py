@@ -10,7 +10,7 @@ blob, or a document's original), read and size-checked when the mail is sent.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from agents.act.errors import ActError
 from agents.act.steps_http import _OutboxStep, endpoint_of, find_connector
@@ -45,8 +45,25 @@ def _attachments(value: Any) -> list[dict[str, Any]]:
     return refs
 
 
+_ADDRESSES = {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
+
+
 class EmailStep(_OutboxStep):
     agent = "email"
+    params_schema: ClassVar[dict[str, Any]] = {
+        "type": "object",
+        "properties": {
+            "connector": {"type": "string"},
+            "to": _ADDRESSES,
+            "cc": _ADDRESSES,
+            "subject": {"type": "string"},
+            "text": {"type": "string"},
+            "html": {"type": "string"},
+            "data": {},
+            "attachments": {"type": "array", "items": {"type": "object"}},
+        },
+        "required": ["connector"],
+    }
     description = "Send an e-mail (text and HTML, attachments from reports or documents)."
 
     def run(self, ctx: StepContext, params: dict[str, Any]) -> StepResult:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urljoin, urlsplit
 
 from agents.act import crm_profiles, http_sender, outbox
@@ -137,8 +137,17 @@ def _json_body(params: dict[str, Any], connector: Connector | None, ctx: StepCon
     return None
 
 
+_STR = {"type": "string"}
+_HEADERS = {"type": "object", "additionalProperties": {"type": "string"}}
+
+
 class WebhookStep(_OutboxStep):
     agent = "webhook"
+    params_schema: ClassVar[dict[str, Any]] = {
+        "type": "object",
+        "properties": {"connector": _STR, "url": _STR, "json": {}, "headers": _HEADERS},
+        "anyOf": [{"required": ["connector"]}, {"required": ["url"]}],
+    }
     description = "POST a JSON body to a webhook, signed with Standard Webhooks headers."
 
     def run(self, ctx: StepContext, params: dict[str, Any]) -> StepResult:
@@ -168,6 +177,19 @@ def _checked_url(url: Any) -> str:
 
 class HttpStep(_OutboxStep):
     agent = "http"
+    params_schema: ClassVar[dict[str, Any]] = {
+        "type": "object",
+        "properties": {
+            "connector": _STR,
+            "path": _STR,
+            "url": _STR,
+            "method": _STR,
+            "json": {},
+            "data": {},
+            "headers": _HEADERS,
+        },
+        "anyOf": [{"required": ["connector"]}, {"required": ["url"]}],
+    }
     description = "Call a REST endpoint (connector + path, or a plain url); reads run at once."
 
     def run(self, ctx: StepContext, params: dict[str, Any]) -> StepResult:
@@ -217,6 +239,15 @@ class HttpStep(_OutboxStep):
 
 class CrmStep(_OutboxStep):
     agent = "crm"
+    params_schema: ClassVar[dict[str, Any]] = {
+        "type": "object",
+        "properties": {
+            "connector": _STR,
+            "operation": {"enum": list(crm_profiles.OPERATIONS)},
+            "fields": {"type": "object"},
+        },
+        "required": ["connector", "operation"],
+    }
     description = "create_contact, add_note, create_deal or find_contact in HubSpot or Odoo."
 
     def run(self, ctx: StepContext, params: dict[str, Any]) -> StepResult:
