@@ -10,6 +10,7 @@ due one; `sweep` (periodic) does the same for messages whose task was lost.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from storage.tenants import TenantRegistry
 log = logging.getLogger("appliance.act")
 _SWEEP_GRACE_S = 60.0
 DRAIN_LIMIT = 100
+DRAIN_STALE_S = 5.0
 _CLAIM_BATCH = 16
 
 
@@ -75,6 +77,9 @@ class Dispatcher:
         self.enqueue = enqueue
         self.clock = clock
         self.client = guarded_client(policy, limits.timeout_s, limits.concurrency * 4)
+        # tenant id -> when a drain of it was queued or last made progress in this process
+        self._draining: dict[str, float] = {}
+        self._draining_lock = threading.Lock()
 
     def close(self) -> None:
         self.client.close()
@@ -99,22 +104,48 @@ class Dispatcher:
             return None
         return self._attempt(task.tenant_id, message)
 
+    def trigger(self, tenant_id: str, message_id: str) -> None:
+        """Queue the delivery of a message that just became due (a step completed, a
+        redelivery). One drain delivers every due message of a tenant, so while one is
+        queued or running in this process no other task is queued; a drain that has not
+        shown progress for DRAIN_STALE_S (it may run in another process) no longer counts."""
+        now = time.monotonic()
+        with self._draining_lock:
+            since = self._draining.get(tenant_id)
+            if since is not None and now - since < DRAIN_STALE_S:
+                return
+            self._draining[tenant_id] = now
+        self.enqueue(DeliverTask(tenant_id, message_id), 0.0)
+
     def deliver_and_drain(self, task: DeliverTask, limit: int = DRAIN_LIMIT) -> int:
         """The queue task: deliver `task`'s message, then up to `limit` more messages of
-        the tenant that are due, without a queue round trip each (their own tasks then
-        find them claimed and do nothing). Claims are taken a few at a time; each
-        outcome is recorded before the next send, so a kill repeats at most the one
-        message in flight. Returns how many attempts were made."""
-        attempts = int(self.deliver(task) is not None)
-        db = self.tenants.database(task.tenant_id)
-        while attempts < limit + 1:
-            batch = outbox.claim_due(db, self.clock(), self._lease, _CLAIM_BATCH)
-            if not batch:
-                break
-            disabled = outbox.disabled_endpoints(db)
-            for message in batch:
-                self._attempt(task.tenant_id, message, disabled)
-                attempts += 1
+        the tenant that are due, without a queue round trip each. Claims are taken a few
+        at a time; each outcome is recorded before the next send, so a kill repeats at
+        most the message in flight. Returns how many attempts were made."""
+        tenant_id = task.tenant_id
+        try:
+            attempts = int(self.deliver(task) is not None)
+            db = self.tenants.database(tenant_id)
+            while attempts < limit + 1:
+                room = min(_CLAIM_BATCH, limit + 1 - attempts)
+                batch = outbox.claim_due(db, self.clock(), self._lease, room)
+                if not batch:
+                    break
+                disabled = outbox.disabled_endpoints(db)
+                for message in batch:
+                    self._attempt(tenant_id, message, disabled)
+                    attempts += 1
+                with self._draining_lock:
+                    if tenant_id in self._draining:
+                        self._draining[tenant_id] = time.monotonic()
+        finally:
+            with self._draining_lock:
+                self._draining.pop(tenant_id, None)
+        # a message committed while the drain was finishing found the flag still set:
+        # look once more now that it is cleared
+        due = outbox.first_due(self.tenants.database(tenant_id), self.clock())
+        if due is not None:
+            self.trigger(tenant_id, due)
         return attempts
 
     def _attempt(
@@ -285,19 +316,20 @@ class Dispatcher:
     def redeliver(self, tenant_id: str, message_id: str) -> outbox.OutboxMessage:
         """Send a dead, disabled or delivered message again, with a fresh schedule."""
         message = outbox.redeliver(self.tenants.database(tenant_id), message_id, self.clock())
-        self.enqueue(DeliverTask(tenant_id, message_id), 0.0)
+        self.trigger(tenant_id, message_id)
         return message
 
     def resume(self, *, startup: bool = True) -> int:
-        """Queue every due message of every tenant; at start-up messages left `delivering`
-        by a killed process go back to pending first. Returns how many were queued."""
+        """Queue the delivery of every due message of every tenant; at start-up messages
+        left `delivering` by a killed process go back to pending first. Returns how many
+        messages are due."""
         queued = 0
         now = self.clock()
         for tenant in self.tenants.system.list_tenants():
             db = self.tenants.database(tenant.id)
             cutoff = now if startup else now - _SWEEP_GRACE_S
             for message_id in outbox.due_messages(db, cutoff, interrupted_too=startup):
-                self.enqueue(DeliverTask(tenant.id, message_id), 0.0)
+                self.trigger(tenant.id, message_id)  # one drain per tenant delivers them all
                 queued += 1
         return queued
 

@@ -204,6 +204,16 @@ def claim(db: Database, message_id: str, now: float, lease_s: float) -> OutboxMe
     return _message(row)
 
 
+def first_due(db: Database, now: float) -> str | None:
+    """The id of a pending message that is due, or None."""
+    with db.read() as conn:
+        row = conn.execute(
+            "SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? LIMIT 1",
+            (now,),
+        ).fetchone()
+    return None if row is None else str(row[0])
+
+
 def claim_due(db: Database, now: float, lease_s: float, limit: int) -> list[OutboxMessage]:
     """Claim up to `limit` pending messages that are due, longest-waiting first, in one
     transaction (see `claim`). A crash returns the unsent ones to pending unharmed."""

@@ -105,7 +105,7 @@ class _OutboxStep(Step):
             outbox.insert_message(conn, message, now)
 
         def enqueue() -> None:
-            self.dispatcher.enqueue(task, 0.0)
+            self.dispatcher.trigger(task.tenant_id, task.message_id)
 
         output = {"message_id": message.id, "state": "pending", "kind": kind}
         return StepResult(output=output, on_commit=[write], after_commit=[enqueue])

@@ -66,10 +66,10 @@ class Actions:
             after()
         return result
 
-    def deliver_queued(self) -> list[str | None]:
-        """Run every queued task that is due now (the test moves the clock)."""
+    def deliver_queued(self) -> list[int]:
+        """Run the queued tasks as the queue runs them (the test moves the clock)."""
         due, self.queued[:] = list(self.queued), []
-        return [self.dispatcher.deliver(task) for task, _ in due]
+        return [self.dispatcher.deliver_and_drain(task) for task, _ in due]
 
 
 @pytest.fixture
