@@ -4,7 +4,8 @@ Both sides post the same 2,000 JSON bodies to the same local receiver with the s
 concurrency (the outbox: that many queue workers; httpx: that many threads sharing one
 client), in paired rounds of alternating order. The outbox side does all of its work:
 each message is written as a step would write it (its own transaction), queued, claimed,
-sent through the egress guard with Standard Webhooks headers, and recorded. Figures:
+sent through the egress guard with Standard Webhooks headers, and recorded (one drain
+per tenant at a time, so the outbox has one request in flight per tenant). Figures:
 deliveries/s of each side and their ratio (target >= 0.8), and the p95 from step
 completion (the row's commit) to the receiver getting the message.
 """
