@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from agents.act.dispatcher import Dispatcher
 from agents.analyze.answer import Answerer
 from agents.analyze.chunking import Chunker
 from agents.analyze.embedding import Embedder
@@ -29,6 +30,7 @@ from agents.supervisor.step import StepRegistry
 from agents.telemetry.metrics import Metrics
 from agents.telemetry.timed import MeteredEmbedder, timed_parse
 from app import tasks
+from app.act_wiring import build_dispatcher, register_action_steps
 from app.auth.kit import AuthKit, build_auth_kit
 from app.llm_wiring import build_answerer, build_llm
 from app.observability.wiring import Observability, build_observability
@@ -110,6 +112,7 @@ class Runtime:
     mail_scheduler: MailScheduler
     enqueue: tasks.Enqueuers
     steps: StepRegistry
+    dispatcher: Dispatcher
     dropboxes: DropBoxes | None = None
 
     @property
@@ -178,6 +181,7 @@ def build_runtime(
     tasks.register_maintenance_tasks(queue, services)
     scheduler = MailScheduler(services.tenants, settings.ingest.mail_poll_interval_minutes)
     mail_poll = tasks.register_mail_tasks(queue, ingest, scheduler)
+    dispatcher = build_dispatcher(queue, services)
     runtime = Runtime(
         services=services,
         observability=observability,
@@ -193,7 +197,9 @@ def build_runtime(
             parse=document_tasks.parse, index=document_tasks.index, mail_poll=mail_poll
         ),
         steps=StepRegistry(),
+        dispatcher=dispatcher,
     )
+    register_action_steps(runtime.steps, dispatcher)
     if dropboxes and settings.ingest.dropbox_enabled:
         boxes = DropBoxes(
             services.system.list_tenants,

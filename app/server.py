@@ -15,6 +15,7 @@ from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from nicegui import ui as nicegui_ui
 from starlette.requests import Request
 
+from app.act_wiring import resume_actions
 from app.api.application import API_PREFIX, build_api
 from app.api.headers import UI_HEADERS, with_headers
 from app.api.hosts import AllowedHosts
@@ -204,6 +205,7 @@ def assemble(runtime: Runtime) -> ApplianceASGI:
         await asyncio.to_thread(ingest.reconcile, queued_document_tasks(queue))
         if observability.activity is not None:
             observability.activity.start()
+        await asyncio.to_thread(resume_actions, runtime.dispatcher)
         queue.start()
         if dropboxes is not None:
             await asyncio.to_thread(dropboxes.start)

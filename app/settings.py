@@ -121,6 +121,16 @@ class ObservabilitySettings(_Section, frozen=True, forbid_unknown_fields=True, k
     otlp_endpoint: str = ""
 
 
+class ActionsSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    egress_allow: list[str] = msgspec.field(default_factory=list)
+    egress_guard: bool = True
+    concurrency: Annotated[int, msgspec.Meta(ge=1, le=64)] = 4
+    request_timeout_s: float = 30.0
+    max_body_kb: Annotated[int, msgspec.Meta(ge=1)] = 1024
+    max_response_kb: Annotated[int, msgspec.Meta(ge=1)] = 64
+    max_attachments_mb: Annotated[int, msgspec.Meta(ge=1)] = 20
+
+
 class Settings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
     server: ServerSettings = msgspec.field(default_factory=ServerSettings)
     storage: StorageSettings = msgspec.field(default_factory=StorageSettings)
@@ -130,6 +140,7 @@ class Settings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
     models: ModelSettings = msgspec.field(default_factory=ModelSettings)
     logging: LoggingSettings = msgspec.field(default_factory=LoggingSettings)
     observability: ObservabilitySettings = msgspec.field(default_factory=ObservabilitySettings)
+    actions: ActionsSettings = msgspec.field(default_factory=ActionsSettings)
 
     @property
     def data_dir(self) -> Path:

@@ -54,6 +54,10 @@ def run_bench(
         from bench.ui_suite import run_ui
 
         body = run_ui(settings)
+    elif suite == "outbox":
+        from bench.outbox_suite import run_outbox
+
+        body = run_outbox(settings)
     else:
         raise BenchError(f"unknown benchmark suite {suite!r}; choose from {', '.join(SUITES)}")
     machine["load_average_1m_at_end"] = load_average()

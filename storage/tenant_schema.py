@@ -189,3 +189,42 @@ def create_activity_log(conn: Any) -> None:
     conn.execute("CREATE INDEX idx_activity_at ON activity_log(at)")
     conn.execute("CREATE INDEX idx_activity_run ON activity_log(run_id, id)")
     conn.execute("CREATE INDEX idx_activity_agent ON activity_log(agent, id)")
+@tenant_migrations(7)
+def create_outbox(conn: Any) -> None:
+    # One row per outside effect (mail, webhook, HTTP or CRM call), written in the
+    # transaction that completes the workflow step. `id` is the stable message id (run id
+    # + step id + item), so a step that runs twice writes one row. `payload` is the
+    # rendered request without secrets (the connector's secrets are applied at send time).
+    # `next_attempt_at` is epoch seconds (REAL) for cheap "due now" comparisons.
+    conn.execute(
+        """CREATE TABLE outbox (
+            id TEXT PRIMARY KEY,
+            connector_id TEXT,
+            endpoint TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('email', 'webhook', 'http', 'crm')),
+            payload TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('pending', 'delivering', 'delivered',
+                'dead', 'disabled')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at REAL,
+            last_status INTEGER,
+            last_error TEXT,
+            last_code TEXT,
+            response TEXT,
+            run_id TEXT,
+            step_id TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            delivered_at TEXT)"""
+    )
+    conn.execute("CREATE INDEX idx_outbox_state ON outbox(state, created_at, id)")
+    conn.execute("CREATE INDEX idx_outbox_created ON outbox(created_at, id)")
+    conn.execute("CREATE INDEX idx_outbox_due ON outbox(state, next_attempt_at)")
+    # an endpoint (a connector, or a plain URL's origin and path) that answered 410 Gone:
+    # nothing more is sent to it until a user redelivers or re-enables it
+    conn.execute(
+        """CREATE TABLE outbox_endpoints (
+            endpoint TEXT PRIMARY KEY,
+            disabled_at TEXT NOT NULL,
+            reason TEXT NOT NULL)"""
+    )

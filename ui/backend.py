@@ -102,6 +102,60 @@ class TestOutcome:
     message: str
 
 
+@dataclass(frozen=True)
+class OutboxRow:
+    """One outbox message as the Outbox page shows it: no body, no secret."""
+
+    id: str
+    kind: str
+    state: str
+    summary: str
+    attempts: int
+    last_error: str | None
+    next_attempt_at: str | None
+    endpoint_disabled: str | None
+    created_at: str
+    delivered_at: str | None
+
+
+@dataclass(frozen=True)
+class OutboundView:
+    """An outbound connector (smtp, webhook, http, crm) as the browser may see it: its
+    settings, and only whether each secret is set."""
+
+    id: str
+    kind: str
+    name: str
+    enabled: bool
+    settings: Mapping[str, Any]
+    secrets_set: Mapping[str, bool]
+
+
+class OutboxBackend(Protocol):
+    def outbound_connectors(self, token: str | None, tenant_id: str) -> list[OutboundView]: ...
+
+    def save_outbound(
+        self,
+        token: str | None,
+        tenant_id: str,
+        connector_id: str | None,
+        kind: str,
+        name: str,
+        settings: dict[str, Any],
+        secrets: dict[str, str],
+    ) -> OutboundView: ...
+
+    def test_outbound(
+        self, token: str | None, tenant_id: str, connector_id: str
+    ) -> TestOutcome: ...
+
+    def outbox(
+        self, token: str | None, tenant_id: str, state: str | None
+    ) -> tuple[list[OutboxRow], dict[str, int]]: ...
+
+    def redeliver(self, token: str | None, tenant_id: str, message_id: str) -> None: ...
+
+
 class AuthBackend(Protocol):
     """Sign-in and sessions; the cookie itself is set by an HTTP route, not the websocket."""
 
@@ -238,6 +292,7 @@ class UiBackend(
     DocumentsBackend,
     AskBackend,
     ConnectorsBackend,
+    OutboxBackend,
     AdminBackend,
     MonitoringBackend,
     SessionForgetting,

@@ -27,6 +27,7 @@ from app.api.health import HealthController
 from app.api.hooks import HooksController
 from app.api.hosts import AllowedHosts
 from app.api.members import MembersController
+from app.api.outbox import OutboxController
 from app.api.rate_limit import RateLimit
 from app.api.route_audit import assert_tenant_routes_guarded
 from app.api.search import search_chunks
@@ -57,6 +58,7 @@ TENANT_HANDLERS: list[Any] = [
     ConnectorsController,
     tenant_logs,
     tenant_status,
+    OutboxController,
     # inbound hooks: opt "hook", the one route authenticating its caller instead of a user
     # (route_audit.HOOK_ROUTES lists it; tenant_scope.TenantGuard handles it)
     HooksController,
@@ -121,6 +123,7 @@ def build_api(runtime: Runtime, extra_tenant_handlers: Sequence[Any] = ()) -> Li
             "enqueue": Provide(lambda: runtime.enqueue, sync_to_thread=False),
             "observability": Provide(lambda: observability, sync_to_thread=False),
             "metrics": Provide(lambda: observability.metrics, sync_to_thread=False),
+            "dispatcher": Provide(lambda: runtime.dispatcher, sync_to_thread=False),
             "client": Provide(provide_client, sync_to_thread=False),
             "principal": Provide(provide_principal, sync_to_thread=False),
         },

@@ -27,12 +27,15 @@ from litestar.status_codes import (
     HTTP_204_NO_CONTENT,
 )
 
+from agents.act.connection_test import test_outbound
+from agents.act.connector_kinds import OUTBOUND_KINDS
 from agents.ingest.sources.connectors import ConnectorRecord, ConnectorStore, public
 from agents.ingest.sources.mail import test_connection
 from agents.ingest.sources.mail_ingest import poll_connector, report_dict
 from app.api.deps import (
     ClientDep,
     ConnectorStoreDep,
+    DispatcherDep,
     EnqueueDep,
     IngestDep,
     ServicesDep,
@@ -76,7 +79,9 @@ class ConnectorChange(msgspec.Struct, forbid_unknown_fields=True):
 def provide_connectors(
     tenant_access: TenantAccessDep, tenant_db: TenantDbDep, services: ServicesDep
 ) -> ConnectorStore:
-    return ConnectorStore(tenant_db, services.tenants.data_key(tenant_access.tenant_id))
+    return ConnectorStore(
+        tenant_db, services.tenants.data_key(tenant_access.tenant_id), OUTBOUND_KINDS
+    )
 
 
 def shown(record: ConnectorRecord, access: TenantAccess) -> dict[str, Any]:
@@ -185,9 +190,28 @@ class ConnectorsController(Controller):
         tenant_access: TenantAccessDep,
         services: ServicesDep,
         client: ClientDep,
+        dispatcher: DispatcherDep,
     ) -> dict[str, Any]:
-        """Log in to the mailbox and look, changing nothing: {ok, message, code}."""
+        """Log in to the mailbox and look, changing nothing: {ok, message, code}. Outbound
+        connectors: reach the server (SMTP login; TCP/TLS for HTTP), sending nothing."""
         record = connectors.get(connector_id)
+        if record.kind in OUTBOUND_KINDS:
+            outcome = test_outbound(
+                dispatcher.policy,
+                record.kind,
+                record.config,
+                connectors.secrets(connector_id),
+            )
+            audit_connector(
+                services.system,
+                "connector.test",
+                tenant_access,
+                record,
+                client,
+                ok=outcome.ok,
+                code=outcome.code,
+            )
+            return {"ok": outcome.ok, "message": outcome.message, "code": outcome.code}
         if not record.is_mail:
             return {
                 "ok": True,
@@ -223,7 +247,9 @@ class ConnectorsController(Controller):
         """Poll the mailbox now (200 with the report), or queue it (?background=true)."""
         record = await anyio.to_thread.run_sync(connectors.get, connector_id)
         if not record.is_mail:
-            raise NotAMailbox(f"connector {record.name!r} is a hook; only mailboxes are polled")
+            raise NotAMailbox(
+                f"connector {record.name!r} is not a mailbox; only mailboxes are polled"
+            )
         await anyio.to_thread.run_sync(
             functools.partial(
                 audit_connector,

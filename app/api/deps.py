@@ -7,6 +7,7 @@ handler signatures short. Tenant handlers take `tenant_access`, `tenant_db`, `te
 
 from litestar.di import NamedDependency
 
+from agents.act.dispatcher import Dispatcher
 from agents.analyze.answer import Answerer
 from agents.analyze.service import AnalysisService
 from agents.documents.ledger import DocumentLedger
@@ -45,3 +46,4 @@ MetricsDep = NamedDependency[Metrics]
 LedgerDep = NamedDependency[DocumentLedger]
 ConnectorStoreDep = NamedDependency[ConnectorStore]  # provided by the connectors controller
 HookTenantDep = NamedDependency[TenantRecord]  # the tenant of an inbound hook route
+DispatcherDep = NamedDependency[Dispatcher]  # the actions dispatcher (outbox deliveries)

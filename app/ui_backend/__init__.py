@@ -13,6 +13,7 @@ from app.ui_backend.connectors import ConnectorMethods
 from app.ui_backend.documents import DocumentMethods
 from app.ui_backend.gate import SessionGate
 from app.ui_backend.monitoring import MonitoringMethods
+from app.ui_backend.outbox import OutboundConnectorMethods, OutboxMethods
 from app.ui_backend.session import SessionMethods
 
 
@@ -21,6 +22,8 @@ class ApplianceUiBackend(
     DocumentMethods,
     AskMethods,
     ConnectorMethods,
+    OutboxMethods,
+    OutboundConnectorMethods,
     AdminMethods,
     MonitoringMethods,
 ):

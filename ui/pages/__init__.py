@@ -19,9 +19,22 @@ def register_pages(backend: UiBackend) -> None:
         documents,
         logs,
         monitoring,
+        outbound,
+        outbox,
         signin,
     )
 
-    pages = (signin, dashboard, documents, document_detail, ask, connectors, monitoring, logs)
+    pages = (
+        signin,
+        dashboard,
+        documents,
+        document_detail,
+        ask,
+        connectors,
+        outbound,
+        outbox,
+        monitoring,
+        logs,
+    )
     for page in (*pages, admin):
         page.register(backend)

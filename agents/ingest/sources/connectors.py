@@ -14,14 +14,19 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 import sqlcipher3
 
-from agents.ingest.errors import IngestError
+from agents.ingest.sources.connector_secrets import (
+    SECRET_NAMES,
+    ConnectorConfigError,
+    split_secrets,
+)
+from agents.ingest.sources.connector_secrets import merge_secrets as _merge_secrets
 from agents.ingest.sources.mail import MailboxConfig, MailConfigError
 from storage.clock import now_iso
 from storage.crypto import derive_key, unwrap, wrap
@@ -30,11 +35,6 @@ from storage.errors import ConflictError, NotFoundError
 
 KINDS = ("imap", "pop3", "hook")
 MAIL_KINDS = ("imap", "pop3")
-SECRET_NAMES: dict[str, tuple[str, ...]] = {
-    "imap": ("password",),
-    "pop3": ("password",),
-    "hook": ("secret", "token"),
-}
 SECRET_PURPOSE = "connector-secrets"  # noqa: S105 - an HKDF label, not a secret
 MIN_HOOK_SECRET = 16
 _MAX_NAME = 100
@@ -44,12 +44,14 @@ _COLUMNS = (
 )
 
 
-class ConnectorConfigError(IngestError):
-    """The settings given for a connector are not valid; the message says which."""
+@dataclass(frozen=True)
+class ConnectorKind:
+    """A connector kind defined by another agent (the outbound kinds of agents/act): the
+    names of its secrets and the function that validates and normalises its settings
+    (raising ConnectorConfigError)."""
 
-    status_code = 422
-    code = "invalid_connector"
-    default_message = "The connector settings are not valid."
+    secret_names: tuple[str, ...]
+    validate: Callable[[Mapping[str, Any], Mapping[str, str]], dict[str, Any]]
 
 
 class MailFields(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -96,6 +98,7 @@ class ConnectorRecord:
     last_run_at: str | None
     last_status: str | None
     last_message: str | None
+    secret_names: tuple[str, ...] = ()
 
     @property
     def is_mail(self) -> bool:
@@ -104,7 +107,8 @@ class ConnectorRecord:
 
 def public(record: ConnectorRecord) -> dict[str, Any]:
     """The JSON shape for API and UI: each secret only as {"set": bool}, never its value."""
-    markers = {name: {"set": name in record.secrets_set} for name in SECRET_NAMES[record.kind]}
+    names = record.secret_names or SECRET_NAMES.get(record.kind, ())
+    markers = {name: {"set": name in record.secrets_set} for name in names}
     return {
         "id": record.id,
         "kind": record.kind,
@@ -117,16 +121,6 @@ def public(record: ConnectorRecord) -> dict[str, Any]:
         "last_status": record.last_status,
         "last_message": record.last_message,
     }
-
-
-def split_secrets(kind: str, config: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(config without secrets, secrets found in it): a password put into `config` by a
-    client is treated as a secret, never stored in the clear."""
-    names = SECRET_NAMES.get(kind, ())
-    plain = {k: v for k, v in config.items() if k not in names}
-    # {"set": true} markers echoed back from a GET mean "unchanged"
-    found = {k: v for k, v in config.items() if k in names and not isinstance(v, dict)}
-    return plain, found
 
 
 def validate_config(
@@ -184,9 +178,28 @@ def _clean_name(name: str) -> str:
 class ConnectorStore:
     """Connectors of one tenant: `db` is its database, `tenant_key` its data key."""
 
-    def __init__(self, db: Database, tenant_key: bytes) -> None:
+    def __init__(
+        self, db: Database, tenant_key: bytes, kinds: Mapping[str, ConnectorKind] | None = None
+    ) -> None:
         self.db = db
         self._key = derive_key(tenant_key, SECRET_PURPOSE)
+        #: kinds other agents define (smtp, webhook, http, crm), by name
+        self.kinds: dict[str, ConnectorKind] = dict(kinds or {})
+
+    def _secret_names(self, kind: str) -> tuple[str, ...]:
+        extra = self.kinds.get(kind)
+        return extra.secret_names if extra else SECRET_NAMES.get(kind, ())
+
+    def _validate(
+        self, kind: str, config: Mapping[str, Any], secrets: Mapping[str, str]
+    ) -> dict[str, Any]:
+        extra = self.kinds.get(kind)
+        return extra.validate(config, secrets) if extra else validate_config(kind, config, secrets)
+
+    def _check_kind(self, kind: str) -> None:
+        if kind not in KINDS and kind not in self.kinds:
+            names = ", ".join([*KINDS, *self.kinds])
+            raise ConnectorConfigError(f"kind must be one of {names}.")
 
     # -- reading --
 
@@ -224,11 +237,11 @@ class ConnectorStore:
         enabled: bool = True,
     ) -> ConnectorRecord:
         """A new connector; its config is validated and its secrets sealed."""
-        if kind not in KINDS:
-            raise ConnectorConfigError(f"kind must be one of {', '.join(KINDS)}.")
-        plain, inline = split_secrets(kind, config)
-        merged = _merge_secrets(kind, {}, {**inline, **(secrets or {})})
-        normalised = validate_config(kind, plain, merged)
+        self._check_kind(kind)
+        names = self._secret_names(kind)
+        plain, inline = split_secrets(kind, config, names)
+        merged = _merge_secrets(kind, {}, {**inline, **(secrets or {})}, names)
+        normalised = self._validate(kind, plain, merged)
         connector_id = uuid.uuid4().hex
         now = now_iso()
         try:
@@ -265,11 +278,12 @@ class ConnectorStore:
         """Change what is given; `config` replaces the stored settings as a whole."""
         row = self._row(connector_id)
         current = self._record(row)
-        plain, inline = split_secrets(current.kind, config if config is not None else {})
+        names = self._secret_names(current.kind)
+        plain, inline = split_secrets(current.kind, config if config is not None else {}, names)
         merged = _merge_secrets(
-            current.kind, self._open(connector_id, row[4]), {**inline, **(secrets or {})}
+            current.kind, self._open(connector_id, row[4]), {**inline, **(secrets or {})}, names
         )
-        normalised = validate_config(
+        normalised = self._validate(
             current.kind, plain if config is not None else current.config, merged
         )
         try:
@@ -331,6 +345,7 @@ class ConnectorStore:
             last_run_at=row[8],
             last_status=row[9],
             last_message=row[10],
+            secret_names=self._secret_names(row[1]),
         )
 
     def _seal(self, connector_id: str, secrets: Mapping[str, str]) -> bytes | None:
@@ -354,24 +369,3 @@ def due_mail_connectors(db: Database, not_run_since: str) -> list[str]:
             (not_run_since,),
         ).fetchall()
     return [str(row[0]) for row in rows]
-
-
-def _merge_secrets(
-    kind: str, stored: Mapping[str, str], given: Mapping[str, Any]
-) -> dict[str, str]:
-    """Apply an update's secrets to the stored ones: omitted or "" keeps, None removes."""
-    names = SECRET_NAMES.get(kind, ())
-    unknown = sorted(set(given) - set(names))
-    if unknown:
-        raise ConnectorConfigError(
-            f"Unknown secret {unknown[0]!r}; a {kind} connector takes: {', '.join(names)}."
-        )
-    merged = dict(stored)
-    for name, value in given.items():
-        if value is None:
-            merged.pop(name, None)
-        elif not isinstance(value, str):
-            raise ConnectorConfigError(f"The secret {name!r} must be a string.")
-        elif value:
-            merged[name] = value
-    return merged

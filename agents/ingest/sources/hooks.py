@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import hmac
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from typing import Any
 import sqlcipher3
 
 from agents.ingest.errors import IngestError
+from agents.signatures import appliance_signature, same
 from storage.clock import now_iso
 from storage.database import Database
 
@@ -91,15 +91,10 @@ class Verified:
 
 def sign(secret: str, timestamp: int | str, body: bytes) -> str:
     """The X-Appliance-Signature value for `body` sent at `timestamp` (for senders, tests)."""
-    message = f"{timestamp}.".encode() + body
-    return "sha256=" + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+    return appliance_signature(secret, timestamp, body)
 
 
-def _same(given: str, expected: str) -> bool:
-    """Constant-time equality that does not leak the expected length either."""
-    return hmac.compare_digest(
-        hashlib.sha256(given.encode()).digest(), hashlib.sha256(expected.encode()).digest()
-    )
+_same = same  # constant-time comparison, shared with outbound webhook signing
 
 
 def verify(
