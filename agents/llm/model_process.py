@@ -22,10 +22,10 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import asdict
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from agents.llm.config import LLMConfig
 from agents.llm.errors import LLMUnavailableError, ModelCrashedError
@@ -132,7 +132,7 @@ class ModelProcess:
             raise decode_error(reply["error"])
         return reply.get("value")
 
-    def stream(self, **arguments: Any) -> Iterator[str]:
+    def stream(self, **arguments: Any) -> Generator[str, None, None]:
         """Token pieces of one streamed generation, as the child produces them.
 
         Closing the iterator early asks the child to stop after its current token.
@@ -273,7 +273,7 @@ class ModelProcess:
         stderr = self.process.stderr
         assert stderr is not None
         while True:
-            chunk = stderr.read1(4096)
+            chunk = os.read(stderr.fileno(), 4096)
             if not chunk:
                 return
             self._stderr_tail += chunk

@@ -136,7 +136,9 @@ class ModelServer:
                     return  # the server stopped listening; nobody waits for an answer
                 self._writer.send({"id": rid, "piece": piece})
         finally:
-            pieces.close()  # type: ignore[attr-defined]
+            close = getattr(pieces, "close", None)
+            if close is not None:
+                close()
         self._writer.send({"id": rid, "value": None})
 
 

@@ -138,7 +138,7 @@ class LlamaProcessBackend:
         try:
             yield from pieces
         finally:
-            pieces.close()  # type: ignore[attr-defined]
+            pieces.close()  # a consumer that stops early stops the generation
 
     def _running(self) -> ModelProcess:
         """The live process, started (again) if there is none or the last one died."""

@@ -246,7 +246,9 @@ def _check_literals(key: str, value: Any, path: str) -> None:
     else:
         return
     for i, member in enumerate(members):
-        problem = value_problem(member, max_chars=MAX_PATTERN_CHARS if key == "pattern" else MAX_LITERAL_CHARS)
+        problem = value_problem(
+            member, max_chars=MAX_PATTERN_CHARS if key == "pattern" else MAX_LITERAL_CHARS
+        )
         if problem is not None:
             what = "the value" if key in ("const", "pattern") else f"value {i}"
             if key == "properties":

@@ -70,7 +70,9 @@ def test_a_property_name_with_a_control_character_is_refused(process_service: LL
     assert caught.value.keyword == "properties"
 
 
-@pytest.mark.parametrize("label", ["invoice", "Rechnung / Mahnung", "فاتورة", "👩\u200d💻 work", "a\u200fb"])
+@pytest.mark.parametrize(
+    "label", ["invoice", "Rechnung / Mahnung", "فاتورة", "👩\u200d💻 work", "a\u200fb"]
+)
 def test_ordinary_labels_in_any_script_are_accepted(label: str) -> None:
     # GIVEN labels with punctuation, other scripts, joiners and bidi marks
     # THEN none of them is refused
