@@ -160,7 +160,8 @@ class ModelProcess:
 
     def close(self) -> None:
         """Stop the process: politely (stdin closed) when it ends within 2 s, else killed."""
-        self._closing = True
+        # only an end asked for here is quiet: one that came first is still logged
+        self._closing = self.process.poll() is None
         stdin = self.process.stdin
         if stdin is not None:
             try:
