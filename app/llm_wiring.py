@@ -3,7 +3,7 @@
 from agents.analyze.answer import Answerer, AnswerSettings
 from agents.analyze.service import AnalysisService
 from agents.llm import (
-    LlamaCppBackend,
+    LlamaProcessBackend,
     LLMConfig,
     LLMService,
     OpenAICompatibleBackend,
@@ -27,7 +27,7 @@ def build_llm(settings: Settings, metrics: Metrics | None = None) -> LLMService:
     models = settings.models
     backend: Backend
     if models.llm_backend == "llama":
-        backend = LlamaCppBackend(
+        backend = LlamaProcessBackend(
             locate_llm_model(models.llm_model),
             LLMConfig(
                 n_ctx=models.llm_n_ctx,

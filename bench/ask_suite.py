@@ -91,6 +91,7 @@ def run_ask(settings: Settings) -> dict[str, Any]:
     for _ in range(ROUNDS):
         runs["llama_cpp_direct"].append(_time(direct))
         runs["appliance"].append(_time(appliance))
+    prompt_tokens = service.count_tokens(" ".join(m["content"] for m in messages))
     service.close()
     summary = {
         name: {
@@ -107,7 +108,7 @@ def run_ask(settings: Settings) -> dict[str, Any]:
     return {
         "results": {
             **summary,
-            "prompt_tokens": service.count_tokens(" ".join(m["content"] for m in messages)),
+            "prompt_tokens": prompt_tokens,
             "ttft_overhead": round(ttft_overhead, 3),
             "tokens_per_s_overhead": round(speed_overhead, 3),
             "rounds": ROUNDS,

@@ -10,6 +10,7 @@ from typing import Any
 
 from agents.documents.ledger import DocumentLedger
 from agents.llm.prompts import render_prompt
+from agents.llm.schemas import prepare_schema
 from agents.llm.service import LLMService
 from agents.llm.types import Message
 
@@ -31,6 +32,7 @@ def extract(
     llm: LLMService, text: str, schema: dict[str, Any], max_tokens: int = 384
 ) -> dict[str, Any]:
     """A JSON object valid against `schema` with facts from `text`."""
+    prepare_schema(schema)  # a schema the grammar refuses is a 422 before the model starts
     system = render_prompt("json_system", schema=schema)
     room = _room(llm, system, reserve=max_tokens)
     messages: list[Message] = [{"role": "user", "content": llm.truncate_to_tokens(text, room)}]

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from agents.analyze.priority_turns import PriorityTurns
 from agents.models import ModelLocation
 from agents.openmp_policy import apply_openmp_wait_policy
 
@@ -27,7 +28,11 @@ class Embedder:
     """One shared SentenceTransformer on the CPU; `encode` is safe from many threads.
 
     Calls take turns: on a 2-core machine torch already uses every core for one batch,
-    so overlapping calls would only compete for them and for memory.
+    so overlapping calls would only compete for them and for memory. A call of more
+    than one batch (indexing) takes one turn per batch, and a call that fits in one
+    batch (a search query) goes before its next batch: a query never waits for a whole
+    document to be embedded (issue 21: search hung for minutes while a 20 MiB text
+    indexed).
     """
 
     def __init__(self, model: ModelLocation, *, batch_size: int = 32) -> None:
@@ -35,7 +40,8 @@ class Embedder:
         self.path = model.path
         self.batch_size = batch_size
         self._model: Any = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # loading
+        self._turns = PriorityTurns()
         self._dimension = _dimension_from_files(model.path)
 
     @property
@@ -62,6 +68,11 @@ class Embedder:
             if self._model is None:
                 self._model = _load(self.path)
 
+    @property
+    def busy(self) -> bool:
+        """True while a batch is being embedded."""
+        return self._turns.busy
+
     def encode(
         self, texts: Sequence[str], batch_size: int | None = None
     ) -> npt.NDArray[np.float32]:
@@ -71,14 +82,28 @@ class Embedder:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         self.load()
-        with self._lock:
-            vectors = self._model.encode(
-                list(texts),
-                batch_size=batch_size or self.batch_size,
-                convert_to_numpy=True,
-                normalize_embeddings=True,
-                show_progress_bar=False,
-            )
+        size = batch_size or self.batch_size
+        if len(texts) <= size:
+            with self._turns.turn(urgent=True):
+                return self._encode_batch(list(texts), size)
+        # Longest first, as sentence-transformers orders one call itself: batches of
+        # similar length need the least padding, so splitting the call costs nothing.
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
+        for start in range(0, len(order), size):
+            rows = order[start : start + size]
+            with self._turns.turn(urgent=False):
+                vectors[rows] = self._encode_batch([texts[i] for i in rows], size)
+        return vectors
+
+    def _encode_batch(self, texts: list[str], batch_size: int) -> npt.NDArray[np.float32]:
+        vectors = self._model.encode(
+            texts,
+            batch_size=batch_size,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+            show_progress_bar=False,
+        )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 

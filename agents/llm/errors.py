@@ -81,3 +81,19 @@ class LLMUpstreamError(LLMError):
 
     status_code = 502
     code = "llm_upstream_error"
+
+
+class InvalidLabelsError(LLMRequestError):
+    """Labels (or enum values) a grammar must not be built from: empty, huge, or with
+    control characters; the message names the problem and the offending position."""
+
+    status_code = 422
+    code = "invalid_labels"
+
+
+class ModelCrashedError(LLMError):
+    """The model's own process died (or stopped answering) during this call; it is
+    started again on the next call."""
+
+    status_code = 503
+    code = "model_crashed"

@@ -19,6 +19,7 @@ from jsonschema.exceptions import SchemaError, best_match
 from jsonschema.protocols import Validator
 
 from agents.llm.errors import InvalidSchemaError, UnsupportedSchemaError
+from agents.llm.literals import MAX_LITERAL_CHARS, value_problem
 
 GRAMMAR_KEYWORDS = frozenset(
     {
@@ -75,6 +76,8 @@ ANNOTATION_KEYWORDS = frozenset(
 GRAMMAR_FORMATS = frozenset({"date", "time", "date-time", "uuid"})
 MAX_SCHEMA_CHARS = 100_000
 MAX_DEPTH = 32
+MAX_ENUM_VALUES = 100
+MAX_PATTERN_CHARS = 1000
 
 # Regex shorthands the grammar converter does not translate (it would emit an invalid
 # escape); rewritten to plain character classes in the grammar copy only. \s becomes a
@@ -198,6 +201,7 @@ def _split_type_list(out: dict[str, Any]) -> dict[str, Any]:
 
 def _prepare_keyword(node: dict[str, Any], key: str, value: Any, path: str, depth: int) -> Any:
     here = f"{path}/{key}"
+    _check_literals(key, value, path)
     if key in ("properties", "$defs", "definitions"):
         return {name: _prepare(sub, f"{here}/{name}", depth + 1) for name, sub in value.items()}
     if key in ("anyOf", "oneOf", "allOf", "prefixItems"):
@@ -227,6 +231,29 @@ def _prepare_keyword(node: dict[str, Any], key: str, value: Any, path: str, dept
     if key == "pattern":
         return _grammar_pattern(value, path)
     return value
+
+
+def _check_literals(key: str, value: Any, path: str) -> None:
+    """Strings the grammar writes verbatim (enum and const values, property names,
+    patterns) must be free of control characters and bounded: llama.cpp's grammar code
+    aborts the whole process on some control characters."""
+    if key == "enum" and len(value) > MAX_ENUM_VALUES:
+        raise _unsupported(key, path, f"at most {MAX_ENUM_VALUES} values are allowed")
+    if key in ("enum", "const", "pattern"):
+        members = value if key == "enum" else [value]
+    elif key == "properties":
+        members = list(value)
+    else:
+        return
+    for i, member in enumerate(members):
+        problem = value_problem(
+            member, max_chars=MAX_PATTERN_CHARS if key == "pattern" else MAX_LITERAL_CHARS
+        )
+        if problem is not None:
+            what = "the value" if key in ("const", "pattern") else f"value {i}"
+            if key == "properties":
+                what = f"property name {i}"
+            raise _unsupported(key, path, f"{what} {problem}")
 
 
 def _check_combinations(node: dict[str, Any], path: str) -> None:

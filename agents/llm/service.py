@@ -5,15 +5,20 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from agents.llm.errors import LLMBusyError, LLMRequestError, SchemaUnsatisfiedError
+from agents.llm.errors import (
+    InvalidLabelsError,
+    LLMBusyError,
+    LLMRequestError,
+    SchemaUnsatisfiedError,
+)
+from agents.llm.literals import MAX_LITERAL_CHARS, literal_problem
 from agents.llm.prompts import render_prompt
 from agents.llm.queue import FairQueue
 from agents.llm.schemas import first_error, make_validator, prepare_schema
 from agents.llm.types import Backend, Completion, LLMStatus, Message
 
 ROLES = frozenset({"system", "user", "assistant"})
-MAX_LABELS = 200
-MAX_LABEL_CHARS = 200
+MAX_LABELS = 100
 # Retries of a JSON answer sample instead of decoding greedily: at temperature 0 the
 # same prompt would give the same invalid answer again.
 RETRY_TEMPERATURE = 0.7
@@ -256,15 +261,20 @@ def _check_request(messages: Sequence[Message], max_tokens: int, temperature: fl
 
 
 def _check_labels(labels: Sequence[str]) -> list[str]:
-    if isinstance(labels, str) or not labels:
-        raise LLMRequestError("labels must be a non-empty list of strings")
+    """The labels as a list, or InvalidLabelsError (422) naming the first problem: they
+    become grammar literals, and llama.cpp aborts the process on some of them."""
+    if isinstance(labels, str) or not isinstance(labels, Sequence) or not labels:
+        raise InvalidLabelsError("labels must be a non-empty list of strings")
     if len(labels) > MAX_LABELS:
-        raise LLMRequestError(f"at most {MAX_LABELS} labels are allowed")
+        raise InvalidLabelsError(f"at most {MAX_LABELS} labels are allowed, not {len(labels)}")
     out = []
-    for label in labels:
-        if not isinstance(label, str) or not label.strip() or len(label) > MAX_LABEL_CHARS:
-            raise LLMRequestError(f"each label must be text of 1 to {MAX_LABEL_CHARS} characters")
+    for i, label in enumerate(labels):
+        if not isinstance(label, str):
+            raise InvalidLabelsError(f"label {i} is not text")
+        problem = literal_problem(label, max_chars=MAX_LITERAL_CHARS)
+        if problem is not None:
+            raise InvalidLabelsError(f"label {i} {problem}")
         out.append(label)
     if len(set(out)) != len(out):
-        raise LLMRequestError("labels must be unique")
+        raise InvalidLabelsError("labels must be unique")
     return out

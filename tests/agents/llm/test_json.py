@@ -224,7 +224,7 @@ def test_classify_returns_exactly_one_of_the_labels(service: LLMService, text: s
 @pytest.mark.parametrize("labels", [[], ["a", "a"], ["ok", ""], "invoice"])
 def test_classify_refuses_unusable_labels(service: LLMService, labels: Any) -> None:
     # GIVEN no labels, duplicates, an empty label or a bare string
-    # WHEN classifying THEN a 400 explains the problem
+    # WHEN classifying THEN a request error (422 invalid_labels) explains the problem
     with pytest.raises(LLMRequestError):
         service.classify("some text", labels)
 
