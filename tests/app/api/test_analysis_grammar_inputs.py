@@ -38,7 +38,7 @@ def test_classify_with_labels_a_grammar_cannot_take_answers_422(
     assert response.status_code == 422, response.text
     body = response.json()
     assert body["code"] == "invalid_labels" and problem in body["detail"]
-    assert not world.services.extras["llm"].status().loaded
+    assert not world.runtime.llm.status().loaded
     assert world.client.get("/api/v1/health/live").status_code == 200
 
 
@@ -63,4 +63,4 @@ def test_extract_with_enum_values_a_grammar_cannot_take_answers_422(
     assert response.status_code == 422, response.text
     body = response.json()
     assert body["code"] == "unsupported_schema" and "/properties/status" in body["detail"]
-    assert not world.services.extras["llm"].status().loaded
+    assert not world.runtime.llm.status().loaded
