@@ -105,6 +105,16 @@ class LoggingSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_only
     to_file: bool = True
 
 
+class WorkflowSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    max_foreach_items: int = 1000
+    inline_output_kb: int = 64
+    max_output_mb: int = 8
+    template_max_chars: int = 200000
+    retention_days: float = 30.0
+    retention_max_runs: int = 10000
+    reconcile_interval_minutes: int = 1
+
+
 class Settings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
     server: ServerSettings = msgspec.field(default_factory=ServerSettings)
     storage: StorageSettings = msgspec.field(default_factory=StorageSettings)
@@ -113,6 +123,7 @@ class Settings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
     ingest: IngestSettings = msgspec.field(default_factory=IngestSettings)
     models: ModelSettings = msgspec.field(default_factory=ModelSettings)
     logging: LoggingSettings = msgspec.field(default_factory=LoggingSettings)
+    workflows: WorkflowSettings = msgspec.field(default_factory=WorkflowSettings)
 
     @property
     def data_dir(self) -> Path:
