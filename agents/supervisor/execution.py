@@ -105,7 +105,7 @@ class StepExecutor:
                 return None  # an early duplicate: the delayed task comes at its time
             if run.deadline_at is not None and now > run.deadline_at:
                 rows = planner.advance(conn, run.id, outputs)
-            elif row.attempts >= row.max_attempts:
+            elif row.status == "queued" and row.attempts >= row.max_attempts:
                 # its worker died during the last attempt it had
                 update_step(conn, row.id, status="failed", finished_at=now,
                             error_code="worker_lost", claimed_by=None,

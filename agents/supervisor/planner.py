@@ -224,7 +224,7 @@ class Planner:
     def _expand(
         self, conn: Any, step: StepDef, base: dict[str, Any], context: dict[str, Any]
     ) -> list[int]:
-        items = self.templates.evaluate(step.foreach, context)
+        items = self.templates.evaluate(step.foreach, context, bounded=False)
         if isinstance(items, dict):
             items = [{"key": k, "value": v} for k, v in items.items()]
         if not isinstance(items, list | tuple):
@@ -236,6 +236,7 @@ class Planner:
                 code="too_many_items",
                 retryable=False,
             )
+        self.templates.check_size(items)
         now = base["queued_at"]
         if not items:
             insert_step(conn, **base, status="succeeded", finished_at=now,

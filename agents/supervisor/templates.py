@@ -19,6 +19,15 @@ _SINGLE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expr>.*)\}\}\s*$", re.DOTALL)
 _STEP_REFERENCE = re.compile(r"\bsteps\s*(?:\.\s*(\w+)|\[\s*['\"](\w+)['\"]\s*\])")
 
 
+class _DataEnvironment(SandboxedEnvironment):
+    """`a.b` on a mapping means its key `b` first (so `steps.items`, `output.keys` work)."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if isinstance(obj, dict) and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
+
 class TemplateFailure(StepError):
     """A template could not be rendered (undefined name, sandbox refusal, too large)."""
 
@@ -40,7 +49,7 @@ class Templates:
 
     def __init__(self, max_chars: int = 200_000) -> None:
         self.max_chars = max_chars
-        self._env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+        self._env = _DataEnvironment(undefined=StrictUndefined, autoescape=False)
         self._cache: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
 
@@ -66,12 +75,16 @@ class Templates:
             return [self.render(v, context) for v in value]
         return value
 
-    def evaluate(self, value: Any, context: dict[str, Any]) -> Any:
-        """The value of an expression, with or without `{{ }}` around it (if, foreach)."""
+    def evaluate(self, value: Any, context: dict[str, Any], *, bounded: bool = True) -> Any:
+        """The value of an expression, with or without `{{ }}` around it (if, foreach).
+
+        `bounded=False` leaves the size check to the caller (foreach counts items first).
+        """
         if not isinstance(value, str):
             return value
         expression = self._expression(value)
-        return self._run("expression", expression if expression is not None else value, context)
+        source = expression if expression is not None else value
+        return self._run("expression", source, context, bounded=bounded)
 
     def truthy(self, value: Any, context: dict[str, Any]) -> bool:
         result = self.evaluate(value, context)
@@ -108,7 +121,7 @@ class Templates:
             self._cache[key] = compiled
         return compiled
 
-    def _run(self, kind: str, source: str, context: dict[str, Any]) -> Any:
+    def _run(self, kind: str, source: str, context: dict[str, Any], bounded: bool = True) -> Any:
         try:
             compiled = self._compiled(source, kind)
             result = compiled(**context) if kind == "expression" else compiled.render(context)
@@ -118,10 +131,11 @@ class Templates:
             raise TemplateFailure(f"template error: {exc}") from exc
         except (ArithmeticError, TypeError, ValueError, LookupError) as exc:
             raise TemplateFailure(f"template error: {type(exc).__name__}: {exc}") from exc
-        self._check_size(result)
+        if bounded:
+            self.check_size(result)
         return result
 
-    def _check_size(self, result: Any) -> None:
+    def check_size(self, result: Any) -> None:
         if isinstance(result, str):
             size = len(result)
         else:

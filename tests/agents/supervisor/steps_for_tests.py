@@ -54,7 +54,7 @@ class SleepStep(Step):
 
 
 class FlakyStep(Step):
-    """Fails its first `fail_times` attempts (retryable unless `fatal`)."""
+    """Fails its first `fail_times` calls for a (run, step) (retryable unless `fatal`)."""
 
     agent = "flaky"
 
@@ -63,7 +63,9 @@ class FlakyStep(Step):
 
     def run(self, ctx: StepContext, params: dict[str, Any]) -> StepResult:
         self.journal.record(ctx)
-        if ctx.attempt <= int(params.get("fail_times", 1)):
+        if self.journal.calls[(ctx.run_id, ctx.step_id, ctx.item_index)] <= int(
+            params.get("fail_times", 1)
+        ):
             raise StepError(f"attempt {ctx.attempt} failed", code="flaky",
                             retryable=not params.get("fatal", False))
         return StepResult({"attempt": ctx.attempt})
