@@ -101,7 +101,12 @@ def render_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
         headers = getattr(exc, "headers", None)
         if status >= 500:
             log.error("%s failed: %s (%s)", request.url.path, code, type(exc).__name__)
-        return Response(error_body(status, str(detail), code), status_code=status, headers=headers)
+        body = error_body(status, str(detail), code)
+        problems = getattr(exc, "problems", None)
+        if isinstance(problems, list):
+            # e.g. a workflow definition: each problem names its step, field and line
+            body["problems"] = problems
+        return Response(body, status_code=status, headers=headers)
     log.exception("unhandled error on %s", request.url.path)
     return Response(
         error_body(500, "internal error; see the server log", "internal_error"), status_code=500

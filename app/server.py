@@ -30,6 +30,7 @@ from app.tasks import queued_document_tasks, register_tasks, reindex_after_model
 from app.tls import key_password
 from app.ui_backend import ApplianceUiBackend
 from app.ui_backend.upload_limit import UploadLimit
+from app.workflow_wiring import for_each_tenant
 from ui import forget_session, register_pages
 from ui.backend import SessionExpired
 from ui.pages import SESSION_END, SESSION_START
@@ -197,6 +198,10 @@ def build_asgi(services: Services) -> ApplianceASGI:
         # documents a killed process left mid-way: Huey would not redeliver them
         await asyncio.to_thread(reindex_after_model_change, services)
         await asyncio.to_thread(ingest.reconcile, queued_document_tasks(queue))
+        # workflow steps a killed process left running, and schedule slots it missed
+        await asyncio.to_thread(
+            for_each_tenant, services, services.extras["supervisor"], startup=True
+        )
         queue.start()
         if dropboxes is not None:
             await asyncio.to_thread(dropboxes.start)

@@ -25,6 +25,7 @@ from app.llm_wiring import build_answerer, build_llm
 from app.queue import QueueRunner
 from app.services import Services
 from app.settings import Settings
+from app.workflow_wiring import builtin_steps, document_indexed, wire_supervisor
 from storage.errors import NotFoundError
 
 log = logging.getLogger("appliance.tasks")
@@ -84,8 +85,12 @@ def register_tasks(queue: QueueRunner, services: Services) -> IngestService:
     services.on_close(llm.close)
     answerer = build_answerer(services.settings, analysis, llm)
 
+    supervisor = wire_supervisor(queue, services, builtin_steps(analysis, llm, answerer))
+
     def index_document(task: IndexTask) -> None:
-        analysis.index_document(task.tenant_id, task.document_id)
+        outcome = analysis.index_document(task.tenant_id, task.document_id)
+        if outcome.state == "indexed":
+            document_indexed(supervisor, task.tenant_id, task.document_id)
 
     enqueue_parse = queue.register("ingest.parse", parse_document)
     enqueue_index = queue.register("analyze.index", index_document)
@@ -149,6 +154,7 @@ def register_tasks(queue: QueueRunner, services: Services) -> IngestService:
         llm=llm,
         answerer=answerer,
         enqueue_index=enqueue_index,
+        supervisor=supervisor,
     )
     return ingest
 

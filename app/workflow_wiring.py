@@ -112,3 +112,11 @@ def for_each_tenant(services: Services, supervisor: Supervisor, *, startup: bool
             supervisor.triggers.schedule_tick(tenant.id)
         except Exception:  # noqa: BLE001 - one tenant's problem must not stop the others
             log.exception("workflow upkeep of tenant %s failed", tenant.slug)
+
+
+def document_indexed(supervisor: Supervisor, tenant_id: str, document_id: str) -> None:
+    """Start the workflows a newly indexed document triggers; never fails the indexing."""
+    try:
+        supervisor.triggers.document_indexed(tenant_id, document_id)
+    except Exception:  # noqa: BLE001 - the document is indexed either way
+        log.exception("document triggers of tenant %s failed", tenant_id[:8])

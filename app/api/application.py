@@ -28,10 +28,12 @@ from app.api.hooks import HooksController
 from app.api.hosts import AllowedHosts
 from app.api.members import MembersController
 from app.api.rate_limit import RateLimit
+from app.api.runs import RunsController
 from app.api.route_audit import assert_tenant_routes_guarded
 from app.api.search import search_chunks
 from app.api.tenant_scope import build_tenant_router
 from app.api.tenants import TenantsController, delete_tenant, show_tenant
+from app.api.workflows import WorkflowsController
 from app.auth.client_address import check_trusted_proxies, client_address
 from app.auth.kit import auth_kit
 from app.auth.principal import Principal
@@ -54,6 +56,8 @@ TENANT_HANDLERS: list[Any] = [
     search_chunks,
     AnalysisController,
     ConnectorsController,
+    WorkflowsController,
+    RunsController,
     # inbound hooks: opt "hook", the one route authenticating its caller instead of a user
     # (route_audit.HOOK_ROUTES lists it; tenant_scope.TenantGuard handles it)
     HooksController,
