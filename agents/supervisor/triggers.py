@@ -44,7 +44,7 @@ def document_matches(trigger: dict[str, Any], document: dict[str, Any]) -> bool:
         if document["source"] not in wanted:
             return False
     types = [t.lower().lstrip(".") for t in _many(trigger.get("document_type"))]
-    if types and (document.get("type") or "").lower() not in types:
+    if types and (document.get("document_type") or "").lower() not in types:
         return False
     pattern = trigger.get("filename")
     if pattern and not fnmatch.fnmatch((document.get("filename") or "").lower(), pattern.lower()):
@@ -82,13 +82,13 @@ class Triggers:
         if row is None or row[5] != "indexed":
             return []
         document = {
-            "document_id": document_id, "source": row[0], "type": row[1], "filename": row[2],
+            "document_id": document_id, "source": row[0], "document_type": row[1], "filename": row[2],
             "metadata": json.loads(row[3] or "{}"), "title": row[4],
         }
         started = []
         for record, triggers in candidates:
             if any(document_matches(t, document) for t in triggers):
-                run_id = self._start(tenant_id, record, {"type": "document", **document},
+                run_id = self._start(tenant_id, record, {**document, "type": "document"},
                                      f"document:{document_id}")
                 if run_id:
                     started.append(run_id)

@@ -177,11 +177,12 @@ def test_a_file_in_the_drop_box_runs_every_step_with_outputs_over_the_api(
     runs = _wait(lambda: httpx.get(f"{api}/tenants/demo/runs?workflow=intake",
                                    headers=headers).json()["items"], 120, "a run")
     run_id = runs[0]["id"]
-    detail = _wait(
-        lambda: (d := httpx.get(f"{api}/tenants/demo/runs/{run_id}", headers=headers).json())
-        if d["status"] in ("succeeded", "failed") else None,
-        180, "the run to finish",
-    )
+
+    def finished() -> dict[str, Any] | None:
+        body = httpx.get(f"{api}/tenants/demo/runs/{run_id}", headers=headers).json()
+        return dict(body) if body["status"] in ("succeeded", "failed") else None
+
+    detail = _wait(finished, 180, "the run to finish")
     assert detail["status"] == "succeeded", detail
     steps = {s["step_id"]: s for s in detail["steps"]}
     assert set(steps) == {"note", "kind", "recent", "done"}
