@@ -20,6 +20,18 @@ def iso(epoch: float | None) -> str | None:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch)) + f".{int(epoch % 1 * 1000):03d}Z"
 
 
+def _mark_schedules(conn: Any, workflow_id: str, triggers: Any, now: float) -> None:
+    """Slots of a schedule count from when it was saved or enabled: earlier ones are
+    not "missed". A slot missed while the appliance was down runs once at start."""
+    for trigger in triggers:
+        if trigger.get("type") == "schedule":
+            conn.execute(
+                "INSERT OR IGNORE INTO schedule_marks (workflow_id, cron, last_slot) "
+                "VALUES (?, ?, ?)",
+                (workflow_id, trigger["cron"], now),
+            )
+
+
 @dataclass(frozen=True)
 class WorkflowRecord:
     id: str
@@ -66,6 +78,7 @@ class WorkflowStore:
                  json.dumps(list(definition.triggers)), now, now),
             )
             self._add_version(conn, workflow_id, 1, definition, source, actor, now)
+            _mark_schedules(conn, workflow_id, definition.triggers, now)
         return self.get(workflow_id)
 
     def save_version(
@@ -85,6 +98,7 @@ class WorkflowStore:
             ).fetchone()
             version = int(latest) + 1
             self._add_version(conn, record.id, version, definition, source, actor, now)
+            _mark_schedules(conn, record.id, definition.triggers, now)
             conn.execute(
                 "UPDATE workflows SET name = ?, description = ?, current_version = ?, "
                 "triggers = ?, updated_at = ? WHERE id = ?",
@@ -120,9 +134,10 @@ class WorkflowStore:
                 "UPDATE workflows SET enabled = ?, updated_at = ? WHERE id = ?",
                 (int(enabled), time.time(), record.id),
             )
-            if enabled:
+            if enabled and not record.enabled:
                 # a schedule starts counting slots from now, not from when it was saved
                 conn.execute("DELETE FROM schedule_marks WHERE workflow_id = ?", (record.id,))
+                _mark_schedules(conn, record.id, record.triggers, time.time())
         return self.get(record.id)
 
     @staticmethod
