@@ -49,6 +49,17 @@ def builtin_steps(analysis: AnalysisService, llm: LLMService, answerer: Answerer
     ]
 
 
+BUILTIN_STEP_CLASSES: list[type[Step]] = [
+    ClassifyStep, ExtractStep, SummarizeStep, AskStep, SearchStep, DocumentsStep, SetStep,
+    RouteStep, WaitStep,
+]
+
+
+def builtin_agent_names() -> list[str]:
+    """Agent names of the built-in steps, known without building any service."""
+    return sorted(cls.agent for cls in BUILTIN_STEP_CLASSES)
+
+
 def engine_limits(settings: Settings) -> Limits:
     workflows = settings.workflows
     return Limits(
