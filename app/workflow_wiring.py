@@ -50,8 +50,15 @@ def builtin_steps(analysis: AnalysisService, llm: LLMService, answerer: Answerer
 
 
 BUILTIN_STEP_CLASSES: list[type[Step]] = [
-    ClassifyStep, ExtractStep, SummarizeStep, AskStep, SearchStep, DocumentsStep, SetStep,
-    RouteStep, WaitStep,
+    ClassifyStep,
+    ExtractStep,
+    SummarizeStep,
+    AskStep,
+    SearchStep,
+    DocumentsStep,
+    SetStep,
+    RouteStep,
+    WaitStep,
 ]
 
 
@@ -94,13 +101,12 @@ def wire_supervisor(
     # recorded as failed rather than re-run behind the engine's back
     holder["task"] = queue.register("workflow.step", engine.execute, retries=0)
     settings = services.settings.workflows
-    supervisor = Supervisor(
-        engine, Retention(settings.retention_days, settings.retention_max_runs)
-    )
+    supervisor = Supervisor(engine, Retention(settings.retention_days, settings.retention_max_runs))
     interval = max(1, settings.reconcile_interval_minutes)
 
-    @queue.huey.periodic_task(crontab(minute=f"*/{interval}" if interval > 1 else "*"),
-                              name="workflow.tick")
+    @queue.huey.periodic_task(
+        crontab(minute=f"*/{interval}" if interval > 1 else "*"), name="workflow.tick"
+    )
     def tick() -> None:
         for_each_tenant(services, supervisor, startup=False)
 
@@ -109,7 +115,7 @@ def wire_supervisor(
         for tenant in services.system.list_tenants():
             try:
                 supervisor.prune(tenant.id)
-            except Exception:  # noqa: BLE001 - the next hour tries again
+            except Exception:
                 log.exception("pruning runs of tenant %s failed", tenant.slug)
 
     return supervisor
@@ -121,7 +127,7 @@ def for_each_tenant(services: Services, supervisor: Supervisor, *, startup: bool
         try:
             supervisor.reconcile(tenant.id, startup=startup)
             supervisor.triggers.schedule_tick(tenant.id)
-        except Exception:  # noqa: BLE001 - one tenant's problem must not stop the others
+        except Exception:
             log.exception("workflow upkeep of tenant %s failed", tenant.slug)
 
 
@@ -129,5 +135,5 @@ def document_indexed(supervisor: Supervisor, tenant_id: str, document_id: str) -
     """Start the workflows a newly indexed document triggers; never fails the indexing."""
     try:
         supervisor.triggers.document_indexed(tenant_id, document_id)
-    except Exception:  # noqa: BLE001 - the document is indexed either way
+    except Exception:
         log.exception("document triggers of tenant %s failed", tenant_id[:8])

@@ -224,8 +224,13 @@ def _check_triggers(data: dict[str, Any], lines: dict[Any, int]) -> list[dict[st
             message = check_cron(trigger["cron"], trigger.get("timezone", "UTC"))
             if message:
                 path = ("triggers", index, "cron")
-                problems.append({"line": line_of(lines, path), "field": "/".join(map(str, path)),
-                                 "message": message})
+                problems.append(
+                    {
+                        "line": line_of(lines, path),
+                        "field": "/".join(map(str, path)),
+                        "message": message,
+                    }
+                )
     return problems
 
 

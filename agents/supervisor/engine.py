@@ -157,7 +157,8 @@ class Engine:
         resolved = definition.resolve_inputs(inputs)
         run_id = uuid.uuid4().hex
         outputs = self.outputs(tenant_id)
-        with self.db(tenant_id).write() as conn:
+
+        def queue_run(conn: Any) -> list[int] | None:
             now = self.clock()
             if event_key is not None:
                 inserted = conn.execute(
@@ -168,14 +169,31 @@ class Engine:
                 if not inserted:
                     return None
             run = RunRow(
-                id=run_id, seq=next_seq(conn), workflow_id=record.id, version=number,
-                status="queued", failing=0, inputs=json.dumps(resolved),
+                id=run_id,
+                seq=next_seq(conn),
+                workflow_id=record.id,
+                version=number,
+                status="queued",
+                failing=0,
+                inputs=json.dumps(resolved),
                 trigger=json.dumps(trigger or {"type": "manual"}, default=str),
-                error_code=None, error_message=None, created_by=actor, retries=0,
-                queued_at=now, started_at=None, finished_at=None, deadline_at=None,
+                error_code=None,
+                error_message=None,
+                created_by=actor,
+                retries=0,
+                queued_at=now,
+                started_at=None,
+                finished_at=None,
+                deadline_at=None,
             )
             insert_run(conn, run)
-            rows = self.planner.admit(conn, record.id, outputs)
+            return self.planner.admit(conn, record.id, outputs)
+
+        # group commit: runs started at the same time (API requests, a document matching
+        # several workflows) share one durable commit
+        rows = self.db(tenant_id).write_together(queue_run)
+        if rows is None:
+            return None
         self.dispatch_rows(tenant_id, rows)
         return run_id
 
@@ -209,16 +227,27 @@ class Engine:
             if start_from == "start":
                 conn.execute("DELETE FROM run_steps WHERE run_id = ?", (run.id,))
             else:
-                kept = [r.step_id for r in step_rows(conn, run.id)
-                        if r.item < 0 and r.phase == "main" and r.status == "succeeded"]
+                kept = [
+                    r.step_id
+                    for r in step_rows(conn, run.id)
+                    if r.item < 0 and r.phase == "main" and r.status == "succeeded"
+                ]
                 marks = ",".join("?" for _ in kept) or "''"
                 conn.execute(
                     f"DELETE FROM run_steps WHERE run_id = ? AND step_id NOT IN ({marks})",
                     (run.id, *kept),
                 )
             update_run(
-                conn, run.id, status="queued", failing=0, error_code=None, error_message=None,
-                retries=run.retries + 1, started_at=None, finished_at=None, deadline_at=None,
+                conn,
+                run.id,
+                status="queued",
+                failing=0,
+                error_code=None,
+                error_message=None,
+                retries=run.retries + 1,
+                started_at=None,
+                finished_at=None,
+                deadline_at=None,
             )
             rows = self.planner.admit(conn, run.workflow_id, outputs)
         self.dispatch_rows(tenant_id, rows)

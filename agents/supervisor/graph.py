@@ -21,6 +21,7 @@ def check_graph(
     for group, steps in (("steps", main), ("on_failure", failure)):
         ids = {s["id"] for s in steps}
         for index, step in enumerate(steps):
+
             def problem(message: str, *sub: str | int) -> None:
                 path = (group, index, *sub)  # noqa: B023 - used at once
                 problems.append(
@@ -81,7 +82,7 @@ def _cycle(edges: dict[str, list[str]]) -> list[str] | None:
         stack.append(node)
         for nxt in edges.get(node, []):
             if state.get(nxt) == 1:
-                return stack[stack.index(nxt):]
+                return stack[stack.index(nxt) :]
             if nxt not in state:
                 found = visit(nxt)
                 if found:
@@ -115,7 +116,9 @@ def _ancestors(steps: list[dict[str, Any]]) -> dict[str, set[str]]:
     return result
 
 
-def _strings(value: Any, path: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], str]]:
+def _strings(
+    value: Any, path: tuple[str | int, ...]
+) -> Iterator[tuple[tuple[str | int, ...], str]]:
     if isinstance(value, str):
         yield path, value
     elif isinstance(value, dict):

@@ -121,8 +121,12 @@ class Planner:
                 continue
             failed = self._failed_step(definition, rows) if not run.failing else None
             if failed is not None:
-                message = f"step {failed.step_id!r} failed: {failed.error_message or failed.error_code}"
-                tasks += self.fail_run(conn, run, failed.error_code or "step_failed", message, outputs)
+                message = (
+                    f"step {failed.step_id!r} failed: {failed.error_message or failed.error_code}"
+                )
+                tasks += self.fail_run(
+                    conn, run, failed.error_code or "step_failed", message, outputs
+                )
                 continue
             changed, new = self._schedule(conn, run, definition, rows, outputs)
             tasks += new
@@ -148,7 +152,9 @@ class Planner:
         """A foreach parent whose items are all final gets its output (or error)."""
         changed = False
         fanned_out = {r.step_id for r in rows if r.item >= 0}
-        parents = [r for r in rows if r.item < 0 and r.status == "running" and r.step_id in fanned_out]
+        parents = [
+            r for r in rows if r.item < 0 and r.status == "running" and r.step_id in fanned_out
+        ]
         for parent in parents:
             items = sorted(
                 (r for r in rows if r.step_id == parent.step_id and r.item >= 0),
@@ -173,7 +179,11 @@ class Planner:
                 results = [outputs.decode(r) if r.status == "succeeded" else None for r in items]
                 inline, blob = outputs.encode({"items": results, "failed": len(failed)})
                 update_step(
-                    conn, parent.id, status="succeeded", finished_at=now, output=inline,
+                    conn,
+                    parent.id,
+                    status="succeeded",
+                    finished_at=now,
+                    output=inline,
                     output_blob=blob,
                 )
             changed = True
@@ -199,24 +209,41 @@ class Planner:
                 continue
             now = self.clock()
             base = {
-                "run_id": run.id, "step_id": step.id, "phase": phase, "agent": step.agent,
-                "max_attempts": step.retry.attempts, "queued_at": now,
+                "run_id": run.id,
+                "step_id": step.id,
+                "phase": phase,
+                "agent": step.agent,
+                "max_attempts": step.retry.attempts,
+                "queued_at": now,
             }
             if any(r is not None and r.status in ("skipped", "cancelled") for r in needed):
-                insert_step(conn, **base, status="skipped", finished_at=now,
-                            error_message="a step it needs was skipped")
+                insert_step(
+                    conn,
+                    **base,
+                    status="skipped",
+                    finished_at=now,
+                    error_message="a step it needs was skipped",
+                )
                 return True, []
             if context is None:
                 context = template_context(run, rows, outputs)
             try:
-                if step.condition is not None and not self.templates.truthy(step.condition, context):
+                if step.condition is not None and not self.templates.truthy(
+                    step.condition, context
+                ):
                     insert_step(conn, **base, status="skipped", finished_at=now)
                     return True, []
                 if step.foreach is not None:
                     return True, self._expand(conn, step, base, context)
             except StepError as exc:
-                insert_step(conn, **base, status="failed", finished_at=now,
-                            error_code=exc.code, error_message=exc.message)
+                insert_step(
+                    conn,
+                    **base,
+                    status="failed",
+                    finished_at=now,
+                    error_code=exc.code,
+                    error_message=exc.message,
+                )
                 return True, []
             return True, [insert_step(conn, **base, status="queued")]
         return False, []
@@ -239,13 +266,19 @@ class Planner:
         self.templates.check_size(items)
         now = base["queued_at"]
         if not items:
-            insert_step(conn, **base, status="succeeded", finished_at=now,
-                        output=json.dumps({"items": [], "failed": 0}))
+            insert_step(
+                conn,
+                **base,
+                status="succeeded",
+                finished_at=now,
+                output=json.dumps({"items": [], "failed": 0}),
+            )
             return []
         insert_step(conn, **base, status="running", started_at=now, first_started_at=now)
         return [
-            insert_step(conn, **base, item=index, status="queued",
-                        item_value=json.dumps(item, default=str))
+            insert_step(
+                conn, **base, item=index, status="queued", item_value=json.dumps(item, default=str)
+            )
             for index, item in enumerate(items)
         ]
 

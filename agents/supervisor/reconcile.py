@@ -54,7 +54,8 @@ def reconcile_tenant(engine: "Engine", tenant_id: str, *, startup: bool) -> Reco
     to_enqueue: list[int] = []
     with engine.db(tenant_id).write() as conn:
         claimed = conn.execute(
-            "SELECT s.id, s.claimed_by, s.lease_until FROM run_steps s JOIN runs r ON r.id = s.run_id "
+            "SELECT s.id, s.claimed_by, s.lease_until FROM run_steps s "
+            "JOIN runs r ON r.id = s.run_id "
             "WHERE s.status = 'running' AND s.claimed_by IS NOT NULL AND r.status = 'running'"
         ).fetchall()
         for row_id, token, lease in claimed:
@@ -91,7 +92,9 @@ def reconcile_tenant(engine: "Engine", tenant_id: str, *, startup: bool) -> Reco
         if startup:
             # a crash between two of a run's transactions cannot strand it, but a run
             # admitted by an older version of the code might: let the planner look again
-            for (run_id,) in conn.execute("SELECT id FROM runs WHERE status = 'running'").fetchall():
+            for (run_id,) in conn.execute(
+                "SELECT id FROM runs WHERE status = 'running'"
+            ).fetchall():
                 to_enqueue += engine.planner.advance(conn, run_id, outputs)
             workflows = conn.execute(
                 "SELECT DISTINCT workflow_id FROM runs WHERE status = 'queued'"
@@ -104,6 +107,8 @@ def reconcile_tenant(engine: "Engine", tenant_id: str, *, startup: bool) -> Reco
     if report.orphans or report.timed_out:
         log.info(
             "reconciled tenant %s: %d orphaned steps, %d runs timed out",
-            tenant_id[:8], report.orphans, report.timed_out,
+            tenant_id[:8],
+            report.orphans,
+            report.timed_out,
         )
     return report

@@ -35,10 +35,11 @@ def prune_runs(engine: "Engine", tenant_id: str, retention: Retention) -> int:
         ]
         blobs: list[str] = []
         for start in range(0, len(doomed), 500):
-            part = doomed[start:start + 500]
+            part = doomed[start : start + 500]
             marks = ",".join("?" for _ in part)
             blobs += [
-                b for (b,) in conn.execute(
+                b
+                for (b,) in conn.execute(
                     f"SELECT output_blob FROM run_steps WHERE run_id IN ({marks}) "
                     "AND output_blob IS NOT NULL",
                     part,

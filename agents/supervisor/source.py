@@ -17,7 +17,9 @@ def parse_source(text: str) -> tuple[Any, dict[Path, int]]:
     JSON is read as YAML (a JSON document is valid YAML here), so both get lines.
     """
     if len(text) > MAX_SOURCE_CHARS:
-        raise DefinitionError([{"message": f"the definition is over {MAX_SOURCE_CHARS} characters"}])
+        raise DefinitionError(
+            [{"message": f"the definition is over {MAX_SOURCE_CHARS} characters"}]
+        )
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)

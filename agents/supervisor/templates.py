@@ -111,6 +111,7 @@ class Templates:
             cached = self._cache.get(key)
         if cached is not None:
             return cached
+        compiled: Any
         if kind == "expression":
             compiled = self._env.compile_expression(source, undefined_to_none=False)
         else:
@@ -148,4 +149,3 @@ class Templates:
                 f"template error: the rendered value has {size} characters, "
                 f"over the limit of {self.max_chars}"
             )
-

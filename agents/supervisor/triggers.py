@@ -59,7 +59,9 @@ class Triggers:
     def __init__(self, engine: "Engine") -> None:
         self.engine = engine
 
-    def _enabled_with(self, tenant_id: str, kind: str) -> list[tuple[WorkflowRecord, list[dict[str, Any]]]]:
+    def _enabled_with(
+        self, tenant_id: str, kind: str
+    ) -> list[tuple[WorkflowRecord, list[dict[str, Any]]]]:
         found = []
         for record in self.engine.workflows(tenant_id).list_all():
             if not record.enabled:
@@ -76,34 +78,48 @@ class Triggers:
             return []
         with self.engine.db(tenant_id).read() as conn:
             row = conn.execute(
-                "SELECT source, format, filename, metadata, title, state FROM documents WHERE id = ?",
+                "SELECT source, format, filename, metadata, title, state FROM documents "
+                "WHERE id = ?",
                 (document_id,),
             ).fetchone()
         if row is None or row[5] != "indexed":
             return []
         document = {
-            "document_id": document_id, "source": row[0], "document_type": row[1], "filename": row[2],
-            "metadata": json.loads(row[3] or "{}"), "title": row[4],
+            "document_id": document_id,
+            "source": row[0],
+            "document_type": row[1],
+            "filename": row[2],
+            "metadata": json.loads(row[3] or "{}"),
+            "title": row[4],
         }
         started = []
         for record, triggers in candidates:
             if any(document_matches(t, document) for t in triggers):
-                run_id = self._start(tenant_id, record, {**document, "type": "document"},
-                                     f"document:{document_id}")
+                run_id = self._start(
+                    tenant_id, record, {**document, "type": "document"}, f"document:{document_id}"
+                )
                 if run_id:
                     started.append(run_id)
         return started
 
     def hook_delivered(
-        self, tenant_id: str, hook_id: str, hook_name: str, delivery: str,
+        self,
+        tenant_id: str,
+        hook_id: str,
+        hook_name: str,
+        delivery: str,
         document_id: str | None = None,
     ) -> list[str]:
         """Start every enabled workflow with a `hook` trigger for this hook (by name or id)."""
         started = []
         for record, triggers in self._enabled_with(tenant_id, "hook"):
             if any(t.get("hook") in (None, hook_id, hook_name) for t in triggers):
-                event = {"type": "hook", "hook_id": hook_id, "hook": hook_name,
-                         "document_id": document_id}
+                event = {
+                    "type": "hook",
+                    "hook_id": hook_id,
+                    "hook": hook_name,
+                    "document_id": document_id,
+                }
                 run_id = self._start(tenant_id, record, event, f"hook:{hook_id}:{delivery}")
                 if run_id:
                     started.append(run_id)
@@ -121,13 +137,17 @@ class Triggers:
                 event = {"type": "schedule", "cron": trigger["cron"], "slot": slot}
                 # the event key makes the start idempotent, so the mark moves on only
                 # after it: a crash in between starts nothing twice and loses no slot
-                run_id = self._start(tenant_id, record, event, f"schedule:{trigger['cron']}:{slot:.0f}")
+                run_id = self._start(
+                    tenant_id, record, event, f"schedule:{trigger['cron']}:{slot:.0f}"
+                )
                 self._mark(tenant_id, record.id, trigger["cron"], slot)
                 if run_id:
                     started.append(run_id)
         return started
 
-    def _due_slot(self, tenant_id: str, workflow_id: str, trigger: dict[str, Any], now: float) -> float | None:
+    def _due_slot(
+        self, tenant_id: str, workflow_id: str, trigger: dict[str, Any], now: float
+    ) -> float | None:
         cron, zone = trigger["cron"], trigger.get("timezone", "UTC")
         with self.engine.db(tenant_id).write() as conn:
             row = conn.execute(
@@ -150,10 +170,16 @@ class Triggers:
                 (slot, workflow_id, cron),
             )
 
-    def _start(self, tenant_id: str, record: WorkflowRecord, event: dict[str, Any], key: str) -> str | None:
+    def _start(
+        self, tenant_id: str, record: WorkflowRecord, event: dict[str, Any], key: str
+    ) -> str | None:
         try:
             return self.engine.start_run(tenant_id, record.id, trigger=event, event_key=key)
         except Exception as exc:  # noqa: BLE001 - one workflow's problem must not stop the others
-            log.warning("workflow %s not started for %s: %s", record.name, event["type"],
-                        getattr(exc, "code", type(exc).__name__))
+            log.warning(
+                "workflow %s not started for %s: %s",
+                record.name,
+                event["type"],
+                getattr(exc, "code", type(exc).__name__),
+            )
             return None

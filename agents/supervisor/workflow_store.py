@@ -66,16 +66,26 @@ class WorkflowStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def create(self, definition: WorkflowDefinition, source: str, actor: str | None) -> WorkflowRecord:
+    def create(
+        self, definition: WorkflowDefinition, source: str, actor: str | None
+    ) -> WorkflowRecord:
         now = time.time()
         workflow_id = uuid.uuid4().hex
         with self.db.write() as conn:
-            if conn.execute("SELECT 1 FROM workflows WHERE name = ?", (definition.name,)).fetchone():
+            if conn.execute(
+                "SELECT 1 FROM workflows WHERE name = ?", (definition.name,)
+            ).fetchone():
                 raise WorkflowNameTaken(f"a workflow named {definition.name!r} exists")
             conn.execute(
                 f"INSERT INTO workflows ({_COLUMNS}) VALUES (?, ?, ?, 1, 1, ?, ?, ?)",
-                (workflow_id, definition.name, definition.description,
-                 json.dumps(list(definition.triggers)), now, now),
+                (
+                    workflow_id,
+                    definition.name,
+                    definition.description,
+                    json.dumps(list(definition.triggers)),
+                    now,
+                    now,
+                ),
             )
             self._add_version(conn, workflow_id, 1, definition, source, actor, now)
             _mark_schedules(conn, workflow_id, definition.triggers, now)
@@ -102,8 +112,14 @@ class WorkflowStore:
             conn.execute(
                 "UPDATE workflows SET name = ?, description = ?, current_version = ?, "
                 "triggers = ?, updated_at = ? WHERE id = ?",
-                (definition.name, definition.description, version,
-                 json.dumps(list(definition.triggers)), now, record.id),
+                (
+                    definition.name,
+                    definition.description,
+                    version,
+                    json.dumps(list(definition.triggers)),
+                    now,
+                    record.id,
+                ),
             )
         return self.get(record.id)
 
@@ -121,8 +137,14 @@ class WorkflowStore:
             conn.execute(
                 "UPDATE workflows SET name = ?, description = ?, current_version = ?, "
                 "triggers = ?, updated_at = ? WHERE id = ?",
-                (definition.name, definition.description, version,
-                 json.dumps(list(definition.triggers)), time.time(), record.id),
+                (
+                    definition.name,
+                    definition.description,
+                    version,
+                    json.dumps(list(definition.triggers)),
+                    time.time(),
+                    record.id,
+                ),
             )
         return self.get(record.id)
 
@@ -184,17 +206,25 @@ class WorkflowStore:
                 (record.id,),
             ).fetchall()
         return [
-            {"version": v, "created_by": by, "created_at": iso(at), "current": v == record.current_version}
+            {
+                "version": v,
+                "created_by": by,
+                "created_at": iso(at),
+                "current": v == record.current_version,
+            }
             for v, by, at in rows
         ]
 
-    def version(self, workflow_id: str, version: int | None = None) -> tuple[WorkflowDefinition, str, int]:
+    def version(
+        self, workflow_id: str, version: int | None = None
+    ) -> tuple[WorkflowDefinition, str, int]:
         """(definition, source text, version number); the current one by default."""
         with self.db.read() as conn:
             record = self._get(conn, workflow_id)
             number = record.current_version if version is None else version
             row = conn.execute(
-                "SELECT definition, source FROM workflow_versions WHERE workflow_id = ? AND version = ?",
+                "SELECT definition, source FROM workflow_versions "
+                "WHERE workflow_id = ? AND version = ?",
                 (record.id, number),
             ).fetchone()
         if row is None:

@@ -53,25 +53,36 @@ class RunsController(Controller):
         except ValueError as exc:
             raise InvalidWorkflowRequest("invalid cursor") from exc
         items, next_cursor = supervisor_of(services).list_runs(
-            tenant_access.tenant_id, workflow=workflow, status=status,
-            since=_epoch(since, "since"), until=_epoch(until, "until"),
-            limit=max(1, min(limit, 200)), cursor=position,
+            tenant_access.tenant_id,
+            workflow=workflow,
+            status=status,
+            since=_epoch(since, "since"),
+            until=_epoch(until, "until"),
+            limit=max(1, min(limit, 200)),
+            cursor=position,
         )
         return {"items": items, "next_cursor": str(next_cursor) if next_cursor else None}
 
     @get("/{run_id:str}", sync_to_thread=True)
-    def show(self, run_id: FromPath[str], tenant_access: TenantAccessDep,
-             services: ServicesDep) -> dict[str, Any]:
+    def show(
+        self, run_id: FromPath[str], tenant_access: TenantAccessDep, services: ServicesDep
+    ) -> dict[str, Any]:
         return supervisor_of(services).run_detail(tenant_access.tenant_id, run_id)
 
     @post("/{run_id:str}/retry", status_code=HTTP_200_OK, sync_to_thread=True)
-    def retry(self, run_id: FromPath[str], tenant_access: TenantAccessDep,
-              services: ServicesDep, data: JSONBody[RetryRequest | None] = None) -> dict[str, Any]:
+    def retry(
+        self,
+        run_id: FromPath[str],
+        tenant_access: TenantAccessDep,
+        services: ServicesDep,
+        data: JSONBody[RetryRequest | None] = None,
+    ) -> dict[str, Any]:
         """Run a finished run again from its failed step (earlier outputs kept) or the start."""
         start_from = data.start_from if data else "failed"
         return supervisor_of(services).retry(tenant_access.tenant_id, run_id, start_from)
 
     @post("/{run_id:str}/cancel", status_code=HTTP_200_OK, sync_to_thread=True)
-    def cancel(self, run_id: FromPath[str], tenant_access: TenantAccessDep,
-               services: ServicesDep) -> dict[str, Any]:
+    def cancel(
+        self, run_id: FromPath[str], tenant_access: TenantAccessDep, services: ServicesDep
+    ) -> dict[str, Any]:
         return supervisor_of(services).cancel(tenant_access.tenant_id, run_id)

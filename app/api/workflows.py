@@ -61,10 +61,17 @@ async def definition_text(request: Request[Any, Any, Any]) -> tuple[str, dict[st
     return "", data
 
 
-def _audit(services: Services, action: str, access: TenantAccess, target: str, client: str,
-           **detail: Any) -> None:
-    services.system.audit(action, actor=access.principal.username, tenant_id=access.tenant_id,
-                          target=target, client=client, detail=detail)
+def _audit(
+    services: Services, action: str, access: TenantAccess, target: str, client: str, **detail: Any
+) -> None:
+    services.system.audit(
+        action,
+        actor=access.principal.username,
+        tenant_id=access.tenant_id,
+        target=target,
+        client=client,
+        detail=detail,
+    )
 
 
 class WorkflowsController(Controller):
@@ -72,13 +79,20 @@ class WorkflowsController(Controller):
     tags = ["workflows"]
 
     @get("/", sync_to_thread=True)
-    def list_workflows(self, tenant_access: TenantAccessDep, services: ServicesDep) -> dict[str, Any]:
+    def list_workflows(
+        self, tenant_access: TenantAccessDep, services: ServicesDep
+    ) -> dict[str, Any]:
         """Every workflow with its triggers, current version and last run."""
         return {"items": supervisor_of(services).list_workflows(tenant_access.tenant_id)}
 
     @post("/", status_code=HTTP_201_CREATED)
-    async def create(self, request: Request[Any, Any, Any], tenant_access: TenantAccessDep,
-                     services: ServicesDep, client: ClientDep) -> dict[str, Any]:
+    async def create(
+        self,
+        request: Request[Any, Any, Any],
+        tenant_access: TenantAccessDep,
+        services: ServicesDep,
+        client: ClientDep,
+    ) -> dict[str, Any]:
         """Save a new workflow (version 1); `enabled: false` keeps its triggers off."""
         import anyio
 
@@ -88,24 +102,33 @@ class WorkflowsController(Controller):
         supervisor = supervisor_of(services)
 
         def save() -> dict[str, Any]:
-            record = supervisor.create(tenant_access.tenant_id, source,
-                                       tenant_access.principal.username,
-                                       enabled=bool(extra.get("enabled", True)))
+            record = supervisor.create(
+                tenant_access.tenant_id,
+                source,
+                tenant_access.principal.username,
+                enabled=bool(extra.get("enabled", True)),
+            )
             _audit(services, "workflow.create", tenant_access, record.id, client, name=record.name)
             return supervisor.workflow_detail(tenant_access.tenant_id, record.id)
 
         return await anyio.to_thread.run_sync(save)
 
     @get("/{workflow_id:str}", sync_to_thread=True)
-    def show(self, workflow_id: FromPath[str], tenant_access: TenantAccessDep,
-             services: ServicesDep) -> dict[str, Any]:
+    def show(
+        self, workflow_id: FromPath[str], tenant_access: TenantAccessDep, services: ServicesDep
+    ) -> dict[str, Any]:
         """The workflow with its current source, definition and last run."""
         return supervisor_of(services).workflow_detail(tenant_access.tenant_id, workflow_id)
 
     @put("/{workflow_id:str}")
-    async def change(self, workflow_id: FromPath[str], request: Request[Any, Any, Any],
-                     tenant_access: TenantAccessDep, services: ServicesDep,
-                     client: ClientDep) -> dict[str, Any]:
+    async def change(
+        self,
+        workflow_id: FromPath[str],
+        request: Request[Any, Any, Any],
+        tenant_access: TenantAccessDep,
+        services: ServicesDep,
+        client: ClientDep,
+    ) -> dict[str, Any]:
         """A new definition (a new version), `{"enabled": bool}`, or `{"version": n}`
         (rollback: an earlier version becomes current)."""
         import anyio
@@ -117,8 +140,9 @@ class WorkflowsController(Controller):
         def apply() -> dict[str, Any]:
             store = supervisor.engine.workflows(tenant_id)
             if source:
-                record = supervisor.update(tenant_id, workflow_id, source,
-                                           tenant_access.principal.username)
+                record = supervisor.update(
+                    tenant_id, workflow_id, source, tenant_access.principal.username
+                )
             else:
                 record = store.get(workflow_id)
             if "version" in extra:
@@ -129,15 +153,28 @@ class WorkflowsController(Controller):
                 record = store.set_enabled(record.id, bool(extra["enabled"]))
             if not source and not {"version", "enabled"} & set(extra):
                 raise InvalidWorkflowRequest("send a definition, 'enabled' or 'version'")
-            _audit(services, "workflow.update", tenant_access, record.id, client,
-                   name=record.name, version=record.current_version, enabled=record.enabled)
+            _audit(
+                services,
+                "workflow.update",
+                tenant_access,
+                record.id,
+                client,
+                name=record.name,
+                version=record.current_version,
+                enabled=record.enabled,
+            )
             return supervisor.workflow_detail(tenant_id, record.id)
 
         return await anyio.to_thread.run_sync(apply)
 
     @delete("/{workflow_id:str}", status_code=HTTP_204_NO_CONTENT, sync_to_thread=True)
-    def remove(self, workflow_id: FromPath[str], tenant_access: TenantAccessDep,
-               services: ServicesDep, client: ClientDep) -> None:
+    def remove(
+        self,
+        workflow_id: FromPath[str],
+        tenant_access: TenantAccessDep,
+        services: ServicesDep,
+        client: ClientDep,
+    ) -> None:
         """Delete the workflow, its versions and its runs."""
         store = supervisor_of(services).engine.workflows(tenant_access.tenant_id)
         record = store.get(workflow_id)
@@ -145,25 +182,41 @@ class WorkflowsController(Controller):
         _audit(services, "workflow.delete", tenant_access, record.id, client, name=record.name)
 
     @get("/{workflow_id:str}/versions", sync_to_thread=True)
-    def versions(self, workflow_id: FromPath[str], tenant_access: TenantAccessDep,
-                 services: ServicesDep) -> dict[str, Any]:
+    def versions(
+        self, workflow_id: FromPath[str], tenant_access: TenantAccessDep, services: ServicesDep
+    ) -> dict[str, Any]:
         """Every saved version, newest first; `current` marks the one runs start with."""
         store = supervisor_of(services).engine.workflows(tenant_access.tenant_id)
         return {"items": store.versions(workflow_id)}
 
     @get("/{workflow_id:str}/versions/{version:int}", sync_to_thread=True)
-    def version_source(self, workflow_id: FromPath[str], version: FromPath[int],
-                       tenant_access: TenantAccessDep, services: ServicesDep) -> Response[str]:
+    def version_source(
+        self,
+        workflow_id: FromPath[str],
+        version: FromPath[int],
+        tenant_access: TenantAccessDep,
+        services: ServicesDep,
+    ) -> Response[str]:
         """The text of one version as saved."""
         text = supervisor_of(services).export(tenant_access.tenant_id, workflow_id, version)
         return Response(text, media_type="text/plain; charset=utf-8")
 
     @post("/{workflow_id:str}/run", status_code=HTTP_202_ACCEPTED, sync_to_thread=True)
-    def run(self, workflow_id: FromPath[str], data: JSONBody[RunRequest], tenant_access: TenantAccessDep,
-            services: ServicesDep) -> dict[str, Any]:
+    def run(
+        self,
+        workflow_id: FromPath[str],
+        data: JSONBody[RunRequest],
+        tenant_access: TenantAccessDep,
+        services: ServicesDep,
+    ) -> dict[str, Any]:
         """Start a run with `inputs` (of `version`, default the current one); 202 with it."""
         supervisor = supervisor_of(services)
-        run_id = supervisor.run(tenant_access.tenant_id, workflow_id, data.inputs,
-                                version=data.version, actor=tenant_access.principal.username,
-                                trigger_type="api")
+        run_id = supervisor.run(
+            tenant_access.tenant_id,
+            workflow_id,
+            data.inputs,
+            version=data.version,
+            actor=tenant_access.principal.username,
+            trigger_type="api",
+        )
         return supervisor.run_detail(tenant_access.tenant_id, run_id)

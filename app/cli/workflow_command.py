@@ -100,16 +100,21 @@ def workflow_run(args: argparse.Namespace) -> int:
     services, queue, supervisor, tenant_id = _open(args)
     workers = None
     try:
-        run_id = supervisor.run(tenant_id, args.name, _inputs(args.input or []),
-                                version=args.version, actor="cli")
+        run_id = supervisor.run(
+            tenant_id, args.name, _inputs(args.input or []), version=args.version, actor="cli"
+        )
         print(f"run {run_id} queued")
         if not args.wait:
             return 0
-        workers = _Workers(queue.huey, workers=services.settings.queue.workers,
-                           worker_type="thread", periodic=False,
-                           initial_delay=services.settings.queue.poll_interval_s,
-                           max_delay=services.settings.queue.max_poll_interval_s,
-                           check_worker_health=False)
+        workers = _Workers(
+            queue.huey,
+            workers=services.settings.queue.workers,
+            worker_type="thread",
+            periodic=False,
+            initial_delay=services.settings.queue.poll_interval_s,
+            max_delay=services.settings.queue.max_poll_interval_s,
+            check_worker_health=False,
+        )
         workers.start()
         return _follow(supervisor, tenant_id, run_id, args.timeout)
     finally:
@@ -126,7 +131,10 @@ def _follow(supervisor: Supervisor, tenant_id: str, run_id: str, timeout: float)
         detail = supervisor.run_detail(tenant_id, run_id)
         for step in detail["steps"]:
             key = (step["step_id"], step["item"], step["attempts"])
-            if step["status"] in ("succeeded", "failed", "skipped", "cancelled") and key not in shown:
+            if (
+                step["status"] in ("succeeded", "failed", "skipped", "cancelled")
+                and key not in shown
+            ):
                 shown.add(key)
                 print(_step_line(step))
         if detail["status"] in _FINAL:

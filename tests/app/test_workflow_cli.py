@@ -1,5 +1,6 @@
 """`appliance workflow import|list|export|run --wait` as a user runs them."""
 
+import subprocess
 from pathlib import Path
 
 from tests.conftest import run_cli
@@ -18,7 +19,7 @@ steps:
 """
 
 
-def _cli(data_dir: Path, config: Path, *args: str):  # type: ignore[no-untyped-def]
+def _cli(data_dir: Path, config: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return run_cli(*args, "--data-dir", str(data_dir), "--config", str(config))
 
 
@@ -35,27 +36,54 @@ def test_import_list_export_and_run_with_wait(tmp_path: Path, data_dir: Path, co
     exported = _cli(data_dir, config, "workflow", "export", "hello", "--tenant", "demo")
     assert exported.stdout == GOOD
     # THEN a run with --wait prints each step and exits 0
-    ran = _cli(data_dir, config, "workflow", "run", "hello", "--tenant", "demo",
-               "--input", "who=you", "--wait", "--timeout", "60")
+    ran = _cli(
+        data_dir,
+        config,
+        "workflow",
+        "run",
+        "hello",
+        "--tenant",
+        "demo",
+        "--input",
+        "who=you",
+        "--wait",
+        "--timeout",
+        "60",
+    )
     assert ran.returncode == 0, ran.stdout + ran.stderr
     assert "greet: succeeded" in ran.stdout and "hello you" in ran.stdout
     assert "again: succeeded" in ran.stdout and "succeeded" in ran.stdout.splitlines()[-1]
 
 
-def test_a_failing_run_exits_non_zero_naming_the_step(tmp_path: Path, data_dir: Path,
-                                                        config: Path) -> None:
+def test_a_failing_run_exits_non_zero_naming_the_step(
+    tmp_path: Path, data_dir: Path, config: Path
+) -> None:
     source = tmp_path / "doomed.yaml"
     source.write_text(BAD_RUN)
-    assert _cli(data_dir, config, "workflow", "import", str(source), "--tenant", "demo").returncode == 0
-    ran = _cli(data_dir, config, "workflow", "run", "doomed", "--tenant", "demo", "--wait",
-               "--timeout", "60")
+    assert (
+        _cli(data_dir, config, "workflow", "import", str(source), "--tenant", "demo").returncode
+        == 0
+    )
+    ran = _cli(
+        data_dir,
+        config,
+        "workflow",
+        "run",
+        "doomed",
+        "--tenant",
+        "demo",
+        "--wait",
+        "--timeout",
+        "60",
+    )
     assert ran.returncode == 1
     assert "broken: failed (template_error" in ran.stdout
     assert "first: succeeded" in ran.stdout
 
 
-def test_a_bad_file_is_refused_with_the_step_and_line(tmp_path: Path, data_dir: Path,
-                                                      config: Path) -> None:
+def test_a_bad_file_is_refused_with_the_step_and_line(
+    tmp_path: Path, data_dir: Path, config: Path
+) -> None:
     source = tmp_path / "bad.yaml"
     source.write_text("name: bad\nsteps:\n  - {id: a, agent: nothing}\n")
     result = _cli(data_dir, config, "workflow", "import", str(source), "--tenant", "demo")

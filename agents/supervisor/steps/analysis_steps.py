@@ -44,8 +44,10 @@ class ClassifyStep(Step):
     params_schema: ClassVar[dict[str, Any]] = {
         "type": "object",
         "required": ["labels"],
-        "properties": {**_SOURCE, "labels": {"type": "array", "minItems": 2,
-                                             "items": {"type": "string"}}},
+        "properties": {
+            **_SOURCE,
+            "labels": {"type": "array", "minItems": 2, "items": {"type": "string"}},
+        },
     }
 
     def __init__(self, llm: LLMService, ledger_of: LedgerOf) -> None:
@@ -131,7 +133,10 @@ class SearchStep(Step):
 
     def run(self, ctx: StepContext, params: dict[str, Any]) -> StepResult:
         hits = self.analysis.search(
-            ctx.tenant_id, params["query"], k=params.get("k", 10),
-            mode=params.get("mode", "hybrid"), filters=params.get("filters") or None,
+            ctx.tenant_id,
+            params["query"],
+            k=params.get("k", 10),
+            mode=params.get("mode", "hybrid"),
+            filters=params.get("filters") or None,
         )
         return StepResult({"hits": [hit.public() for hit in hits], "count": len(hits)})

@@ -34,8 +34,11 @@ class RouteStep(Step):
             "input": {"type": "string", "maxLength": 200_000},
             "branches": {
                 "oneOf": [
-                    {"type": "object", "minProperties": 2,
-                     "additionalProperties": {"type": "string"}},
+                    {
+                        "type": "object",
+                        "minProperties": 2,
+                        "additionalProperties": {"type": "string"},
+                    },
                     {"type": "array", "minItems": 2, "items": {"type": "string"}},
                 ]
             },
@@ -47,7 +50,7 @@ class RouteStep(Step):
 
     def run(self, ctx: StepContext, params: dict[str, Any]) -> StepResult:
         branches = params["branches"]
-        names = list(branches) if isinstance(branches, dict) else list(branches)
+        names = list(branches)
         guide = ""
         if isinstance(branches, dict):
             guide = "\n\nChoose one of:\n" + "\n".join(f"- {k}: {v}" for k, v in branches.items())
@@ -62,11 +65,13 @@ def _epoch(value: Any) -> float:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError as exc:
-        raise StepError(f"'until' is not an ISO 8601 time: {value!r}", code="invalid_params",
-                        retryable=False) from exc
+        raise StepError(
+            f"'until' is not an ISO 8601 time: {value!r}", code="invalid_params", retryable=False
+        ) from exc
     if moment.tzinfo is None:
-        raise StepError("'until' needs a time zone (e.g. Z or +01:00)", code="invalid_params",
-                        retryable=False)
+        raise StepError(
+            "'until' needs a time zone (e.g. Z or +01:00)", code="invalid_params", retryable=False
+        )
     return moment.timestamp()
 
 
@@ -78,8 +83,10 @@ class WaitStep(Step):
     description = "Wait until a time, or for a duration, without holding a worker."
     params_schema: ClassVar[dict[str, Any]] = {
         "type": "object",
-        "properties": {"until": {"type": ["string", "number"]},
-                       "duration": {"type": ["string", "number"]}},
+        "properties": {
+            "until": {"type": ["string", "number"]},
+            "duration": {"type": ["string", "number"]},
+        },
         "oneOf": [{"required": ["until"]}, {"required": ["duration"]}],
     }
 
@@ -108,8 +115,11 @@ class DocumentsStep(Step):
     params_schema: ClassVar[dict[str, Any]] = {
         "type": "object",
         "properties": {
-            "state": {"type": "string"}, "source": {"type": "string"},
-            "type": {"type": "string"}, "q": {"type": "string"}, "text": {"type": "string"},
+            "state": {"type": "string"},
+            "source": {"type": "string"},
+            "type": {"type": "string"},
+            "q": {"type": "string"},
+            "text": {"type": "string"},
             "limit": {"type": "integer", "minimum": 1, "maximum": 500},
         },
     }
@@ -119,10 +129,14 @@ class DocumentsStep(Step):
 
     def run(self, ctx: StepContext, params: dict[str, Any]) -> StepResult:
         records, _ = self.ledger_of(ctx.tenant_id).list_documents(
-            state=params.get("state", "indexed"), source=params.get("source"),
-            fmt=params.get("type"), q=params.get("q"), text=params.get("text"),
+            state=params.get("state", "indexed"),
+            source=params.get("source"),
+            fmt=params.get("type"),
+            q=params.get("q"),
+            text=params.get("text"),
             limit=params.get("limit", 50),
         )
         documents = [r.public() for r in records]
-        return StepResult({"documents": documents, "ids": [d["id"] for d in documents],
-                           "count": len(documents)})
+        return StepResult(
+            {"documents": documents, "ids": [d["id"] for d in documents], "count": len(documents)}
+        )

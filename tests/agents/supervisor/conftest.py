@@ -35,8 +35,12 @@ class Flow:
     def run(self, workflow: str, inputs: dict[str, Any] | None = None, **kw: Any) -> str:
         return self.supervisor.run(self.tenant_id, workflow, inputs, **kw)
 
-    def wait(self, run_id: str, timeout: float = 30.0,
-             until: Callable[[dict[str, Any]], bool] | None = None) -> dict[str, Any]:
+    def wait(
+        self,
+        run_id: str,
+        timeout: float = 30.0,
+        until: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> dict[str, Any]:
         """The run once it is final (or `until` holds)."""
         done = until or (lambda d: d["status"] in FINAL)
         deadline = time.monotonic() + timeout
@@ -56,8 +60,11 @@ class Flow:
 
 
 def build_flow(data_dir: Path, **sections: dict[str, Any]) -> Flow:
-    settings = make_settings(data_dir, queue={"workers": 4, "poll_interval_s": 0.02,
-                                              "max_poll_interval_s": 0.1}, **sections)
+    settings = make_settings(
+        data_dir,
+        queue={"workers": 4, "poll_interval_s": 0.02, "max_poll_interval_s": 0.1},
+        **sections,
+    )
     if not (data_dir / "system.db").exists():
         initialise(settings, "admin", ADMIN_PASSWORD, demo=False, passphrase=None)
     services = open_services(settings, None)

@@ -39,7 +39,8 @@ class EchoStep(Step):
 class SleepStep(Step):
     agent = "sleep"
     params_schema: ClassVar[dict[str, Any]] = {
-        "type": "object", "properties": {"seconds": {"type": "number"}}
+        "type": "object",
+        "properties": {"seconds": {"type": "number"}},
     }
 
     def __init__(self, journal: Journal) -> None:
@@ -66,8 +67,11 @@ class FlakyStep(Step):
         if self.journal.calls[(ctx.run_id, ctx.step_id, ctx.item_index)] <= int(
             params.get("fail_times", 1)
         ):
-            raise StepError(f"attempt {ctx.attempt} failed", code="flaky",
-                            retryable=not params.get("fatal", False))
+            raise StepError(
+                f"attempt {ctx.attempt} failed",
+                code="flaky",
+                retryable=not params.get("fatal", False),
+            )
         return StepResult({"attempt": ctx.attempt})
 
 
@@ -96,6 +100,9 @@ class NamedStep(Step):
 
 def steps_for(journal: Journal) -> list[Step]:
     return [
-        EchoStep(journal), SleepStep(journal), FlakyStep(journal), BoomStep(journal),
+        EchoStep(journal),
+        SleepStep(journal),
+        FlakyStep(journal),
+        BoomStep(journal),
         *(NamedStep(name, journal) for name in ("report", "email", "webhook", "http", "crm")),
     ]

@@ -108,7 +108,10 @@ def test_an_unknown_need_and_schema_errors_name_the_step() -> None:
 
 
 def test_a_bad_cron_or_time_zone_is_refused() -> None:
-    text = "name: x\ntriggers:\n  - {type: schedule, cron: '61 * * * *'}\nsteps:\n  - {id: a, agent: set}\n"
+    text = (
+        "name: x\ntriggers:\n  - {type: schedule, cron: '61 * * * *'}\n"
+        "steps:\n  - {id: a, agent: set}\n"
+    )
     (problem,) = problems_of(text)
     assert "cron" in problem["message"] and problem["line"] == 3
 

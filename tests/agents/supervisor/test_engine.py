@@ -1,5 +1,6 @@
 """Engine semantics on a real tenant database and the real encrypted Huey queue."""
 
+import itertools
 import time
 
 from tests.agents.supervisor.conftest import Flow
@@ -59,8 +60,11 @@ steps:
     detail = flow.wait(flow.run("fan"))
     assert detail["status"] == "succeeded", [s["error"] for s in detail["steps"]]
     parent = flow.steps(detail)["each"]
-    assert parent["output"]["items"] == [{"double": 6, "at": 0}, {"double": 2, "at": 1},
-                                         {"double": 4, "at": 2}]
+    assert parent["output"]["items"] == [
+        {"double": 6, "at": 0},
+        {"double": 2, "at": 1},
+        {"double": 4, "at": 2},
+    ]
     assert sum(1 for s in detail["steps"] if s["step_id"] == "each" and s["item"] is not None) == 3
 
 
@@ -159,18 +163,24 @@ def test_a_step_that_raises_does_not_stop_the_worker_or_other_runs(flow: Flow) -
 
 
 def test_step_timeout_fails_the_step_and_run_timeout_fails_the_run(flow: Flow) -> None:
-    flow.save("name: slowstep\nsteps:\n  - {id: s, agent: sleep, with: {seconds: 2}, timeout: 0.2}\n")
+    flow.save(
+        "name: slowstep\nsteps:\n  - {id: s, agent: sleep, with: {seconds: 2}, timeout: 0.2}\n"
+    )
     detail = flow.wait(flow.run("slowstep"))
     assert flow.steps(detail)["s"]["error"]["code"] == "timeout"
-    flow.save("name: slowrun\ntimeout: 0.3\nsteps:\n  - {id: s, agent: sleep, with: {seconds: 1}}\n"
-              "  - {id: t, agent: echo, needs: s}\n")
+    flow.save(
+        "name: slowrun\ntimeout: 0.3\nsteps:\n  - {id: s, agent: sleep, with: {seconds: 1}}\n"
+        "  - {id: t, agent: echo, needs: s}\n"
+    )
     detail = flow.wait(flow.run("slowrun"))
     assert detail["status"] == "failed" and detail["error"]["code"] == "run_timeout"
 
 
 def test_cancel_stops_a_run_and_discards_the_running_steps_result(flow: Flow) -> None:
-    flow.save("name: long\nsteps:\n  - {id: s, agent: sleep, with: {seconds: 0.6}}\n"
-              "  - {id: t, agent: echo, needs: s}\n")
+    flow.save(
+        "name: long\nsteps:\n  - {id: s, agent: sleep, with: {seconds: 0.6}}\n"
+        "  - {id: t, agent: echo, needs: s}\n"
+    )
     run_id = flow.run("long")
     flow.wait(run_id, until=lambda d: any(s["status"] == "running" for s in d["steps"]))
     flow.supervisor.cancel(flow.tenant_id, run_id)
@@ -204,21 +214,26 @@ steps:
 
 
 def test_the_concurrency_limit_makes_excess_runs_wait_in_order(flow: Flow) -> None:
-    flow.save("name: single\nconcurrency: 1\nsteps:\n  - {id: s, agent: sleep, with: {seconds: 0.15}}\n")
+    flow.save(
+        "name: single\nconcurrency: 1\nsteps:\n  - {id: s, agent: sleep, with: {seconds: 0.15}}\n"
+    )
     runs = [flow.run("single") for _ in range(4)]
     details = [flow.wait(r) for r in runs]
     spans = sorted((d["started_at"], d["finished_at"]) for d in details)
     assert [d["status"] for d in details] == ["succeeded"] * 4
     # one at a time, in the order they were started
     assert [d["started_at"] for d in details] == sorted(d["started_at"] for d in details)
-    for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+    for (_, end), (start, _) in itertools.pairwise(spans):
         assert end <= start
 
 
 def test_runs_keep_their_version_and_may_name_one(flow: Flow) -> None:
     workflow_id = flow.save("name: versioned\nsteps:\n  - {id: a, agent: set, with: {v: 1}}\n")
-    flow.supervisor.update(flow.tenant_id, workflow_id,
-                           "name: versioned\nsteps:\n  - {id: a, agent: set, with: {v: 2}}\n")
+    flow.supervisor.update(
+        flow.tenant_id,
+        workflow_id,
+        "name: versioned\nsteps:\n  - {id: a, agent: set, with: {v: 2}}\n",
+    )
     latest = flow.wait(flow.run("versioned"))
     pinned = flow.wait(flow.run("versioned", version=1))
     assert (latest["version"], flow.steps(latest)["a"]["output"]) == (2, {"v": 2})
@@ -228,8 +243,10 @@ def test_runs_keep_their_version_and_may_name_one(flow: Flow) -> None:
 
 
 def test_wait_parks_the_step_without_holding_a_worker(flow: Flow) -> None:
-    flow.save("name: pause\nsteps:\n  - {id: w, agent: wait, with: {duration: 0.5s}}\n"
-              "  - {id: after, agent: echo, needs: w}\n")
+    flow.save(
+        "name: pause\nsteps:\n  - {id: w, agent: wait, with: {duration: 0.5s}}\n"
+        "  - {id: after, agent: echo, needs: w}\n"
+    )
     run_id = flow.run("pause")
     flow.wait(run_id, until=lambda d: any(s["status"] == "waiting" for s in d["steps"]))
     assert flow.queue.busy_workers == 0

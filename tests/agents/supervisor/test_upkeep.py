@@ -43,8 +43,12 @@ def test_several_missed_slots_give_one_the_latest_in_the_time_zone() -> None:
 
 
 def test_document_triggers_filter_by_source_type_name_and_metadata() -> None:
-    document = {"source": "imap", "document_type": "pdf", "filename": "Invoice-7.PDF",
-                "metadata": {"team": "ap"}}
+    document = {
+        "source": "imap",
+        "document_type": "pdf",
+        "filename": "Invoice-7.PDF",
+        "metadata": {"team": "ap"},
+    }
     assert document_matches({"source": "mailbox"}, document)
     assert not document_matches({"source": "dropbox"}, document)
     assert document_matches({"document_type": ["pdf", "docx"], "filename": "invoice-*"}, document)
@@ -68,15 +72,21 @@ def test_a_step_whose_worker_died_is_run_again_within_its_attempts(stopped_flow:
     once, twice = flow.run("once"), flow.run("twice")
     # GIVEN both steps were claimed by a process that then died (as kill -9 leaves them)
     with flow.supervisor.engine.db(flow.tenant_id).write() as conn:
-        conn.execute("UPDATE run_steps SET status = 'running', attempts = 1, "
-                     "claimed_by = '999999999:dead', started_at = 1")
+        conn.execute(
+            "UPDATE run_steps SET status = 'running', attempts = 1, "
+            "claimed_by = '999999999:dead', started_at = 1"
+        )
     # WHEN the reconciler runs at start-up and the workers start
     flow.start_up()
     flow.queue.start()
     # THEN the step with a second attempt runs it; the other fails instead of running twice
     first = flow.steps(flow.wait(once))["a"]
     second = flow.steps(flow.wait(twice))["a"]
-    assert (first["status"], first["error"]["code"], first["attempts"]) == ("failed", "worker_lost", 1)
+    assert (first["status"], first["error"]["code"], first["attempts"]) == (
+        "failed",
+        "worker_lost",
+        1,
+    )
     assert (second["status"], second["attempts"]) == ("succeeded", 2)
     assert flow.journal.calls[(once, "a", None)] == 0
     assert flow.journal.calls[(twice, "a", None)] == 1

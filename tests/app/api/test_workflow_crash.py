@@ -42,8 +42,9 @@ def _rows(settings: Settings, sql: str) -> list[tuple[Any, ...]]:
 
 
 def _login(base: str) -> dict[str, str]:
-    token = httpx.post(f"{base}/api/v1/auth/login",
-                       json={"username": "admin", "password": ADMIN_PASSWORD}).json()
+    token = httpx.post(
+        f"{base}/api/v1/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}
+    ).json()
     return {"Authorization": f"Bearer {token['access_token']}"}
 
 
@@ -57,8 +58,11 @@ def test_kill_9_with_50_runs_in_flight_then_restart(
     headers = _login(server.base)
     api = f"{server.base}/api/v1/tenants/demo"
     for source in (BUSY, TICK):
-        created = httpx.post(f"{api}/workflows", content=source,
-                             headers={**headers, "Content-Type": "application/yaml"})
+        created = httpx.post(
+            f"{api}/workflows",
+            content=source,
+            headers={**headers, "Content-Type": "application/yaml"},
+        )
         assert created.status_code == 201, created.text
     saved_at = time.time()
     for _ in range(50):
@@ -71,9 +75,12 @@ def test_kill_9_with_50_runs_in_flight_then_restart(
         time.sleep(0.2)
     # WHEN the server is killed mid-way
     server.kill()
-    before = _rows(initialised, "SELECT run_id, step_id, finished_at FROM run_steps "
-                                "WHERE status = 'succeeded'")
-    unfinished = _rows(initialised, "SELECT count(*) FROM runs WHERE status IN ('queued', 'running')")
+    before = _rows(
+        initialised, "SELECT run_id, step_id, finished_at FROM run_steps WHERE status = 'succeeded'"
+    )
+    unfinished = _rows(
+        initialised, "SELECT count(*) FROM runs WHERE status IN ('queued', 'running')"
+    )
     assert unfinished[0][0] > 0, "the kill came too late to test anything"
     # ... and stays down past a schedule slot
     missed_slot = (int(saved_at) // 60 + 1) * 60
@@ -82,29 +89,47 @@ def test_kill_9_with_50_runs_in_flight_then_restart(
     restarted.wait_ready()
     # THEN every run reaches a final state
     deadline = time.monotonic() + 240
-    while _rows(initialised, "SELECT count(*) FROM runs r JOIN workflows w ON w.id = r.workflow_id "
-                             "WHERE w.name = 'busy' AND r.status NOT IN "
-                             "('succeeded', 'failed', 'cancelled')")[0][0]:
+    while _rows(
+        initialised,
+        "SELECT count(*) FROM runs r JOIN workflows w ON w.id = r.workflow_id "
+        "WHERE w.name = 'busy' AND r.status NOT IN "
+        "('succeeded', 'failed', 'cancelled')",
+    )[0][0]:
         assert time.monotonic() < deadline, restarted.log.read_text()[-3000:]
         time.sleep(0.5)
-    statuses = _rows(initialised, "SELECT r.status, count(*) FROM runs r JOIN workflows w "
-                                  "ON w.id = r.workflow_id WHERE w.name = 'busy' GROUP BY r.status")
+    statuses = _rows(
+        initialised,
+        "SELECT r.status, count(*) FROM runs r JOIN workflows w "
+        "ON w.id = r.workflow_id WHERE w.name = 'busy' GROUP BY r.status",
+    )
     # (a step interrupted by the kill had a second attempt left, so every run succeeds;
     # with one attempt it fails with worker_lost instead of running twice)
-    assert dict(statuses) == {"succeeded": 50}, (statuses, _rows(
-        initialised, "SELECT step_id, error_code FROM run_steps WHERE status = 'failed'"))
+    assert dict(statuses) == {"succeeded": 50}, (
+        statuses,
+        _rows(initialised, "SELECT step_id, error_code FROM run_steps WHERE status = 'failed'"),
+    )
     # no step ran more than its attempts, and finished steps were not run again
-    over = _rows(initialised, "SELECT step_id, attempts, max_attempts FROM run_steps "
-                              "WHERE attempts > max_attempts")
+    over = _rows(
+        initialised,
+        "SELECT step_id, attempts, max_attempts FROM run_steps WHERE attempts > max_attempts",
+    )
     assert over == []
-    after = {(r, s): f for r, s, f in _rows(initialised, "SELECT run_id, step_id, finished_at "
-                                                          "FROM run_steps WHERE status = 'succeeded'")}
+    after = {
+        (r, s): f
+        for r, s, f in _rows(
+            initialised,
+            "SELECT run_id, step_id, finished_at FROM run_steps WHERE status = 'succeeded'",
+        )
+    }
     assert all(after[(r, s)] == f for r, s, f in before)
     # and the slot missed while the server was down ran exactly once
     time.sleep(2)
-    slots = _rows(initialised, "SELECT json_extract(r.trigger, '$.slot'), count(*) FROM runs r "
-                               "JOIN workflows w ON w.id = r.workflow_id WHERE w.name = 'tick' "
-                               "GROUP BY 1")
+    slots = _rows(
+        initialised,
+        "SELECT json_extract(r.trigger, '$.slot'), count(*) FROM runs r "
+        "JOIN workflows w ON w.id = r.workflow_id WHERE w.name = 'tick' "
+        "GROUP BY 1",
+    )
     counts = dict(slots)
     assert counts.get(float(missed_slot)) == 1, slots
     assert all(count == 1 for count in counts.values())

@@ -40,8 +40,9 @@ def test_a_bad_definition_gets_422_naming_the_step_and_line(
     # GIVEN a definition whose second step names an unknown agent
     text = "name: bad\nsteps:\n  - id: ok\n    agent: set\n  - id: broken\n    agent: nope\n"
     # WHEN it is posted
-    response = world.client.post("/api/v1/tenants/acme/workflows", content=text,
-                                 headers=_yaml(people["editor"]))
+    response = world.client.post(
+        "/api/v1/tenants/acme/workflows", content=text, headers=_yaml(people["editor"])
+    )
     # THEN 422 names the step and line
     assert response.status_code == 422, response.text
     body = response.json()
@@ -54,8 +55,9 @@ def test_a_bad_definition_gets_422_naming_the_step_and_line(
         "name: y\nsteps: [\n",
         'name: t\nsteps:\n  - {id: a, agent: set, with: {v: "{{ ) }}"}}\n',
     ):
-        response = world.client.post("/api/v1/tenants/acme/workflows", content=bad,
-                                     headers=_yaml(people["editor"]))
+        response = world.client.post(
+            "/api/v1/tenants/acme/workflows", content=bad, headers=_yaml(people["editor"])
+        )
         assert response.status_code == 422, response.text
 
 
@@ -70,17 +72,24 @@ def test_viewers_read_and_editors_write_and_run(
     workflow_id = created.json()["id"]
     listed = world.client.get(base, headers=people["viewer"]).json()["items"]
     assert [w["name"] for w in listed] == ["simple"]
-    assert world.client.post(f"{base}/{workflow_id}/run", json={},
-                             headers=people["viewer"]).status_code == 403
-    run = world.client.post(f"{base}/{workflow_id}/run", json={"inputs": {"who": "you"}},
-                            headers=people["editor"])
+    assert (
+        world.client.post(
+            f"{base}/{workflow_id}/run", json={}, headers=people["viewer"]
+        ).status_code
+        == 403
+    )
+    run = world.client.post(
+        f"{base}/{workflow_id}/run", json={"inputs": {"who": "you"}}, headers=people["editor"]
+    )
     assert run.status_code == 202, run.text
     assert run.json()["inputs"] == {"who": "you"}
-    shown = world.client.get(f"/api/v1/tenants/acme/runs/{run.json()['id']}",
-                             headers=people["viewer"])
+    shown = world.client.get(
+        f"/api/v1/tenants/acme/runs/{run.json()['id']}", headers=people["viewer"]
+    )
     assert shown.status_code == 200 and shown.json()["workflow"] == "simple"
-    bad_inputs = world.client.post(f"{base}/{workflow_id}/run", json={"inputs": {"x": 1}},
-                                   headers=people["editor"])
+    bad_inputs = world.client.post(
+        f"{base}/{workflow_id}/run", json={"inputs": {"x": 1}}, headers=people["editor"]
+    )
     assert bad_inputs.status_code == 422
 
 
@@ -88,17 +97,24 @@ def test_saving_makes_versions_and_a_rollback_makes_an_old_one_current(
     world: ApiWorld, people: dict[str, dict[str, str]]
 ) -> None:
     base = "/api/v1/tenants/acme/workflows"
-    workflow_id = world.client.post(base, content=SIMPLE, headers=_yaml(people["editor"])).json()["id"]
-    changed = world.client.put(f"{base}/{workflow_id}", content=SIMPLE.replace("world", "moon"),
-                               headers=_yaml(people["editor"]))
+    workflow_id = world.client.post(base, content=SIMPLE, headers=_yaml(people["editor"])).json()[
+        "id"
+    ]
+    changed = world.client.put(
+        f"{base}/{workflow_id}",
+        content=SIMPLE.replace("world", "moon"),
+        headers=_yaml(people["editor"]),
+    )
     assert changed.status_code == 200 and changed.json()["version"] == 2
     versions = world.client.get(f"{base}/{workflow_id}/versions", headers=people["viewer"]).json()
     assert [v["version"] for v in versions["items"]] == [2, 1]
-    rolled = world.client.put(f"{base}/{workflow_id}", json={"version": 1},
-                              headers=people["editor"]).json()
+    rolled = world.client.put(
+        f"{base}/{workflow_id}", json={"version": 1}, headers=people["editor"]
+    ).json()
     assert rolled["version"] == 1 and "world" in rolled["source"]
-    disabled = world.client.put(f"{base}/{workflow_id}", json={"enabled": False},
-                                headers=people["editor"]).json()
+    disabled = world.client.put(
+        f"{base}/{workflow_id}", json={"enabled": False}, headers=people["editor"]
+    ).json()
     assert disabled["enabled"] is False
     assert world.client.delete(f"{base}/{workflow_id}", headers=people["editor"]).status_code == 204
     assert world.client.get(f"{base}/{workflow_id}", headers=people["viewer"]).status_code == 404
@@ -106,16 +122,20 @@ def test_saving_makes_versions_and_a_rollback_makes_an_old_one_current(
 
 def test_runs_list_filters_and_pages(world: ApiWorld, people: dict[str, dict[str, str]]) -> None:
     base = "/api/v1/tenants/acme"
-    workflow_id = world.client.post(f"{base}/workflows", content=SIMPLE,
-                                    headers=_yaml(people["editor"])).json()["id"]
+    workflow_id = world.client.post(
+        f"{base}/workflows", content=SIMPLE, headers=_yaml(people["editor"])
+    ).json()["id"]
     for _ in range(5):
         world.client.post(f"{base}/workflows/{workflow_id}/run", json={}, headers=people["editor"])
     page = world.client.get(f"{base}/runs?limit=3&workflow=simple", headers=people["viewer"]).json()
     assert len(page["items"]) == 3 and page["next_cursor"]
-    rest = world.client.get(f"{base}/runs?limit=3&cursor={page['next_cursor']}",
-                            headers=people["viewer"]).json()
+    rest = world.client.get(
+        f"{base}/runs?limit=3&cursor={page['next_cursor']}", headers=people["viewer"]
+    ).json()
     assert len(rest["items"]) == 2 and rest["next_cursor"] is None
-    assert world.client.get(f"{base}/runs?status=bogus", headers=people["viewer"]).status_code == 409
+    assert (
+        world.client.get(f"{base}/runs?status=bogus", headers=people["viewer"]).status_code == 409
+    )
 
 
 # --- a real server: the drop box triggers a workflow -----------------------------------
@@ -158,24 +178,35 @@ def test_a_file_in_the_drop_box_runs_every_step_with_outputs_over_the_api(
 ) -> None:
     # GIVEN a running server with a workflow triggered by drop-box text files
     config = write_config(tmp_path / "c.toml", initialised)
-    config.write_text(config.read_text() + "\n[ingest]\ndropbox_poll_interval_s = 0.5\n"
-                      "dropbox_stable_for_s = 0.3\n")
+    config.write_text(
+        config.read_text() + "\n[ingest]\ndropbox_poll_interval_s = 0.5\n"
+        "dropbox_stable_for_s = 0.3\n"
+    )
     server = server_factory(initialised.data_dir, config)
     server.wait_ready()
     api = f"{server.base}/api/v1"
-    token = httpx.post(f"{api}/auth/login",
-                       json={"username": "admin", "password": ADMIN_PASSWORD}).json()
+    token = httpx.post(
+        f"{api}/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}
+    ).json()
     headers = {"Authorization": f"Bearer {token['access_token']}"}
-    created = httpx.post(f"{api}/tenants/demo/workflows", content=DROP_FLOW,
-                         headers={**headers, "Content-Type": "application/yaml"})
+    created = httpx.post(
+        f"{api}/tenants/demo/workflows",
+        content=DROP_FLOW,
+        headers={**headers, "Content-Type": "application/yaml"},
+    )
     assert created.status_code == 201, created.text
     # WHEN a file arrives in the drop box
     (initialised.data_dir / "inbox" / "demo" / "invoice-17.txt").write_text(
         "Invoice 17 from ACME Ltd. Amount due: 120 EUR by 1 March.\n"
     )
     # THEN a run starts and finishes with every step's output visible over the API
-    runs = _wait(lambda: httpx.get(f"{api}/tenants/demo/runs?workflow=intake",
-                                   headers=headers).json()["items"], 120, "a run")
+    runs = _wait(
+        lambda: httpx.get(f"{api}/tenants/demo/runs?workflow=intake", headers=headers).json()[
+            "items"
+        ],
+        120,
+        "a run",
+    )
     run_id = runs[0]["id"]
 
     def finished() -> dict[str, Any] | None:
@@ -192,5 +223,7 @@ def test_a_file_in_the_drop_box_runs_every_step_with_outputs_over_the_api(
     assert all(s["attempts"] == 1 and s["finished_at"] for s in detail["steps"])
     assert detail["trigger"]["type"] == "document"
     # and the same document does not start the workflow twice
-    assert len(httpx.get(f"{api}/tenants/demo/runs?workflow=intake", headers=headers)
-               .json()["items"]) == 1
+    assert (
+        len(httpx.get(f"{api}/tenants/demo/runs?workflow=intake", headers=headers).json()["items"])
+        == 1
+    )
