@@ -13,12 +13,13 @@ from app.ui_backend.connectors import ConnectorMethods
 from app.ui_backend.documents import DocumentMethods
 from app.ui_backend.gate import SessionGate
 from app.ui_backend.session import SessionMethods
+from app.ui_backend.workflows import WorkflowMethods
 from storage.system_store import SystemStore
 from ui.backend import Unavailable
 
 
 class ApplianceUiBackend(
-    SessionMethods, DocumentMethods, AskMethods, ConnectorMethods, AdminMethods
+    SessionMethods, DocumentMethods, AskMethods, ConnectorMethods, AdminMethods, WorkflowMethods
 ):
     """Built once by the composition root; holds no per-request state."""
 
