@@ -1,4 +1,5 @@
-"""Automatic triggers: a document reaching `indexed`, an inbound hook delivery, a schedule.
+"""Automatic triggers: a document reaching `indexed`, an inbound hook delivery (its record,
+once indexed), a schedule.
 
 Each event has a key (the document id, the delivery, the schedule slot) recorded per
 workflow in `trigger_events`, so an event never starts the same workflow twice (restart,
@@ -53,6 +54,16 @@ def document_matches(trigger: dict[str, Any], document: dict[str, Any]) -> bool:
     return all(metadata.get(k) == v for k, v in (trigger.get("metadata") or {}).items())
 
 
+def hook_matches(trigger: dict[str, Any], document: dict[str, Any]) -> bool:
+    """Whether a document is a record delivered by the hook a `hook` trigger names
+    (by connector name or id; no name means any hook)."""
+    if document["source"] != "hook":
+        return False
+    metadata = document.get("metadata") or {}
+    wanted = trigger.get("hook")
+    return wanted is None or wanted in (metadata.get("hook"), metadata.get("hook_id"))
+
+
 class Triggers:
     """Starts runs for automatic trigger events of one appliance."""
 
@@ -72,8 +83,11 @@ class Triggers:
         return found
 
     def document_indexed(self, tenant_id: str, document_id: str) -> list[str]:
-        """Start every enabled workflow whose document trigger matches; run ids started."""
-        candidates = self._enabled_with(tenant_id, "document")
+        """Start every enabled workflow whose `document` trigger matches the document, or
+        whose `hook` trigger names the hook that delivered it; returns the run ids."""
+        candidates = self._enabled_with(tenant_id, "document") + self._enabled_with(
+            tenant_id, "hook"
+        )
         if not candidates:
             return []
         with self.engine.db(tenant_id).read() as conn:
@@ -94,35 +108,22 @@ class Triggers:
         }
         started = []
         for record, triggers in candidates:
-            if any(document_matches(t, document) for t in triggers):
-                run_id = self._start(
-                    tenant_id, record, {**document, "type": "document"}, f"document:{document_id}"
-                )
-                if run_id:
-                    started.append(run_id)
-        return started
-
-    def hook_delivered(
-        self,
-        tenant_id: str,
-        hook_id: str,
-        hook_name: str,
-        delivery: str,
-        document_id: str | None = None,
-    ) -> list[str]:
-        """Start every enabled workflow with a `hook` trigger for this hook (by name or id)."""
-        started = []
-        for record, triggers in self._enabled_with(tenant_id, "hook"):
-            if any(t.get("hook") in (None, hook_id, hook_name) for t in triggers):
+            kind = triggers[0]["type"]
+            if kind == "document" and any(document_matches(t, document) for t in triggers):
+                event = {**document, "type": "document"}
+            elif kind == "hook" and any(hook_matches(t, document) for t in triggers):
+                metadata = document["metadata"]
                 event = {
+                    **document,
                     "type": "hook",
-                    "hook_id": hook_id,
-                    "hook": hook_name,
-                    "document_id": document_id,
+                    "hook": metadata.get("hook"),
+                    "hook_id": metadata.get("hook_id"),
                 }
-                run_id = self._start(tenant_id, record, event, f"hook:{hook_id}:{delivery}")
-                if run_id:
-                    started.append(run_id)
+            else:
+                continue
+            run_id = self._start(tenant_id, record, event, f"{kind}:{document_id}")
+            if run_id:
+                started.append(run_id)
         return started
 
     def schedule_tick(self, tenant_id: str) -> list[str]:

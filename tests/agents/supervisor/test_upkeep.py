@@ -9,7 +9,7 @@ import pytest
 
 from agents.supervisor.retention import Retention, prune_runs
 from agents.supervisor.schedule import latest_slot
-from agents.supervisor.triggers import document_matches
+from agents.supervisor.triggers import document_matches, hook_matches
 from tests.agents.supervisor.conftest import Flow, build_flow
 
 
@@ -55,6 +55,15 @@ def test_document_triggers_filter_by_source_type_name_and_metadata() -> None:
     assert not document_matches({"filename": "*.txt"}, document)
     assert document_matches({"metadata": {"team": "ap"}}, document)
     assert not document_matches({"metadata": {"team": "hr"}}, document)
+
+
+def test_hook_triggers_match_records_of_the_named_hook() -> None:
+    record = {"source": "hook", "metadata": {"hook": "crm", "hook_id": "h1"}}
+    assert hook_matches({"type": "hook", "hook": "crm"}, record)
+    assert hook_matches({"type": "hook", "hook": "h1"}, record)
+    assert hook_matches({"type": "hook"}, record)
+    assert not hook_matches({"type": "hook", "hook": "erp"}, record)
+    assert not hook_matches({"type": "hook"}, {"source": "upload", "metadata": {}})
 
 
 @pytest.fixture
