@@ -227,3 +227,35 @@ def test_a_file_in_the_drop_box_runs_every_step_with_outputs_over_the_api(
         len(httpx.get(f"{api}/tenants/demo/runs?workflow=intake", headers=headers).json()["items"])
         == 1
     )
+
+
+def test_cancel_and_retry_over_the_api(world: ApiWorld, people: dict[str, dict[str, str]]) -> None:
+    # GIVEN a run that waits in the queue (the queue is not consumed here)
+    base = "/api/v1/tenants/acme"
+    workflow_id = world.client.post(
+        f"{base}/workflows", content=SIMPLE, headers=_yaml(people["editor"])
+    ).json()["id"]
+    run_id = world.client.post(
+        f"{base}/workflows/{workflow_id}/run", json={}, headers=people["editor"]
+    ).json()["id"]
+    # WHEN a viewer tries to cancel it THEN it is refused; an editor cancels it
+    assert (
+        world.client.post(f"{base}/runs/{run_id}/cancel", headers=people["viewer"]).status_code
+        == 403
+    )
+    cancelled = world.client.post(f"{base}/runs/{run_id}/cancel", headers=people["editor"])
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    assert (
+        world.client.post(f"{base}/runs/{run_id}/cancel", headers=people["editor"]).status_code
+        == 409
+    )
+    # AND a retry from the start queues it again
+    retried = world.client.post(
+        f"{base}/runs/{run_id}/retry", json={"from": "start"}, headers=people["editor"]
+    )
+    assert retried.status_code == 200, retried.text
+    assert retried.json()["status"] == "running" and retried.json()["retries"] == 1
+    bad = world.client.post(
+        f"{base}/runs/{run_id}/retry", json={"from": "middle"}, headers=people["editor"]
+    )
+    assert bad.status_code == 400
