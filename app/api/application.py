@@ -28,8 +28,8 @@ from app.api.hooks import HooksController
 from app.api.hosts import AllowedHosts
 from app.api.members import MembersController
 from app.api.rate_limit import RateLimit
-from app.api.runs import RunsController
 from app.api.route_audit import assert_tenant_routes_guarded
+from app.api.runs import RunsController
 from app.api.search import search_chunks
 from app.api.tenant_scope import build_tenant_router
 from app.api.tenants import TenantsController, delete_tenant, show_tenant

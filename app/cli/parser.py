@@ -157,8 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
     workflow = command("workflow", "manage and run workflows").add_subparsers(
         title="workflow commands", parser_class=_Parser
     )
-    p = command("import", "save a workflow from a YAML or JSON file (a new version if it exists)",
-                workflow)
+    p = command(
+        "import", "save a workflow from a YAML or JSON file (a new version if it exists)", workflow
+    )
     p.add_argument("file")
     p.add_argument("--tenant", required=True)
     p.add_argument("--disabled", action="store_true", help="keep its automatic triggers off")

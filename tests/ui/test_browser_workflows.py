@@ -33,20 +33,27 @@ def test_a_dropped_file_runs_a_workflow_whose_steps_show_in_the_browser(
     require_browser()
     # GIVEN a running appliance with a workflow triggered by the drop box
     config = write_config(tmp_path / "c.toml", initialised)
-    config.write_text(config.read_text() + "\n[ingest]\ndropbox_poll_interval_s = 0.5\n"
-                      "dropbox_stable_for_s = 0.3\n")
+    config.write_text(
+        config.read_text() + "\n[ingest]\ndropbox_poll_interval_s = 0.5\n"
+        "dropbox_stable_for_s = 0.3\n"
+    )
     server = server_factory(initialised.data_dir, config)
     server.wait_ready()
     api = f"{server.base}/api/v1"
-    token = httpx.post(f"{api}/auth/login",
-                       json={"username": "admin", "password": ADMIN_PASSWORD}).json()
+    token = httpx.post(
+        f"{api}/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}
+    ).json()
     headers = {"Authorization": f"Bearer {token['access_token']}"}
-    created = httpx.post(f"{api}/tenants/demo/workflows", content=FLOW,
-                         headers={**headers, "Content-Type": "application/yaml"})
+    created = httpx.post(
+        f"{api}/tenants/demo/workflows",
+        content=FLOW,
+        headers={**headers, "Content-Type": "application/yaml"},
+    )
     assert created.status_code == 201, created.text
     # WHEN a file is dropped in the drop box
     (initialised.data_dir / "inbox" / "demo" / "delivery-note.txt").write_text(
-        "Delivery note 88: three pallets of paper.\n")
+        "Delivery note 88: three pallets of paper.\n"
+    )
     deadline = time.monotonic() + 120
     runs: list[dict[str, Any]] = []
     while not runs:

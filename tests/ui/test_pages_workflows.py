@@ -1,6 +1,9 @@
 """Workflows and Runs pages with NiceGUI's simulated user, on real services and queue."""
 
+from typing import cast
+
 import pytest
+from nicegui.elements.mixins.value_element import ValueElement
 
 from tests.ui.conftest import UiWorld, by_testid, simulated_user, wait_testid
 
@@ -22,7 +25,7 @@ async def test_the_editor_shows_problems_inline_with_their_line(world: UiWorld) 
         await user.open("/workflows/edit")
         await wait_testid(user, "no-problems")
         # WHEN the text names an unknown agent
-        editor = by_testid(user, "workflow-source").elements.pop()
+        editor = cast(ValueElement, by_testid(user, "workflow-source").elements.pop())
         editor.set_value("name: x\nsteps:\n  - id: a\n    agent: teleport\n")
         # THEN the problem is shown with its line and step
         await wait_testid(user, "problem")
@@ -43,7 +46,7 @@ async def test_a_run_started_from_the_list_shows_each_steps_output(world: UiWorl
             # WHEN it is run with an input from the form
             by_testid(user, "run-workflow").click()
             await wait_testid(user, "input-who")
-            by_testid(user, "input-who").elements.pop().set_value("team")
+            cast(ValueElement, by_testid(user, "input-who").elements.pop()).set_value("team")
             by_testid(user, "start-run").click()
             # THEN the run page shows every step's output in plain words, live
             await wait_testid(user, "run-status-succeeded", tries=100)
