@@ -113,8 +113,9 @@ def render_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
     else:
         log.exception("unhandled error on %s", request.url.path)
         headers = None
-    return Response(
-        error_body(described.status_code, described.message, described.code),
-        status_code=described.status_code,
-        headers=headers,
-    )
+    body = error_body(described.status_code, described.message, described.code)
+    problems = getattr(exc, "problems", None)
+    if isinstance(exc, ApplianceError) and isinstance(problems, list):
+        # e.g. a workflow definition: each problem names its step, field and line
+        body["problems"] = problems
+    return Response(body, status_code=described.status_code, headers=headers)

@@ -26,6 +26,7 @@ from agents.ingest.sources.inboxes import DropBoxes
 from agents.ingest.sources.mail_ingest import MailScheduler
 from agents.llm import LLMService
 from agents.models import ModelNotFoundError, locate_embedding_model
+from agents.supervisor.service import Supervisor
 from agents.supervisor.step import StepRegistry
 from agents.telemetry.metrics import Metrics
 from agents.telemetry.timed import MeteredEmbedder, timed_parse
@@ -37,6 +38,7 @@ from app.observability.wiring import Observability, build_observability
 from app.queue import QueueRunner, build_huey
 from app.services import Services
 from app.settings import Settings
+from app.workflow_wiring import builtin_steps, document_indexed, wire_supervisor
 
 log = logging.getLogger("appliance.runtime")
 
@@ -113,6 +115,7 @@ class Runtime:
     enqueue: tasks.Enqueuers
     steps: StepRegistry
     dispatcher: Dispatcher
+    supervisor: Supervisor
     dropboxes: DropBoxes | None = None
 
     @property
@@ -160,6 +163,8 @@ def build_runtime(
         started = time.perf_counter()
         outcome = analysis.index_document(task.tenant_id, task.document_id)
         metrics.indexed(time.perf_counter() - started, outcome.state)
+        if outcome.state == "indexed":
+            document_indexed(supervisor, task.tenant_id, task.document_id)
 
 
     # the task bodies refer to `ingest`, built below with the enqueue functions they return
@@ -182,6 +187,12 @@ def build_runtime(
     scheduler = MailScheduler(services.tenants, settings.ingest.mail_poll_interval_minutes)
     mail_poll = tasks.register_mail_tasks(queue, ingest, scheduler)
     dispatcher = build_dispatcher(queue, services)
+    # the one step registry: the supervisor's own steps, then each agent's
+    steps = StepRegistry()
+    for step in builtin_steps(analysis, answering.llm, answering.answerer):
+        steps.register(step)
+    register_action_steps(steps, dispatcher)
+    supervisor = wire_supervisor(queue, services, steps, clock)
     runtime = Runtime(
         services=services,
         observability=observability,
@@ -196,10 +207,10 @@ def build_runtime(
         enqueue=tasks.Enqueuers(
             parse=document_tasks.parse, index=document_tasks.index, mail_poll=mail_poll
         ),
-        steps=StepRegistry(),
+        steps=steps,
         dispatcher=dispatcher,
+        supervisor=supervisor,
     )
-    register_action_steps(runtime.steps, dispatcher)
     if dropboxes and settings.ingest.dropbox_enabled:
         boxes = DropBoxes(
             services.system.list_tenants,

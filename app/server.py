@@ -29,6 +29,7 @@ from app.tasks import queued_document_tasks, reindex_after_model_change
 from app.tls import key_password
 from app.ui_backend import ApplianceUiBackend
 from app.ui_backend.upload_limit import UploadLimit
+from app.workflow_wiring import for_each_tenant
 from storage.errors import ApplianceError, describe
 from ui import forget_session, register_pages
 from ui.backend import SessionExpired
@@ -206,6 +207,8 @@ def assemble(runtime: Runtime) -> ApplianceASGI:
         if observability.activity is not None:
             observability.activity.start()
         await asyncio.to_thread(resume_actions, runtime.dispatcher)
+        # workflow steps a killed process left running, and schedule slots it missed
+        await asyncio.to_thread(for_each_tenant, services, runtime.supervisor, startup=True)
         queue.start()
         if dropboxes is not None:
             await asyncio.to_thread(dropboxes.start)

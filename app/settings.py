@@ -131,6 +131,16 @@ class ActionsSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_only
     max_attachments_mb: Annotated[int, msgspec.Meta(ge=1)] = 20
 
 
+class WorkflowSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    max_foreach_items: int = 1000
+    inline_output_kb: int = 64
+    max_output_mb: int = 8
+    template_max_chars: int = 200000
+    retention_days: float = 30.0
+    retention_max_runs: int = 10000
+    reconcile_interval_minutes: int = 1
+
+
 class Settings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
     server: ServerSettings = msgspec.field(default_factory=ServerSettings)
     storage: StorageSettings = msgspec.field(default_factory=StorageSettings)
@@ -141,6 +151,7 @@ class Settings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
     logging: LoggingSettings = msgspec.field(default_factory=LoggingSettings)
     observability: ObservabilitySettings = msgspec.field(default_factory=ObservabilitySettings)
     actions: ActionsSettings = msgspec.field(default_factory=ActionsSettings)
+    workflows: WorkflowSettings = msgspec.field(default_factory=WorkflowSettings)
 
     @property
     def data_dir(self) -> Path:

@@ -58,6 +58,10 @@ def run_bench(
         from bench.outbox_suite import run_outbox
 
         body = run_outbox(settings)
+    elif suite == "workflow":
+        from bench.workflow_suite import run_workflow
+
+        body = run_workflow(settings)
     else:
         raise BenchError(f"unknown benchmark suite {suite!r}; choose from {', '.join(SUITES)}")
     machine["load_average_1m_at_end"] = load_average()

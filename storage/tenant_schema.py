@@ -228,3 +228,104 @@ def create_outbox(conn: Any) -> None:
             disabled_at TEXT NOT NULL,
             reason TEXT NOT NULL)"""
     )
+
+
+@tenant_migrations(5)
+def create_workflow_tables(conn: Any) -> None:
+    # a workflow points at its current version; versions are immutable (trigger below)
+    conn.execute(
+        """CREATE TABLE workflows (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            enabled INTEGER NOT NULL DEFAULT 1,
+            current_version INTEGER NOT NULL,
+            triggers TEXT NOT NULL DEFAULT '[]',
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL)"""
+    )
+    conn.execute("CREATE UNIQUE INDEX idx_workflows_name ON workflows(name)")
+    conn.execute(
+        """CREATE TABLE workflow_versions (
+            workflow_id TEXT NOT NULL REFERENCES workflows(id) ON DELETE CASCADE,
+            version INTEGER NOT NULL,
+            source TEXT NOT NULL,
+            definition TEXT NOT NULL,
+            created_by TEXT,
+            created_at REAL NOT NULL,
+            PRIMARY KEY (workflow_id, version))"""
+    )
+    conn.execute(
+        """CREATE TRIGGER workflow_versions_immutable BEFORE UPDATE ON workflow_versions BEGIN
+            SELECT RAISE(ABORT, 'workflow versions are immutable: save a new version');
+        END"""
+    )
+    # seq orders runs of a workflow, so runs over the concurrency limit start in order
+    conn.execute(
+        """CREATE TABLE runs (
+            id TEXT PRIMARY KEY,
+            seq INTEGER NOT NULL,
+            workflow_id TEXT NOT NULL REFERENCES workflows(id) ON DELETE CASCADE,
+            version INTEGER NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'succeeded',
+                'failed', 'cancelled')),
+            failing INTEGER NOT NULL DEFAULT 0,
+            inputs TEXT NOT NULL DEFAULT '{}',
+            trigger TEXT NOT NULL DEFAULT '{}',
+            error_code TEXT,
+            error_message TEXT,
+            created_by TEXT,
+            retries INTEGER NOT NULL DEFAULT 0,
+            queued_at REAL NOT NULL,
+            started_at REAL,
+            finished_at REAL,
+            deadline_at REAL)"""
+    )
+    conn.execute("CREATE UNIQUE INDEX idx_runs_seq ON runs(seq)")
+    conn.execute("CREATE INDEX idx_runs_workflow ON runs(workflow_id, status, seq)")
+    conn.execute("CREATE INDEX idx_runs_status ON runs(status, seq)")
+    conn.execute("CREATE INDEX idx_runs_finished ON runs(finished_at)")
+    # item -1: a plain step, or the parent row of a foreach step; 0..n-1: its items
+    conn.execute(
+        """CREATE TABLE run_steps (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            step_id TEXT NOT NULL,
+            item INTEGER NOT NULL DEFAULT -1,
+            phase TEXT NOT NULL DEFAULT 'main' CHECK (phase IN ('main', 'on_failure')),
+            agent TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'succeeded', 'failed',
+                'cancelled', 'skipped', 'waiting')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            max_attempts INTEGER NOT NULL DEFAULT 1,
+            item_value TEXT,
+            output TEXT,
+            output_blob TEXT,
+            error_code TEXT,
+            error_message TEXT,
+            queued_at REAL NOT NULL,
+            first_started_at REAL,
+            started_at REAL,
+            finished_at REAL,
+            not_before REAL,
+            claimed_by TEXT,
+            lease_until REAL,
+            UNIQUE (run_id, step_id, item))"""
+    )
+    conn.execute("CREATE INDEX idx_run_steps_status ON run_steps(status)")
+    # an event (document id, hook delivery, schedule slot) starts a workflow at most once
+    conn.execute(
+        """CREATE TABLE trigger_events (
+            workflow_id TEXT NOT NULL REFERENCES workflows(id) ON DELETE CASCADE,
+            event_key TEXT NOT NULL,
+            run_id TEXT,
+            at REAL NOT NULL,
+            PRIMARY KEY (workflow_id, event_key))"""
+    )
+    conn.execute(
+        """CREATE TABLE schedule_marks (
+            workflow_id TEXT NOT NULL REFERENCES workflows(id) ON DELETE CASCADE,
+            cron TEXT NOT NULL,
+            last_slot REAL NOT NULL,
+            PRIMARY KEY (workflow_id, cron))"""
+    )

@@ -281,6 +281,40 @@ class MonitoringBackend(Protocol):
     def logs(
         self, token: str | None, tenant_id: str | None, filters: dict[str, str]
     ) -> tuple[list[Row], int | None]: ...
+class WorkflowsBackend(Protocol):
+    """Workflows and their runs: viewers read; editors save, enable, run, retry, cancel."""
+
+    def workflows_available(self) -> bool: ...
+
+    def workflows(self, token: str | None, tenant_id: str) -> list[Row]: ...
+
+    def workflow(self, token: str | None, tenant_id: str, workflow_id: str) -> Row: ...
+
+    def check_workflow(self, token: str | None, tenant_id: str, source: str) -> Row:
+        """{"problems": [{step, line, field, message}], "definition": data | None}."""
+        ...
+
+    def save_workflow(
+        self, token: str | None, tenant_id: str, workflow_id: str | None, source: str
+    ) -> Row: ...
+
+    def set_workflow_enabled(
+        self, token: str | None, tenant_id: str, workflow_id: str, enabled: bool
+    ) -> Row: ...
+
+    def run_workflow(
+        self, token: str | None, tenant_id: str, workflow_id: str, inputs: dict[str, Any]
+    ) -> str: ...
+
+    def runs(
+        self, token: str | None, tenant_id: str, workflow: str | None = None, limit: int = 100
+    ) -> list[Row]: ...
+
+    def run(self, token: str | None, tenant_id: str, run_id: str) -> Row: ...
+
+    def retry_run(self, token: str | None, tenant_id: str, run_id: str, start_from: str) -> Row: ...
+
+    def cancel_run(self, token: str | None, tenant_id: str, run_id: str) -> Row: ...
 
 
 class SessionForgetting(Protocol):
@@ -295,6 +329,7 @@ class UiBackend(
     OutboxBackend,
     AdminBackend,
     MonitoringBackend,
+    WorkflowsBackend,
     SessionForgetting,
     Protocol,
 ):

@@ -35,6 +35,7 @@ class StepContext:
     inputs: dict[str, Any] = field(default_factory=dict)
     trigger: dict[str, Any] = field(default_factory=dict)
     deadline: float | None = None  # time.monotonic() by which the step must finish
+    first_started_at: float | None = None  # epoch seconds of the step's first attempt
 
     @property
     def idempotency_key(self) -> str:

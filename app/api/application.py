@@ -30,9 +30,11 @@ from app.api.members import MembersController
 from app.api.outbox import OutboxController
 from app.api.rate_limit import RateLimit
 from app.api.route_audit import assert_tenant_routes_guarded
+from app.api.runs import RunsController
 from app.api.search import search_chunks
 from app.api.tenant_scope import build_tenant_router
 from app.api.tenants import TenantsController, delete_tenant, show_tenant
+from app.api.workflows import WorkflowsController
 from app.auth.client_address import check_trusted_proxies, client_address
 from app.auth.principal import Principal
 from app.errors import render_exception
@@ -59,6 +61,8 @@ TENANT_HANDLERS: list[Any] = [
     tenant_logs,
     tenant_status,
     OutboxController,
+    WorkflowsController,
+    RunsController,
     # inbound hooks: opt "hook", the one route authenticating its caller instead of a user
     # (route_audit.HOOK_ROUTES lists it; tenant_scope.TenantGuard handles it)
     HooksController,
@@ -124,6 +128,7 @@ def build_api(runtime: Runtime, extra_tenant_handlers: Sequence[Any] = ()) -> Li
             "observability": Provide(lambda: observability, sync_to_thread=False),
             "metrics": Provide(lambda: observability.metrics, sync_to_thread=False),
             "dispatcher": Provide(lambda: runtime.dispatcher, sync_to_thread=False),
+            "supervisor": Provide(lambda: runtime.supervisor, sync_to_thread=False),
             "client": Provide(provide_client, sync_to_thread=False),
             "principal": Provide(provide_principal, sync_to_thread=False),
         },

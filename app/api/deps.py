@@ -14,6 +14,7 @@ from agents.documents.ledger import DocumentLedger
 from agents.ingest.service import IngestService
 from agents.ingest.sources.connectors import ConnectorStore
 from agents.llm.service import LLMService
+from agents.supervisor.service import Supervisor
 from agents.telemetry.metrics import Metrics
 from app.auth.kit import AuthKit
 from app.auth.principal import Principal
@@ -43,6 +44,7 @@ AnswererDep = NamedDependency[Answerer]
 LLMDep = NamedDependency[LLMService]
 EnqueueDep = NamedDependency[Enqueuers]
 MetricsDep = NamedDependency[Metrics]
+SupervisorDep = NamedDependency[Supervisor]
 LedgerDep = NamedDependency[DocumentLedger]
 ConnectorStoreDep = NamedDependency[ConnectorStore]  # provided by the connectors controller
 HookTenantDep = NamedDependency[TenantRecord]  # the tenant of an inbound hook route

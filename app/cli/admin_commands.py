@@ -34,7 +34,27 @@ def init(args: argparse.Namespace) -> int:
         print(f"admin user: {result.admin_user} (password from {args.admin_password_file})")
     if result.demo_tenant:
         print(f"demo tenant: {result.demo_tenant}")
+        _demo_workflows(args, result.demo_tenant)
     return 0
+
+
+def _demo_workflows(args: argparse.Namespace, slug: str) -> None:
+    """The example workflows, in the demo tenant, with their triggers disabled."""
+    from app.workflow_examples import import_examples
+    from app.workflow_wiring import builtin_agent_names
+
+    try:
+        services = open_from(args)
+    except CliError as exc:
+        print(f"example workflows not imported: {exc}")
+        return
+    try:
+        tenant = services.system.find_tenant(slug)
+        outcome = import_examples(services.tenants.database(tenant.id), builtin_agent_names())
+    finally:
+        services.close()
+    for name, result in outcome.items():
+        print(f"example workflow {name}: {result}")
 
 
 def tenant_create(args: argparse.Namespace) -> int:

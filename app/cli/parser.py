@@ -10,6 +10,7 @@ from app.cli import (
     maintenance_commands,
     serve_command,
     token_commands,
+    workflow_command,
 )
 
 
@@ -154,4 +155,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tenant", required=True)
     p.add_argument("--k", type=int, default=5, help="passages to retrieve (default 5)")
     p.set_defaults(handler=ask_command.ask)
+
+    workflow = command("workflow", "manage and run workflows").add_subparsers(
+        title="workflow commands", parser_class=_Parser
+    )
+    p = command(
+        "import", "save a workflow from a YAML or JSON file (a new version if it exists)", workflow
+    )
+    p.add_argument("file")
+    p.add_argument("--tenant", required=True)
+    p.add_argument("--disabled", action="store_true", help="keep its automatic triggers off")
+    p.set_defaults(handler=workflow_command.workflow_import)
+    p = command("list", "list a tenant's workflows", workflow)
+    p.add_argument("--tenant", required=True)
+    p.set_defaults(handler=workflow_command.workflow_list)
+    p = command("export", "print a workflow's definition", workflow)
+    p.add_argument("name")
+    p.add_argument("--tenant", required=True)
+    p.add_argument("--version", type=int)
+    p.add_argument("--format", choices=["yaml", "json"])
+    p.add_argument("--output", "-o", help="write to this file instead of standard output")
+    p.set_defaults(handler=workflow_command.workflow_export)
+    p = command("run", "start a run; with --wait, follow it until it ends", workflow)
+    p.add_argument("name")
+    p.add_argument("--tenant", required=True)
+    p.add_argument("--input", action="append", metavar="KEY=VALUE")
+    p.add_argument("--version", type=int)
+    p.add_argument("--wait", action="store_true", help="print each step; exit 1 if the run fails")
+    p.add_argument("--timeout", type=float, default=3600.0, help="seconds --wait waits")
+    p.set_defaults(handler=workflow_command.workflow_run)
     return parser

@@ -15,6 +15,7 @@ from app.ui_backend.gate import SessionGate
 from app.ui_backend.monitoring import MonitoringMethods
 from app.ui_backend.outbox import OutboundConnectorMethods, OutboxMethods
 from app.ui_backend.session import SessionMethods
+from app.ui_backend.workflows import WorkflowMethods
 
 
 class ApplianceUiBackend(
@@ -26,6 +27,7 @@ class ApplianceUiBackend(
     OutboundConnectorMethods,
     AdminMethods,
     MonitoringMethods,
+    WorkflowMethods,
 ):
     """Built once by the composition root; holds no per-request state."""
 

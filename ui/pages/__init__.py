@@ -21,7 +21,9 @@ def register_pages(backend: UiBackend) -> None:
         monitoring,
         outbound,
         outbox,
+        runs,
         signin,
+        workflows,
     )
 
     pages = (
@@ -31,6 +33,8 @@ def register_pages(backend: UiBackend) -> None:
         document_detail,
         ask,
         connectors,
+        workflows,
+        runs,
         outbound,
         outbox,
         monitoring,
