@@ -100,6 +100,12 @@ class ModelSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=T
     answer_max_tokens: int = 256
 
 
+class ReportSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    pdf_max_rows: Annotated[int, msgspec.Meta(ge=1)] = 20000
+    pdf_max_pages: Annotated[int, msgspec.Meta(ge=1)] = 1000
+    max_documents: Annotated[int, msgspec.Meta(ge=1)] = 200
+
+
 class LoggingSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
     level: str = "INFO"
     to_file: bool = True
@@ -113,6 +119,7 @@ class Settings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
     ingest: IngestSettings = msgspec.field(default_factory=IngestSettings)
     models: ModelSettings = msgspec.field(default_factory=ModelSettings)
     logging: LoggingSettings = msgspec.field(default_factory=LoggingSettings)
+    reports: ReportSettings = msgspec.field(default_factory=ReportSettings)
 
     @property
     def data_dir(self) -> Path:

@@ -23,6 +23,7 @@ from agents.ingest.worker_process import remove_stale_scratch
 from agents.models import locate_embedding_model
 from app.llm_wiring import build_answerer, build_llm
 from app.queue import QueueRunner
+from app.report_wiring import register_report_tasks
 from app.services import Services
 from app.settings import Settings
 from storage.errors import NotFoundError
@@ -150,6 +151,8 @@ def register_tasks(queue: QueueRunner, services: Services) -> IngestService:
         answerer=answerer,
         enqueue_index=enqueue_index,
     )
+    # reports (issue 14): the service and its `report.generate` task
+    register_report_tasks(queue, services)
     return ingest
 
 

@@ -45,8 +45,13 @@ def tenant_activity(db: Database, days: int) -> ReportData:
         if day in per_day:
             per_day[day].update(arrivals=int(count), duplicates=int(duplicates or 0))
     by_source = [
-        {"source": s, "arrivals": int(n), "added": int(a or 0), "duplicates": int(d or 0),
-         "failed": int(f or 0)}
+        {
+            "source": s,
+            "arrivals": int(n),
+            "added": int(a or 0),
+            "duplicates": int(d or 0),
+            "failed": int(f or 0),
+        }
         for s, n, a, d, f in sources
     ]
     by_state = [{"state": s, "documents": int(n)} for s, n in states]

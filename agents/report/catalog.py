@@ -50,13 +50,14 @@ def check_template(template: Template) -> None:
     defaults = {p.name: p.default for p in template.parameters}
     check_fields(template, declared(template, defaults))
 
+
 class TemplateCatalog:
     """Built-in templates plus those of one tenant database."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def list(self) -> list[Template]:
+    def templates(self) -> list[Template]:
         with self.db.read() as conn:
             rows = conn.execute("SELECT definition FROM report_templates ORDER BY id").fetchall()
         return [*builtin_templates().values(), *(parse_template(json.loads(r[0])) for r in rows)]

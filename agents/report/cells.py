@@ -98,9 +98,11 @@ def display(value: Any, kind: str, decimals: int | None = None, currency: str = 
     if kind == "date":
         date = _date(value)
         if date is not None:
-            return date.isoformat(sep=" ", timespec="minutes") if isinstance(
-                date, dt.datetime
-            ) else date.isoformat()
+            return (
+                date.isoformat(sep=" ", timespec="minutes")
+                if isinstance(date, dt.datetime)
+                else date.isoformat()
+            )
     return _as_text(value)
 
 

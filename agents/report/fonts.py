@@ -51,7 +51,7 @@ def find_dejavu() -> tuple[Path, Path] | None:
     fc_match = shutil.which("fc-match")
     if fc_match:
         try:
-            found = subprocess.run(  # noqa: S603 - fixed arguments, local program
+            found = subprocess.run(
                 [fc_match, "-f", "%{file}", "DejaVu Sans"],
                 capture_output=True,
                 text=True,

@@ -119,6 +119,8 @@ def plain_lines(blocks: list[Block]) -> list[str]:
     lines: list[str] = []
     for block in blocks:
         for i, line in enumerate(block.lines, 1):
-            prefix = "- " if block.kind == "bullets" else f"{i}. " if block.kind == "numbered" else ""
+            prefix = (
+                "- " if block.kind == "bullets" else f"{i}. " if block.kind == "numbered" else ""
+            )
             lines.append(prefix + to_plain(line))
     return lines

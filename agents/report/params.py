@@ -51,9 +51,7 @@ def resolve_params(template: Template, given: dict[str, Any] | None) -> dict[str
     given = dict(given or {})
     unknown = sorted(set(given) - {p.name for p in template.parameters})
     if unknown:
-        raise InvalidReportRequest(
-            f"template {template.id!r} has no parameter {unknown[0]!r}"
-        )
+        raise InvalidReportRequest(f"template {template.id!r} has no parameter {unknown[0]!r}")
     resolved: dict[str, Any] = {}
     for p in template.parameters:
         value = given.get(p.name)

@@ -31,7 +31,9 @@ def _legend(data: ChartData, x: float, y: float, font: str, pie: bool) -> Legend
     return legend
 
 
-def _categories_axis(chart: VerticalBarChart | HorizontalLineChart, data: ChartData, font: str) -> None:
+def _categories_axis(
+    chart: VerticalBarChart | HorizontalLineChart, data: ChartData, font: str
+) -> None:
     axis = chart.categoryAxis
     axis.categoryNames = [c[:24] for c in data.categories]
     axis.labels.fontName, axis.labels.fontSize = font, 7

@@ -8,6 +8,7 @@ anything is laid out, and documents that would run past `max_pages` while they a
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, BinaryIO
+from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
@@ -28,7 +29,6 @@ from reportlab.platypus import (
     Table,
     TableStyle,
 )
-from xml.sax.saxutils import escape
 
 from agents.report import markdown
 from agents.report.cells import display
@@ -79,8 +79,9 @@ class _Styles:
             "title", fontName=fonts.bold, fontSize=18, leading=22, spaceAfter=6
         )
         self.h = [
-            ParagraphStyle(f"h{n}", fontName=fonts.bold, fontSize=s, leading=s + 3, spaceBefore=8,
-                           spaceAfter=4)
+            ParagraphStyle(
+                f"h{n}", fontName=fonts.bold, fontSize=s, leading=s + 3, spaceBefore=8, spaceAfter=4
+            )
             for n, s in ((1, 15), (2, 13), (3, 11))
         ]
         self.small = ParagraphStyle("small", fontName=fonts.regular, fontSize=8, leading=10)
@@ -135,11 +136,13 @@ class PdfBuilder:
         if self.glyphs.missing:
             scripts = ", ".join(script_names(self.glyphs.missing))
             story.append(Spacer(1, 8))
-            story.append(self._para(
-                f"<b>Note:</b> {len(self.glyphs.missing)} distinct characters ({escape(scripts)}) "
-                "have no glyph in the embedded font and are shown as '?'.",
-                self.styles.small,
-            ))
+            story.append(
+                self._para(
+                    f"<b>Note:</b> {len(self.glyphs.missing)} distinct characters "
+                    f"({escape(scripts)}) have no glyph in the embedded font and are shown as '?'.",
+                    self.styles.small,
+                )
+            )
         return story
 
     def _section(self, section: Section) -> list[Flowable]:
@@ -155,7 +158,10 @@ class PdfBuilder:
                 [self.glyphs.clean(label) for label in data.labels],
                 data.values,
             )
-            return [draw_chart(section.chart, "", data, self.width, self.fonts.regular), Spacer(1, 6)]
+            return [
+                draw_chart(section.chart, "", data, self.width, self.fonts.regular),
+                Spacer(1, 6),
+            ]
         if section.kind == "figures":
             return [self._figures(section), Spacer(1, 6)]
         return self._citations(section)
@@ -174,8 +180,15 @@ class PdfBuilder:
                     for line in block.lines
                 ]
                 kind = "bullet" if block.kind == "bullets" else "1"
-                out.append(ListFlowable(items, bulletType=kind, bulletFontName=self.fonts.regular,
-                                        bulletFontSize=9, leftIndent=14))
+                out.append(
+                    ListFlowable(
+                        items,
+                        bulletType=kind,
+                        bulletFontName=self.fonts.regular,
+                        bulletFontSize=9,
+                        leftIndent=14,
+                    )
+                )
         return out
 
     def _widths(self, columns: tuple[Column, ...]) -> list[float]:
@@ -196,8 +209,9 @@ class PdfBuilder:
         for row in self.data.datasets.get(section.dataset, []):
             cells: list[Any] = []
             for i, column in enumerate(columns):
-                text = clean(display(row.get(column.field), column.type, column.decimals,
-                                     column.currency))
+                text = clean(
+                    display(row.get(column.field), column.type, column.decimals, column.currency)
+                )
                 if len(text) > limit:
                     text = text[: limit - 1] + "…"
                 if len(text) > capacity[i] and column.type not in _NUMERIC:
@@ -224,24 +238,30 @@ class PdfBuilder:
         return table
 
     def _figures(self, section: Section) -> Flowable:
-        cells = []
+        cells: list[Any] = []
         for figure in section.figures:
             value = figure_value(figure, self.data)
-            shown = display(value, figure.type, figure.decimals, figure.currency) or "–"
-            cells.append([
-                self._para(self._text(shown), self.styles.figure),
-                self._para(self._text(figure.label), self.styles.figure_label),
-            ])
+            shown = display(value, figure.type, figure.decimals, figure.currency) or "-"
+            cells.append(
+                [
+                    self._para(self._text(shown), self.styles.figure),
+                    self._para(self._text(figure.label), self.styles.figure_label),
+                ]
+            )
         per_row = min(4, len(cells))
-        grid = [cells[i : i + per_row] for i in range(0, len(cells), per_row)]
+        grid: list[list[Any]] = [cells[i : i + per_row] for i in range(0, len(cells), per_row)]
         if len(grid) > 1 and len(grid[-1]) < per_row:
             grid[-1] += [""] * (per_row - len(grid[-1]))
         table = Table(grid, colWidths=[self.width / per_row] * per_row)
-        table.setStyle(TableStyle([
-            ("BOX", (0, 0), (-1, -1), 0.5, colors.HexColor("#c5cee0")),
-            ("INNERGRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#c5cee0")),
-            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ]))
+        table.setStyle(
+            TableStyle(
+                [
+                    ("BOX", (0, 0), (-1, -1), 0.5, colors.HexColor("#c5cee0")),
+                    ("INNERGRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#c5cee0")),
+                    ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ]
+            )
+        )
         return table
 
     def _citations(self, section: Section) -> list[Flowable]:
@@ -251,9 +271,15 @@ class PdfBuilder:
             page = display(row.get(section.page), "text")
             quote = self._text(display(row.get(section.quote), "text")[:1000])
             where = f"{document}, page {escape(page)}" if page else document
-            out.append(KeepTogether([self._para(
-                f"<b>[{number}]</b> {where}<br/><i>“{quote}”</i>", self.styles.body
-            )]))
+            out.append(
+                KeepTogether(
+                    [
+                        self._para(
+                            f"<b>[{number}]</b> {where}<br/><i>“{quote}”</i>", self.styles.body
+                        )
+                    ]
+                )
+            )
         if not out:
             out.append(self._para("(no citations)", self.styles.body))
         return out

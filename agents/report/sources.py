@@ -21,8 +21,18 @@ from agents.report.template import Template
 from storage.tenants import TenantRegistry
 
 DOCUMENT_FIELDS = frozenset(
-    {"id", "title", "filename", "type", "size", "pages", "source", "state", "created_at",
-     "updated_at"}
+    {
+        "id",
+        "title",
+        "filename",
+        "type",
+        "size",
+        "pages",
+        "source",
+        "state",
+        "created_at",
+        "updated_at",
+    }
 )
 ACTIVITY_DAY_FIELDS = frozenset({"day", "documents", "arrivals", "duplicates", "failed"})
 ACTIVITY_SOURCE_FIELDS = frozenset({"source", "arrivals", "added", "duplicates", "failed"})
@@ -70,9 +80,21 @@ def declared(template: Template, params: dict[str, Any]) -> ReportData:
         values["document_count"] = 0
     elif source == "summary":
         fields["pages"] = PAGE_FIELDS
-        values.update(dict.fromkeys(
-            ["title", "filename", "type", "size", "page_count", "state", "created_at",
-             "summary"], ""))
+        values.update(
+            dict.fromkeys(
+                [
+                    "title",
+                    "filename",
+                    "type",
+                    "size",
+                    "page_count",
+                    "state",
+                    "created_at",
+                    "summary",
+                ],
+                "",
+            )
+        )
     elif source == "extraction":
         schema = params.get("schema") or template.data.options.get("schema")
         schema = schema if isinstance(schema, dict) else {}
@@ -82,11 +104,25 @@ def declared(template: Template, params: dict[str, Any]) -> ReportData:
         types = {"document_id": "text", "title": "text"}
         return ReportData({}, values, fields, {"rows": types | schema_column_types(schema)})
     elif source == "activity":
-        fields.update(per_day=ACTIVITY_DAY_FIELDS, by_source=ACTIVITY_SOURCE_FIELDS,
-                      by_state=ACTIVITY_STATE_FIELDS)
-        values.update(dict.fromkeys(
-            ["total_documents", "total_arrivals", "failed_documents", "indexed_documents",
-             "since", "until", "days"], 0))
+        fields.update(
+            per_day=ACTIVITY_DAY_FIELDS,
+            by_source=ACTIVITY_SOURCE_FIELDS,
+            by_state=ACTIVITY_STATE_FIELDS,
+        )
+        values.update(
+            dict.fromkeys(
+                [
+                    "total_documents",
+                    "total_arrivals",
+                    "failed_documents",
+                    "indexed_documents",
+                    "since",
+                    "until",
+                    "days",
+                ],
+                0,
+            )
+        )
     elif source == "ask":
         fields["citations"] = CITATION_FIELDS
         values.update(question="", answer="")
@@ -144,9 +180,13 @@ class DataSources:
         cursor = None
         while len(records) < limit:
             page, cursor = ledger.list_documents(
-                state=state, source=options.get("source"), fmt=options.get("type"),
-                q=options.get("q"), text=options.get("text"),
-                limit=min(200, limit - len(records)), cursor=cursor,
+                state=state,
+                source=options.get("source"),
+                fmt=options.get("type"),
+                q=options.get("q"),
+                text=options.get("text"),
+                limit=min(200, limit - len(records)),
+                cursor=cursor,
             )
             records += page
             if cursor is None:
@@ -172,8 +212,9 @@ class DataSources:
             summary = self.services.summarise(text)
         else:
             summary = text[:1500] + ("…" if len(text) > 1500 else "")
-        values = {k: record.get(k) for k in ("title", "filename", "type", "size", "state",
-                                              "created_at")}
+        values = {
+            k: record.get(k) for k in ("title", "filename", "type", "size", "state", "created_at")
+        }
         values.update(page_count=record.get("pages") or len(pages), summary=summary)
         rows = [{"page": n, "characters": len(t), "words": len(t.split())} for n, t in pages]
         return ReportData({"pages": rows}, values)
@@ -190,8 +231,9 @@ class DataSources:
             extracted = self.services.extract(document_text(ledger, record.id), schema)
             rows.append({"document_id": record.id, "title": record.title, **extracted})
         types = {"document_id": "text", "title": "text"} | schema_column_types(schema)
-        return ReportData({"rows": rows}, {"document_count": len(rows)},
-                          column_types={"rows": types})
+        return ReportData(
+            {"rows": rows}, {"document_count": len(rows)}, column_types={"rows": types}
+        )
 
     def _activity(self, tenant_id: str, options: dict[str, Any]) -> ReportData:
         days = max(1, min(int(options.get("days") or 30), 3660))
@@ -205,12 +247,19 @@ class DataSources:
             raise SourceUnavailableError("answers need the language model, which is not loaded")
         answer = self.services.ask(tenant_id, question)
         citations = [
-            {"number": c.get("number", i), "document": c.get("title") or c.get("document_id"),
-             "document_id": c.get("document_id"), "page": c.get("page"), "quote": c.get("quote")}
+            {
+                "number": c.get("number", i),
+                "document": c.get("title") or c.get("document_id"),
+                "document_id": c.get("document_id"),
+                "page": c.get("page"),
+                "quote": c.get("quote"),
+            }
             for i, c in enumerate(answer.get("citations", []), 1)
         ]
-        return ReportData({"citations": citations},
-                          {"question": question, "answer": str(answer.get("answer", ""))})
+        return ReportData(
+            {"citations": citations},
+            {"question": question, "answer": str(answer.get("answer", ""))},
+        )
 
     def _run(self, tenant_id: str, options: dict[str, Any]) -> ReportData:
         run_id = options.get("run_id")

@@ -133,7 +133,9 @@ class _Reader:
         if unknown:
             raise InvalidTemplateError(f"{self._where(unknown[0])}: unknown key")
 
-    def text(self, key: str, default: str | None = None, pattern: re.Pattern[str] | None = None) -> str:
+    def text(
+        self, key: str, default: str | None = None, pattern: re.Pattern[str] | None = None
+    ) -> str:
         value = self.value.get(key, default)
         if not isinstance(value, str) or (default is None and not value):
             raise InvalidTemplateError(f"{self._where(key)}: must be a non-empty string")

@@ -85,7 +85,9 @@ def _write_table(wb: Workbook, name: str, section: Section, data: ReportData) ->
     rows = data.datasets.get(section.dataset, [])
     for i, column in enumerate(section.columns, 1):
         width = column.width or _WIDTHS.get(column.type, 14)
-        ws.column_dimensions[get_column_letter(i)].width = min(max(width, len(column.label) + 2), 80)
+        ws.column_dimensions[get_column_letter(i)].width = min(
+            max(width, len(column.label) + 2), 80
+        )
     ws.freeze_panes = "A2"
     last = get_column_letter(len(section.columns))
     ws.auto_filter.ref = f"A1:{last}{len(rows) + 1}"
@@ -103,8 +105,10 @@ def _write_chart(wb: Workbook, name: str, section: Section, data: ReportData) ->
     ws = wb.create_sheet(name)
     summary = chart_data(section, data.datasets.get(section.dataset, []))
     ws.column_dimensions["A"].width = 28
-    ws.append([_text_cell(ws, section.category, bold=True)]
-              + [_text_cell(ws, label, bold=True) for label in summary.labels])
+    ws.append(
+        [_text_cell(ws, section.category, bold=True)]
+        + [_text_cell(ws, label, bold=True) for label in summary.labels]
+    )
     for i, category in enumerate(summary.categories):
         ws.append([neutralise(category)] + [series[i] for series in summary.values])
     count = len(summary.categories)
@@ -121,8 +125,9 @@ def _write_chart(wb: Workbook, name: str, section: Section, data: ReportData) ->
     chart.title = section.title or None
     chart.width, chart.height = 18, 9
     if count:
-        values = Reference(ws, min_col=2, max_col=1 + len(summary.labels), min_row=1,
-                           max_row=count + 1)
+        values = Reference(
+            ws, min_col=2, max_col=1 + len(summary.labels), min_row=1, max_row=count + 1
+        )
         chart.add_data(values, titles_from_data=True)
         chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=count + 1))
     ws.add_chart(chart, f"{get_column_letter(len(summary.labels) + 3)}2")
@@ -138,7 +143,9 @@ def _write_summary(wb: Workbook, template: Template, data: ReportData) -> None:
     for section in template.sections:
         if section.kind == "text":
             ws.append([])
-            for line in markdown.plain_lines(markdown.parse(markdown.fill(section.text, data.values))):
+            for line in markdown.plain_lines(
+                markdown.parse(markdown.fill(section.text, data.values))
+            ):
                 ws.append([neutralise(line)])
         elif section.kind == "figures":
             ws.append([])
@@ -159,13 +166,16 @@ def _write_citations(wb: Workbook, name: str, section: Section, data: ReportData
     ws.freeze_panes = "A2"
     ws.append([_text_cell(ws, h, bold=True) for h in ("Document", "Page", "Quote")])
     for row in data.datasets.get(section.dataset, []):
-        ws.append([typed(row.get(section.document), "text"), typed(row.get(section.page), "integer"),
-                   typed(row.get(section.quote), "text")])
+        ws.append(
+            [
+                typed(row.get(section.document), "text"),
+                typed(row.get(section.page), "integer"),
+                typed(row.get(section.quote), "text"),
+            ]
+        )
 
 
-def write_xlsx(
-    template: Template, data: ReportData, out: BinaryIO, limits: XlsxLimits
-) -> int:
+def write_xlsx(template: Template, data: ReportData, out: BinaryIO, limits: XlsxLimits) -> int:
     """Render the report as XLSX into `out`; returns the number of sheets."""
     for section in template.sections:
         rows = len(data.datasets.get(section.dataset, [])) if section.kind == "table" else 0
@@ -183,6 +193,8 @@ def write_xlsx(
         elif section.kind == "chart":
             _write_chart(wb, names(section.title or f"Chart {i}", f"Chart {i}"), section, data)
         elif section.kind == "citations":
-            _write_citations(wb, names(section.title or "Citations", f"Citations {i}"), section, data)
+            _write_citations(
+                wb, names(section.title or "Citations", f"Citations {i}"), section, data
+            )
     wb.save(out)
     return len(wb.worksheets)

@@ -28,6 +28,7 @@ from app.api.hooks import HooksController
 from app.api.hosts import AllowedHosts
 from app.api.members import MembersController
 from app.api.rate_limit import RateLimit
+from app.api.reports import ReportsController, ReportTemplatesController
 from app.api.route_audit import assert_tenant_routes_guarded
 from app.api.search import search_chunks
 from app.api.tenant_scope import build_tenant_router
@@ -54,6 +55,9 @@ TENANT_HANDLERS: list[Any] = [
     search_chunks,
     AnalysisController,
     ConnectorsController,
+    # reports (issue 14)
+    ReportsController,
+    ReportTemplatesController,
     # inbound hooks: opt "hook", the one route authenticating its caller instead of a user
     # (route_audit.HOOK_ROUTES lists it; tenant_scope.TenantGuard handles it)
     HooksController,
