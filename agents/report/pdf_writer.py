@@ -78,11 +78,13 @@ class _Styles:
         self.title = ParagraphStyle(
             "title", fontName=fonts.bold, fontSize=18, leading=22, spaceAfter=6
         )
+        # a heading stays on the page of what it introduces
         self.h = [
             ParagraphStyle(
-                f"h{n}", fontName=fonts.bold, fontSize=s, leading=s + 3, spaceBefore=8, spaceAfter=4
+                f"h{n}", fontName=fonts.bold, fontSize=size, leading=size + 3, spaceBefore=8,
+                spaceAfter=4, keepWithNext=1,
             )
-            for n, s in ((1, 15), (2, 13), (3, 11))
+            for n, size in ((1, 15), (2, 13), (3, 11))
         ]
         self.small = ParagraphStyle("small", fontName=fonts.regular, fontSize=8, leading=10)
         self.cell = ParagraphStyle("cell", fontName=fonts.regular, fontSize=8, leading=10)

@@ -102,7 +102,8 @@ def declared(template: Template, params: dict[str, Any]) -> ReportData:
         fields["rows"] = frozenset({"document_id", "title", *props})
         values["document_count"] = 0
         types = {"document_id": "text", "title": "text"}
-        return ReportData({}, values, fields, {"rows": types | schema_column_types(schema)})
+        return ReportData({}, values | params, fields,
+                          {"rows": types | schema_column_types(schema)})
     elif source == "activity":
         fields.update(
             per_day=ACTIVITY_DAY_FIELDS,
@@ -126,7 +127,7 @@ def declared(template: Template, params: dict[str, Any]) -> ReportData:
     elif source == "ask":
         fields["citations"] = CITATION_FIELDS
         values.update(question="", answer="")
-    return ReportData({}, values, fields)
+    return ReportData({}, values | params, fields)
 
 
 class DataSources:
