@@ -164,14 +164,15 @@ def _write_citations(wb: Workbook, name: str, section: Section, data: ReportData
     for letter, width in (("A", 40), ("B", 8), ("C", 100)):
         ws.column_dimensions[letter].width = width
     ws.freeze_panes = "A2"
+    rows = data.datasets.get(section.dataset, [])
+    ws.auto_filter.ref = f"A1:C{len(rows) + 1}"
     ws.append([_text_cell(ws, h, bold=True) for h in ("Document", "Page", "Quote")])
-    for row in data.datasets.get(section.dataset, []):
+    page = WriteOnlyCell(ws)
+    page.number_format = "0"
+    for row in rows:
+        page.value = typed(row.get(section.page), "integer")
         ws.append(
-            [
-                typed(row.get(section.document), "text"),
-                typed(row.get(section.page), "integer"),
-                typed(row.get(section.quote), "text"),
-            ]
+            [typed(row.get(section.document), "text"), page, typed(row.get(section.quote), "text")]
         )
 
 
