@@ -54,6 +54,10 @@ def run_bench(
         from app.bench.ui_suite import run_ui
 
         body = run_ui(settings)
+    elif suite == "report":
+        from app.bench.report_suite import run_report
+
+        body = run_report(settings)
     else:
         raise BenchError(f"unknown benchmark suite {suite!r}; choose from {', '.join(SUITES)}")
     machine["load_average_1m_at_end"] = load_average()
