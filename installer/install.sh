@@ -17,8 +17,9 @@ BUILD_HINT="apt-get install build-essential cmake"
 TEST_DEB_PACKAGES=(chromium chromium-driver dovecot-imapd dovecot-pop3d python3.11-doc
     poppler-utils libreoffice-calc-nogui)
 # needed at run time: the Unicode font embedded in PDF reports (without it, PDFs fall
-# back to Helvetica and note every character it cannot draw)
-RUNTIME_DEB_PACKAGES=(fonts-dejavu-core)
+# back to Helvetica and note every character it cannot draw), and pdftoppm for the
+# previews of PDF reports in the UI
+RUNTIME_DEB_PACKAGES=(fonts-dejavu-core poppler-utils)
 
 die() {
     echo "$PROG: $*" >&2

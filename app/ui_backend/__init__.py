@@ -12,13 +12,14 @@ from app.ui_backend.ask import AskMethods
 from app.ui_backend.connectors import ConnectorMethods
 from app.ui_backend.documents import DocumentMethods
 from app.ui_backend.gate import SessionGate
+from app.ui_backend.reports import ReportMethods
 from app.ui_backend.session import SessionMethods
 from storage.system_store import SystemStore
 from ui.backend import Unavailable
 
 
 class ApplianceUiBackend(
-    SessionMethods, DocumentMethods, AskMethods, ConnectorMethods, AdminMethods
+    SessionMethods, DocumentMethods, AskMethods, ConnectorMethods, ReportMethods, AdminMethods
 ):
     """Built once by the composition root; holds no per-request state."""
 

@@ -10,7 +10,16 @@ __all__ = ["SESSION_END", "SESSION_START", "UiBackend", "register_pages"]
 def register_pages(backend: UiBackend) -> None:
     """Define every page; called once by the composition root (app/server.py)."""
     # imported here: app/server.py imports this package for its constants alone
-    from ui.pages import admin, ask, connectors, dashboard, document_detail, documents, signin
+    from ui.pages import (
+        admin,
+        ask,
+        connectors,
+        dashboard,
+        document_detail,
+        documents,
+        reports,
+        signin,
+    )
 
-    for page in (signin, dashboard, documents, document_detail, ask, connectors, admin):
+    for page in (signin, dashboard, documents, document_detail, ask, connectors, reports, admin):
         page.register(backend)
