@@ -14,7 +14,7 @@ from ui.backend import Row, TenantChoice, UiBackend
 from ui.components.context import PageContext, open_page
 from ui.components.feedback import Failed, call, show_error
 from ui.components.formatting import human_size
-from ui.components.layout import NavItem, add_nav_item, frame
+from ui.components.layout import NAV_ITEMS, NavItem, add_nav_item, frame
 from ui.components.widgets import empty_state
 
 REFRESH_S = 3.0
@@ -30,7 +30,10 @@ DATA_SOURCES = frozenset({"input", "run", "ask", "extraction"})
 
 def register(backend: UiBackend) -> None:
     """Define /reports and its place in the navigation drawer."""
-    add_nav_item(NavItem("Reports", "summarize", "/reports", lambda ctx: ctx.tenant is not None))
+    if not any(item.path == "/reports" for item in NAV_ITEMS):  # pages may be registered again
+        add_nav_item(
+            NavItem("Reports", "summarize", "/reports", lambda ctx: ctx.tenant is not None)
+        )
 
     @ui.page("/reports", title="Reports · Agent Appliance")
     def reports_page(request: Request, tenant: str = "") -> RedirectResponse | None:
@@ -224,7 +227,7 @@ class ReportsView:
                         ).props("flat dense data-testid=download-report")
                     if self.tenant.can_edit:
                         ui.button(icon="delete", on_click=lambda r=r: self._delete(r)).props(
-                            "flat dense color=negative aria-label='Delete report'"
+                            "flat dense color=negative aria-label='Delete report' data-testid=delete-report"
                         )
             facts = [r["created_at"][:16].replace("T", " "), f"by {r['created_by']}"]
             if r.get("pages"):
@@ -289,6 +292,8 @@ class ReportsView:
                     await self.reload()
 
             with ui.row():
-                ui.button("Delete", on_click=confirm).props("color=negative")
+                ui.button("Delete", on_click=confirm).props(
+                    "color=negative data-testid=confirm-delete"
+                )
                 ui.button("Cancel", on_click=dialog.close).props("flat")
         dialog.open()
