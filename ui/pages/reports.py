@@ -227,7 +227,8 @@ class ReportsView:
                         ).props("flat dense data-testid=download-report")
                     if self.tenant.can_edit:
                         ui.button(icon="delete", on_click=lambda r=r: self._delete(r)).props(
-                            "flat dense color=negative aria-label='Delete report' data-testid=delete-report"
+                            "flat dense color=negative aria-label='Delete report' "
+                            "data-testid=delete-report"
                         )
             facts = [r["created_at"][:16].replace("T", " "), f"by {r['created_by']}"]
             if r.get("pages"):

@@ -27,7 +27,9 @@ INJECTIONS = [
 TEMPLATE = {
     "id": "injection",
     "title": "Injection",
-    "sections": [{"type": "table", "columns": [{"field": "name"}, {"field": "n", "type": "number"}]}],
+    "sections": [
+        {"type": "table", "columns": [{"field": "name"}, {"field": "n", "type": "number"}]}
+    ],
 }
 
 

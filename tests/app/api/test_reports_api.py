@@ -86,7 +86,8 @@ def test_viewer_lists_and_downloads_but_cannot_generate_or_delete(
     refused = world.client.post(URL, headers=viewer, json={"template": "activity"})
     assert refused.status_code == 403
     assert world.client.delete(f"{URL}/{report_id}", headers=viewer).status_code == 403
-    assert world.client.post(TEMPLATES, headers=viewer, json={**SHEET, "id": "x"}).status_code == 403
+    added = world.client.post(TEMPLATES, headers=viewer, json={**SHEET, "id": "x"})
+    assert added.status_code == 403
     # AND an editor may delete it: it is gone, file and all
     assert world.client.delete(f"{URL}/{report_id}", headers=people["ed"]).status_code == 204
     assert world.client.get(f"{URL}/{report_id}", headers=viewer).status_code == 404
