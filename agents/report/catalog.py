@@ -90,6 +90,13 @@ class TemplateCatalog:
             conn.execute(
                 "INSERT INTO report_templates (id, title, definition, created_by, created_at, "
                 "updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (template.id, template.title, json.dumps(definition), created_by, now, now),
+                (
+                    template.id,
+                    template.title,
+                    json.dumps(definition, default=str),
+                    created_by,
+                    now,
+                    now,
+                ),
             )
         return template

@@ -81,8 +81,13 @@ class _Styles:
         # a heading stays on the page of what it introduces
         self.h = [
             ParagraphStyle(
-                f"h{n}", fontName=fonts.bold, fontSize=size, leading=size + 3, spaceBefore=8,
-                spaceAfter=4, keepWithNext=1,
+                f"h{n}",
+                fontName=fonts.bold,
+                fontSize=size,
+                leading=size + 3,
+                spaceBefore=8,
+                spaceAfter=4,
+                keepWithNext=1,
             )
             for n, size in ((1, 15), (2, 13), (3, 11))
         ]

@@ -149,9 +149,11 @@ class ReportService:
             log.exception("report %s failed", report_id[:8])
             store.fail(report_id, "generation_failed", "the report could not be generated")
         else:
-            store.succeed(report_id, blob_id, size, pages)
+            blobs = self.tenants.blobs(tenant_id)
+            if not store.succeed(report_id, blob_id, size, pages):
+                blobs.delete(blob_id)  # deleted while it was being made
             if record.input_blob_id:
-                self.tenants.blobs(tenant_id).delete(record.input_blob_id)
+                blobs.delete(record.input_blob_id)
         return store.get(report_id)
 
     def _produce(self, tenant_id: str, record: ReportRecord) -> tuple[int | None, str, int]:

@@ -102,8 +102,9 @@ def declared(template: Template, params: dict[str, Any]) -> ReportData:
         fields["rows"] = frozenset({"document_id", "title", *props})
         values["document_count"] = 0
         types = {"document_id": "text", "title": "text"}
-        return ReportData({}, values | params, fields,
-                          {"rows": types | schema_column_types(schema)})
+        return ReportData(
+            {}, values | params, fields, {"rows": types | schema_column_types(schema)}
+        )
     elif source == "activity":
         fields.update(
             per_day=ACTIVITY_DAY_FIELDS,

@@ -163,13 +163,15 @@ class ReportStore:
                 (report_id,),
             )
 
-    def succeed(self, report_id: str, blob_id: str, size: int, pages: int | None) -> None:
+    def succeed(self, report_id: str, blob_id: str, size: int, pages: int | None) -> bool:
+        """Record the finished file; False if the report was deleted meanwhile."""
         with self.db.write() as conn:
-            conn.execute(
+            changed = conn.execute(
                 "UPDATE reports SET status = 'succeeded', blob_id = ?, size = ?, pages = ?, "
                 "input_blob_id = NULL, finished_at = ? WHERE id = ?",
                 (blob_id, size, pages, now_iso(), report_id),
-            )
+            ).rowcount
+        return bool(changed)
 
     def fail(self, report_id: str, code: str, message: str) -> None:
         with self.db.write() as conn:

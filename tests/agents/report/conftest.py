@@ -88,24 +88,46 @@ def first_document(services: Services, tenant_id: str) -> str:
 
 def run_data() -> dict[str, Any]:
     steps = [
-        {"step": "fetch", "agent": "ingest", "status": "succeeded", "attempts": 1,
-         "duration_s": 1.25, "error": None},
-        {"step": "extract-totals", "agent": "extract", "status": "succeeded", "attempts": 2,
-         "duration_s": 14.5, "error": None},
-        {"step": "notify", "agent": "email", "status": "failed", "attempts": 3,
-         "duration_s": 0.75, "error": "smtp refused"},
+        {
+            "step": "fetch",
+            "agent": "ingest",
+            "status": "succeeded",
+            "attempts": 1,
+            "duration_s": 1.25,
+            "error": None,
+        },
+        {
+            "step": "extract-totals",
+            "agent": "extract",
+            "status": "succeeded",
+            "attempts": 2,
+            "duration_s": 14.5,
+            "error": None,
+        },
+        {
+            "step": "notify",
+            "agent": "email",
+            "status": "failed",
+            "attempts": 3,
+            "duration_s": 0.75,
+            "error": "smtp refused",
+        },
     ]
-    return {"workflow": "Monthly invoices", "run_id": "run-42", "status": "failed",
-            "started_at": "2026-11-30T08:00:00Z", "finished_at": "2026-11-30T08:01:10Z",
-            "steps": steps}
+    return {
+        "workflow": "Monthly invoices",
+        "run_id": "run-42",
+        "status": "failed",
+        "started_at": "2026-11-30T08:00:00Z",
+        "finished_at": "2026-11-30T08:01:10Z",
+        "steps": steps,
+    }
 
 
 def qa_data() -> dict[str, Any]:
     return {
         "answer": f"The total is 1,250.00 EUR [1]. {GREEK} [2].",
         "citations": [
-            {"number": 1, "document": "invoice-acme.txt", "page": 1,
-             "quote": "Total 1,250.00 EUR"},
+            {"number": 1, "document": "invoice-acme.txt", "page": 1, "quote": "Total 1,250.00 EUR"},
             {"number": 2, "document": "brief.txt", "page": 2, "quote": CYRILLIC},
         ],
     }
@@ -113,9 +135,15 @@ def qa_data() -> dict[str, Any]:
 
 def extraction_rows() -> list[dict[str, Any]]:
     return [
-        {"document_id": f"doc{i}", "title": f"Invoice {i}", "vendor": f"Vendor {i % 3}",
-         "invoice_number": f"INV-{i:04d}", "date": f"2026-11-{i + 1:02d}",
-         "total": 100.5 * (i + 1), "currency": "EUR"}
+        {
+            "document_id": f"doc{i}",
+            "title": f"Invoice {i}",
+            "vendor": f"Vendor {i % 3}",
+            "invoice_number": f"INV-{i:04d}",
+            "date": f"2026-11-{i + 1:02d}",
+            "total": 100.5 * (i + 1),
+            "currency": "EUR",
+        }
         for i in range(12)
     ]
 

@@ -15,14 +15,18 @@ from app.services import Services
 from tests.agents.report.conftest import request_for, require_program
 from tests.agents.report.test_builtin_pdf import BUILTIN_IDS
 
-CHARTS = {"document-summary": 1, "extraction-table": 0, "qa-brief": 0, "activity": 3,
-          "run-report": 1}
+CHARTS = {
+    "document-summary": 1,
+    "extraction-table": 0,
+    "qa-brief": 0,
+    "activity": 3,
+    "run-report": 1,
+}
 
 
 def _xlsx(reports: ReportService, services: Services, tenant: str, template_id: str) -> bytes:
     wanted = request_for(template_id, services, tenant)
-    record = reports.produce_now(tenant, template_id, "xlsx", wanted["params"], wanted["data"],
-                                 "t")
+    record = reports.produce_now(tenant, template_id, "xlsx", wanted["params"], wanted["data"], "t")
     assert record.status == "succeeded", record.error_message
     return reports.content(tenant, record.id)[1]
 
@@ -47,8 +51,13 @@ def test_builtin_template_makes_an_xlsx_with_typed_values_and_native_charts(
         for row in ws.iter_rows(min_row=2):
             for cell in row:
                 assert cell.data_type != "f"
-    numbers = [c for ws in tables for row in ws.iter_rows(min_row=2) for c in row
-               if isinstance(c.value, int | float)]
+    numbers = [
+        c
+        for ws in tables
+        for row in ws.iter_rows(min_row=2)
+        for c in row
+        if isinstance(c.value, int | float)
+    ]
     assert numbers and all(c.number_format != "General" for c in numbers)
 
 
@@ -71,7 +80,10 @@ def test_dates_and_currency_are_typed_cells_with_formats(
 @pytest.mark.slow
 @pytest.mark.parametrize("template_id", BUILTIN_IDS)
 def test_libreoffice_opens_every_builtin_xlsx(
-    template_id: str, reports: ReportService, report_services: Services, tenant: str,
+    template_id: str,
+    reports: ReportService,
+    report_services: Services,
+    tenant: str,
     tmp_path: Path,
 ) -> None:
     soffice = require_program("soffice", "libreoffice-calc-nogui")
@@ -81,9 +93,21 @@ def test_libreoffice_opens_every_builtin_xlsx(
     # WHEN LibreOffice converts it headless (its own profile, so runs do not collide)
     profile = tmp_path / "lo-profile"
     done = subprocess.run(
-        [soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
-         "--convert-to", "pdf", "--outdir", str(tmp_path), str(source)],
-        capture_output=True, text=True, timeout=240, check=False,
+        [
+            soffice,
+            f"-env:UserInstallation=file://{profile}",
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(source),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
     )
     # THEN it succeeds and produces a non-empty PDF (a file needing repair would not convert)
     converted = tmp_path / f"{template_id}.pdf"

@@ -16,7 +16,7 @@ from agents.report.service import ReportService
 from agents.report.template import parse_template
 
 INJECTIONS = [
-    "=HYPERLINK(\"http://evil.example\",\"click\")",
+    '=HYPERLINK("http://evil.example","click")',
     "+SUM(1,2)",
     "-2+3",
     "@SUM(A1:A2)",
@@ -71,8 +71,9 @@ def test_plain_text_is_left_alone() -> None:
 
 def test_a_template_naming_a_missing_field_is_refused_with_the_field() -> None:
     # GIVEN a table over a field the rows do not have
-    template = parse_template({**TEMPLATE, "sections": [
-        {"type": "table", "columns": ["name", "amount_due"]}]})
+    template = parse_template(
+        {**TEMPLATE, "sections": [{"type": "table", "columns": ["name", "amount_due"]}]}
+    )
     # WHEN it is rendered
     with pytest.raises(MissingFieldError) as raised:
         render(template, from_input(_rows()), "pdf", io.BytesIO())
@@ -98,10 +99,18 @@ def test_request_refuses_missing_field_before_anything_is_stored(
     ("change", "path"),
     [
         ({"sections": [{"type": "graph"}]}, "sections[0].type"),
-        ({"sections": [{"type": "table", "columns": [{"field": "a", "type": "money"}]}]},
-         "sections[0].columns[0].type"),
-        ({"sections": [{"type": "chart", "chart": "pie", "category": "a",
-                        "series": ["b", "c"]}]}, "sections[0].series"),
+        (
+            {"sections": [{"type": "table", "columns": [{"field": "a", "type": "money"}]}]},
+            "sections[0].columns[0].type",
+        ),
+        (
+            {
+                "sections": [
+                    {"type": "chart", "chart": "pie", "category": "a", "series": ["b", "c"]}
+                ]
+            },
+            "sections[0].series",
+        ),
         ({"id": "Not An Id"}, "id"),
         ({"colour": "red"}, "colour"),
     ],

@@ -18,12 +18,24 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def _steps(count: int) -> dict[str, object]:
     steps = [
-        {"step": f"step-{i:06d}", "agent": "extract", "status": "succeeded", "attempts": 1,
-         "duration_s": i % 97 / 10, "error": None}
+        {
+            "step": f"step-{i:06d}",
+            "agent": "extract",
+            "status": "succeeded",
+            "attempts": 1,
+            "duration_s": i % 97 / 10,
+            "error": None,
+        }
         for i in range(count)
     ]
-    return {"workflow": "big", "run_id": "r", "status": "ok", "started_at": "",
-            "finished_at": "", "steps": steps}
+    return {
+        "workflow": "big",
+        "run_id": "r",
+        "status": "ok",
+        "started_at": "",
+        "finished_at": "",
+        "steps": steps,
+    }
 
 
 @pytest.mark.slow
@@ -39,8 +51,12 @@ def test_a_long_table_spills_across_pages_with_its_header_repeated(
     assert record.pages is not None and record.pages > 20
     pdf = tmp_path / "long.pdf"
     pdf.write_bytes(reports.content(tenant, record.id)[1])
-    last = subprocess.run([pdftotext, "-f", str(record.pages), "-l", str(record.pages), str(pdf),
-                           "-"], capture_output=True, text=True, check=True).stdout
+    last = subprocess.run(
+        [pdftotext, "-f", str(record.pages), "-l", str(record.pages), str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert "Attempts" in last and "step-001499" in last
     assert f"Page {record.pages}" in last
 
@@ -77,8 +93,13 @@ def test_a_100000_row_xlsx_streams_with_bounded_memory(tmp_path: Path) -> None:
     # GIVEN 100,000 rows, in a process of their own so its peak memory can be read
     target = tmp_path / "big.xlsx"
     done = subprocess.run(
-        [sys.executable, "-c", _XLSX_SCRIPT, str(target)], input=json.dumps(_steps(100_000)),
-        capture_output=True, text=True, check=True, cwd=ROOT, timeout=600,
+        [sys.executable, "-c", _XLSX_SCRIPT, str(target)],
+        input=json.dumps(_steps(100_000)),
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+        timeout=600,
         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
     )
     # WHEN / THEN the file is written and writing it grew the process by under 100 MiB

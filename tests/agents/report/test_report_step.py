@@ -17,8 +17,9 @@ def test_the_step_makes_a_report_and_returns_its_id(reports: ReportService, tena
     assert step is not None
     ctx = StepContext(tenant_id=tenant, run_id="run-1", step_id="sheet")
     # WHEN it runs
-    result = step.run(ctx, {"template": "extraction-table", "format": "xlsx",
-                            "data": extraction_rows()})
+    result = step.run(
+        ctx, {"template": "extraction-table", "format": "xlsx", "data": extraction_rows()}
+    )
     # THEN the output names a stored, finished report of the run
     output = result.output
     assert set(output) == {"report_id", "format", "size", "pages"}

@@ -44,11 +44,29 @@ def test_editor_requests_a_report_and_downloads_it_once_generated(
     editor = people["ed"]
     # WHEN an editor requests a report over given rows
     response = world.client.post(
-        URL, headers=editor,
-        json={"template": "run-report", "format": "csv", "data": {
-            "workflow": "w", "run_id": "r", "status": "ok", "started_at": "", "finished_at": "",
-            "steps": [{"step": "a", "agent": "x", "status": "ok", "attempts": 1,
-                       "duration_s": 2, "error": None}]}},
+        URL,
+        headers=editor,
+        json={
+            "template": "run-report",
+            "format": "csv",
+            "data": {
+                "workflow": "w",
+                "run_id": "r",
+                "status": "ok",
+                "started_at": "",
+                "finished_at": "",
+                "steps": [
+                    {
+                        "step": "a",
+                        "agent": "x",
+                        "status": "ok",
+                        "attempts": 1,
+                        "duration_s": 2,
+                        "error": None,
+                    }
+                ],
+            },
+        },
     )
     # THEN it is accepted and queued, not generated on the request path
     assert response.status_code == 202, response.text
@@ -71,8 +89,9 @@ def test_viewer_lists_and_downloads_but_cannot_generate_or_delete(
 ) -> None:
     # GIVEN a finished report made by an editor
     world.client.post(TEMPLATES, headers=people["ed"], json=SHEET)
-    made = world.client.post(URL, headers=people["ed"],
-                             json={"template": "items-sheet", "format": "xlsx", "data": ROWS})
+    made = world.client.post(
+        URL, headers=people["ed"], json={"template": "items-sheet", "format": "xlsx", "data": ROWS}
+    )
     report_id = made.json()["id"]
     _run_queue(world, report_id)
     viewer = people["vera"]
@@ -108,8 +127,12 @@ def test_a_template_naming_a_missing_field_is_a_422_naming_it(
     body = response.json()
     assert body["code"] == "missing_field" and "'amount'" in body["detail"]
     # AND a tenant template over activity that reads an unknown field is refused when added
-    bad = {"id": "bad-activity", "title": "x", "data": {"source": "activity"},
-           "sections": [{"type": "table", "dataset": "per_day", "columns": ["day", "visitors"]}]}
+    bad = {
+        "id": "bad-activity",
+        "title": "x",
+        "data": {"source": "activity"},
+        "sections": [{"type": "table", "dataset": "per_day", "columns": ["day", "visitors"]}],
+    }
     added = world.client.post(TEMPLATES, headers=editor, json=bad)
     assert added.status_code == 422 and "'visitors'" in added.json()["detail"]
 
@@ -140,14 +163,19 @@ def test_templates_list_builtins_and_take_yaml(
     # THEN the list has the built-ins first and the tenant's own after them
     listed = world.client.get(TEMPLATES, headers=editor).json()["items"]
     ids = [t["id"] for t in listed]
-    assert ids[:5] == ["activity", "document-summary", "extraction-table", "qa-brief",
-                       "run-report"]
+    assert ids[:5] == ["activity", "document-summary", "extraction-table", "qa-brief", "run-report"]
     assert ids[5:] == ["notes"] and not listed[5]["builtin"]
     # AND a built-in id cannot be taken, nor one already added
-    assert world.client.post(TEMPLATES, headers=editor,
-                             json={**SHEET, "id": "activity"}).status_code == 409
-    assert world.client.post(TEMPLATES, headers={**editor, "Content-Type": "application/yaml"},
-                             content=yaml_text).status_code == 409
+    assert (
+        world.client.post(TEMPLATES, headers=editor, json={**SHEET, "id": "activity"}).status_code
+        == 409
+    )
+    assert (
+        world.client.post(
+            TEMPLATES, headers={**editor, "Content-Type": "application/yaml"}, content=yaml_text
+        ).status_code
+        == 409
+    )
 
 
 def test_listing_pages_with_a_cursor_and_other_tenants_see_nothing(
@@ -155,8 +183,10 @@ def test_listing_pages_with_a_cursor_and_other_tenants_see_nothing(
 ) -> None:
     editor = people["ed"]
     # GIVEN five activity reports (no parameters needed)
-    made = [world.client.post(URL, headers=editor, json={"template": "activity"}).json()["id"]
-            for _ in range(5)]
+    made = [
+        world.client.post(URL, headers=editor, json={"template": "activity"}).json()["id"]
+        for _ in range(5)
+    ]
     # WHEN they are listed two at a time
     seen: list[str] = []
     cursor = None
