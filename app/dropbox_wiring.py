@@ -9,7 +9,9 @@ list (`sync`, run at start and then periodically).
 import logging
 from pathlib import Path
 
-from agents.ingest.dropbox import (
+from agents.ingest.errors import IngestError
+from agents.ingest.service import IngestService
+from agents.ingest.sources.dropbox import (
     DropBoxConfig,
     DropBoxManager,
     DropOutcome,
@@ -17,8 +19,6 @@ from agents.ingest.dropbox import (
     Sink,
     read_dropped_file,
 )
-from agents.ingest.errors import IngestError
-from agents.ingest.service import IngestService
 from app.services import Services
 
 log = logging.getLogger("appliance.dropbox")

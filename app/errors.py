@@ -1,7 +1,8 @@
-"""The app's exception base and the one place that renders errors as JSON.
+"""The app's exception base and the one place that renders API errors as JSON.
 
-Any exception that carries `status_code` and `code` class attributes (the base classes of
-storage, agents and app all do) is rendered as `{"status_code", "detail", "code"}`.
+Every error of the appliance derives from `storage.errors.ApplianceError`; `describe`
+gives its status, code and public message, rendered as `{"status_code", "detail",
+"code"}`. The private `detail` of an error is logged, never sent.
 """
 
 import logging
@@ -9,6 +10,8 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
+
+from storage.errors import ApplianceError, describe
 
 log = logging.getLogger("appliance.errors")
 
@@ -28,16 +31,17 @@ _HTTP_CODES = {
 }
 
 
-class AppError(Exception):
+class AppError(ApplianceError):
     """Base of errors raised by the app layer."""
 
     status_code = 400
     code = "bad_request"
     headers: dict[str, str] | None = None
 
-    def __init__(self, detail: str, *, headers: dict[str, str] | None = None) -> None:
-        super().__init__(detail)
-        self.detail = detail
+    def __init__(
+        self, message: str, *, headers: dict[str, str] | None = None, detail: str = ""
+    ) -> None:
+        super().__init__(message, detail=detail)
         if headers:
             self.headers = headers
 
@@ -93,16 +97,23 @@ def render_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
                 for item in exc.extra
             )
         return Response(error_body(status, detail, code), status_code=status, headers=headers)
-    app_status = getattr(exc, "status_code", None)
-    code = getattr(exc, "code", None)
-    if isinstance(app_status, int) and isinstance(code, str):
-        status = app_status
-        detail = getattr(exc, "detail", None) or getattr(exc, "message", None) or str(exc)
+    described = describe(exc)
+    if isinstance(exc, ApplianceError):
+        if described.status_code >= 500:
+            # the private detail goes to the log only, never into the response
+            log.error(
+                "%s failed: %s (%s) %s",
+                request.url.path,
+                described.code,
+                type(exc).__name__,
+                exc.detail,
+            )
         headers = getattr(exc, "headers", None)
-        if status >= 500:
-            log.error("%s failed: %s (%s)", request.url.path, code, type(exc).__name__)
-        return Response(error_body(status, str(detail), code), status_code=status, headers=headers)
-    log.exception("unhandled error on %s", request.url.path)
+    else:
+        log.exception("unhandled error on %s", request.url.path)
+        headers = None
     return Response(
-        error_body(500, "internal error; see the server log", "internal_error"), status_code=500
+        error_body(described.status_code, described.message, described.code),
+        status_code=described.status_code,
+        headers=headers,
     )

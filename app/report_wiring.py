@@ -1,8 +1,8 @@
 """Builds the report service and registers its queue task (`report.generate`).
 
-Kept apart from app/tasks.py so the typed runtime (app/runtime.py) can take it over in
-one piece: `build_report_service` needs the tenant registry, the settings and, where
-loaded, the LLM and the answerer for the model-backed sources.
+Called once by the composition root (app/runtime.py): the service needs the tenant
+registry, the settings and, where loaded, the LLM and the answerer for the model-backed
+sources.
 """
 
 from dataclasses import dataclass
@@ -64,16 +64,15 @@ def build_report_service(
     )
 
 
-def register_report_tasks(queue: QueueRunner, services: Services) -> ReportService:
-    """Build the service once, register `report.generate`, keep it in services.extras."""
-    existing = services.extras.get("reports")
-    if isinstance(existing, ReportService):
-        return existing
+def build_reports(
+    services: Services, queue: QueueRunner, llm: LLMService | None, answerer: Answerer | None
+) -> ReportService:
+    """The report service with `report.generate` registered on `queue` (runtime only)."""
     remove_stale_report_files(services.data.scratch_dir)
     reports = build_report_service(
         services.tenants,
         services.settings,
-        source_services(services.extras.get("llm"), services.extras.get("answerer")),
+        source_services(llm, answerer),
         services.data.scratch_dir,
     )
 
@@ -85,5 +84,4 @@ def register_report_tasks(queue: QueueRunner, services: Services) -> ReportServi
     reports.enqueue = lambda tenant_id, report_id: enqueue(
         GenerateReportInput(tenant_id, report_id)
     )
-    services.extras["reports"] = reports
     return reports

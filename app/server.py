@@ -12,7 +12,6 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
-from huey import crontab
 from litestar import Litestar
 from nicegui import ui as nicegui_ui
 from starlette.requests import Request
@@ -21,15 +20,15 @@ from app.api.application import API_PREFIX, build_api
 from app.api.headers import UI_HEADERS, with_headers
 from app.api.hosts import AllowedHosts
 from app.auth.client_address import client_address
-from app.auth.kit import AuthKit, auth_kit
+from app.auth.kit import AuthKit
 from app.auth.sessions import COOKIE_NAME
-from app.dropbox_wiring import DropBoxes
-from app.queue import QueueRunner, build_huey
+from app.runtime import Runtime, build_runtime
 from app.services import Services
-from app.tasks import queued_document_tasks, register_tasks, reindex_after_model_change
+from app.tasks import queued_document_tasks, reindex_after_model_change
 from app.tls import key_password
 from app.ui_backend import ApplianceUiBackend
 from app.ui_backend.upload_limit import UploadLimit
+from storage.errors import ApplianceError, describe
 from ui import forget_session, register_pages
 from ui.backend import SessionExpired
 from ui.pages import SESSION_END, SESSION_START
@@ -150,11 +149,13 @@ def _add_session_routes(
         except SessionExpired:
             return RedirectResponse("/login?notice=expired", status_code=303)
         except Exception as exc:  # noqa: BLE001 - mapped to the status the error carries
-            status = getattr(exc, "status_code", 500)
-            if status >= 500:
+            described = describe(exc)
+            if described.status_code >= 500:
                 log.error("original download failed: %s", type(exc).__name__)
-            detail = "no such document" if status in (403, 404) else "download failed"
-            return PlainTextResponse(detail, status_code=404 if status in (403, 404) else 500)
+            if described.status_code in (403, 404):
+                # the same answer whether the document exists or not
+                return PlainTextResponse("no such document", status_code=404)
+            return PlainTextResponse(described.message, status_code=max(400, described.status_code))
         return Response(
             content,
             media_type="application/octet-stream",
@@ -174,28 +175,24 @@ def _freeze_startup_heap() -> None:
 
 
 def build_asgi(services: Services) -> ApplianceASGI:
-    """Wire every service into one ASGI app whose lifespan runs the queue."""
+    """Build the runtime and wire it into one ASGI app whose lifespan runs the queue."""
+    return assemble(build_runtime(services, dropboxes=True))
+
+
+def assemble(runtime: Runtime) -> ApplianceASGI:
+    """One ASGI app over `runtime`: API, UI, and a lifespan that runs the queue."""
+    services = runtime.services
     settings = services.settings
-    queue = QueueRunner(build_huey(services.data, services.master), settings)
-    ingest = register_tasks(queue, services)
-    dropboxes = DropBoxes(services, ingest) if settings.ingest.dropbox_enabled else None
-    if dropboxes is not None:
-        services.extras["dropboxes"] = dropboxes
-
-        @queue.huey.periodic_task(crontab(minute="*"), name="ingest.sync_dropboxes")
-        def sync_dropboxes() -> None:
-            dropboxes.sync()
-
-    kit = auth_kit(services)
-    services.extras.update(
-        queue=queue, passwords=kit.passwords, accounts=kit.accounts, sessions=kit.sessions
-    )
-    api = build_api(services, queue)
+    queue = runtime.queue
+    ingest = runtime.ingest
+    dropboxes = runtime.dropboxes
+    kit = runtime.auth
+    api = build_api(runtime)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # documents a killed process left mid-way: Huey would not redeliver them
-        await asyncio.to_thread(reindex_after_model_change, services)
+        await asyncio.to_thread(reindex_after_model_change, runtime.analysis, runtime.enqueue.index)
         await asyncio.to_thread(ingest.reconcile, queued_document_tasks(queue))
         queue.start()
         if dropboxes is not None:
@@ -213,7 +210,7 @@ def build_asgi(services: Services) -> ApplianceASGI:
             log.info("appliance stopped; databases closed")
 
     host = FastAPI(lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None)
-    ui_backend = ApplianceUiBackend(kit, services.system, services)
+    ui_backend = ApplianceUiBackend(runtime)
     _add_session_routes(host, kit, services, ui_backend)
     register_pages(ui_backend)
     nicegui_ui.run_with(
@@ -273,6 +270,6 @@ def _stopped_by_signal(signum: int, frame: object) -> None:
     raise _StoppedBySignal(signum)
 
 
-class ServeError(Exception):
+class ServeError(ApplianceError):
     status_code = 500
     code = "serve_failed"

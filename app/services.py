@@ -4,7 +4,6 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from app.settings import Settings
 from storage import masterkey, rotation
@@ -38,7 +37,6 @@ class Services:
     system: SystemStore
     tenants: TenantRegistry
     started_at: float = field(default_factory=time.monotonic)
-    extras: dict[str, Any] = field(default_factory=dict)
     _closers: list[Callable[[], None]] = field(default_factory=list)
 
     def on_close(self, closer: Callable[[], None]) -> None:

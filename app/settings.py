@@ -13,8 +13,10 @@ from typing import Annotated, Any
 
 import msgspec
 
+from storage.errors import ApplianceError
 
-class SettingsError(Exception):
+
+class SettingsError(ApplianceError):
     """Settings could not be loaded; the message names the file and key."""
 
     status_code = 500

@@ -1,31 +1,24 @@
-"""Queue tasks and the agents they drive, wired once per queue by the composition root.
+"""Queue tasks: each binds an agent's entry point to a task name. Builds no agent.
 
-Task inputs are small frozen dataclasses of ids only (never content or secrets). Agents
-provide plain functions; here they get the services they need bound in.
+Task inputs are small frozen dataclasses of ids only (never content or secrets); the
+agents they call are built by `app.runtime` and passed in.
 """
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from huey import crontab
 
-from agents.analyze.chunking import Chunker
-from agents.analyze.embedding import Embedder
 from agents.analyze.service import AnalysisService
-from agents.ingest.connectors import ConnectorConfigError
-from agents.ingest.limits import ParseLimits
-from agents.ingest.mail import MailError
-from agents.ingest.mail_ingest import ConnectorBusy, MailScheduler, poll_connector
-from agents.ingest.pipeline import ParseTask
-from agents.ingest.sandbox import SandboxPool
-from agents.ingest.service import IndexTask, IngestService
-from agents.ingest.worker_process import remove_stale_scratch
-from agents.models import locate_embedding_model
-from app.llm_wiring import build_answerer, build_llm
+from agents.documents.tasks import IndexTask, ParseTask
+from agents.ingest.service import IngestService
+from agents.ingest.sources.connectors import ConnectorConfigError
+from agents.ingest.sources.mail import MailError
+from agents.ingest.sources.mail_ingest import ConnectorBusy, MailScheduler, poll_connector
 from app.queue import QueueRunner
-from app.report_wiring import register_report_tasks
 from app.services import Services
-from app.settings import Settings
 from storage.errors import NotFoundError
 
 log = logging.getLogger("appliance.tasks")
@@ -44,62 +37,41 @@ class PollMailboxInput:
     connector_id: str
 
 
-def parse_limits(services: Services) -> ParseLimits:
-    return parse_limits_of(services.settings)
+@dataclass(frozen=True)
+class DocumentTasks:
+    """The enqueue functions of the document tasks."""
+
+    parse: Callable[[ParseTask], Any]
+    index: Callable[[IndexTask], Any]
 
 
-def parse_limits_of(settings: Settings) -> ParseLimits:
-    """The sandbox limits `[ingest]` sets."""
-    ingest = settings.ingest
-    return ParseLimits(
-        wall_seconds=ingest.parse_timeout_s,
-        cpu_seconds=int(ingest.parse_timeout_s),
-        memory_bytes=ingest.parse_memory_mb * 2**20,
-        max_input_bytes=ingest.max_file_mb * 2**20,
-        max_unzipped_bytes=ingest.max_unzipped_mb * 2**20,
-        max_zip_entries=ingest.max_zip_entries,
+@dataclass(frozen=True)
+class Enqueuers:
+    """Every enqueue function other parts of the appliance call."""
+
+    parse: Callable[[ParseTask], Any]
+    index: Callable[[IndexTask], Any]
+    mail_poll: Callable[[str, str], None]  # (tenant_id, connector_id)
+
+
+class _Syncable(Protocol):
+    def sync(self) -> None: ...
+
+
+def register_document_tasks(
+    queue: QueueRunner,
+    parse: Callable[[ParseTask], object],
+    index: Callable[[IndexTask], object],
+) -> DocumentTasks:
+    """`ingest.parse` and `analyze.index`."""
+    return DocumentTasks(
+        parse=queue.register("ingest.parse", parse),
+        index=queue.register("analyze.index", index),
     )
 
 
-def register_tasks(queue: QueueRunner, services: Services) -> IngestService:
-    """Bind each task to its services and register it; idempotent per queue."""
-    existing = services.extras.get("ingest")
-    if isinstance(existing, IngestService) and services.extras.get("tasks_queue") is queue:
-        return existing
-
-    scratch = services.data.scratch_dir
-    scratch.mkdir(mode=0o700, exist_ok=True)
-    remove_stale_scratch(scratch)
-    pool = SandboxPool(max_workers=services.settings.ingest.parse_workers, scratch_dir=scratch)
-    services.on_close(pool.close)
-
-    def parse_document(task: ParseTask) -> None:
-        ingest.parse(task.tenant_id, task.document_id)
-
-    embedding_model = locate_embedding_model(services.settings.models.embedding_model)
-    analysis = AnalysisService(
-        services.tenants, Embedder(embedding_model), Chunker(embedding_model.path)
-    )
-
-    llm = build_llm(services.settings)
-    services.on_close(llm.close)
-    answerer = build_answerer(services.settings, analysis, llm)
-
-    def index_document(task: IndexTask) -> None:
-        analysis.index_document(task.tenant_id, task.document_id)
-
-    enqueue_parse = queue.register("ingest.parse", parse_document)
-    enqueue_index = queue.register("analyze.index", index_document)
-    ingest = IngestService(
-        services.tenants,
-        pool.parse,
-        parse_limits(services),
-        enqueue_parse,
-        enqueue_index,
-        parse_slots=pool.max_workers,
-    )
-    # closers run last-registered first: the early-parse threads stop before the pool
-    services.on_close(ingest.close)
+def register_maintenance_tasks(queue: QueueRunner, services: Services) -> None:
+    """WAL checkpoints of every database, every 15 minutes."""
 
     def checkpoint_tenant(task: CheckpointInput) -> None:
         services.tenants.database(task.tenant_id).checkpoint()
@@ -113,7 +85,11 @@ def register_tasks(queue: QueueRunner, services: Services) -> IngestService:
         for tenant in services.system.list_tenants():
             checkpoint(CheckpointInput(tenant.id))
 
-    scheduler = MailScheduler(services.tenants, services.settings.ingest.mail_poll_interval_minutes)
+
+def register_mail_tasks(
+    queue: QueueRunner, ingest: IngestService, scheduler: MailScheduler
+) -> Callable[[str, str], None]:
+    """Mailbox polls and their per-minute schedule; returns enqueue(tenant_id, connector_id)."""
 
     def poll_mailbox(task: PollMailboxInput) -> None:
         scheduler.started(task.tenant_id, task.connector_id)
@@ -139,21 +115,15 @@ def register_tasks(queue: QueueRunner, services: Services) -> IngestService:
         # interval (settings.ingest.mail_poll_interval_minutes; 0 turns polling off)
         scheduler.enqueue_due(enqueue_mail_poll)
 
-    services.extras.update(
-        ingest=ingest,
-        tasks_queue=queue,
-        sandbox_pool=pool,
-        mail_scheduler=scheduler,
-        enqueue_mail_poll=enqueue_mail_poll,
-        analysis=analysis,
-        embedder=analysis.embedder,
-        llm=llm,
-        answerer=answerer,
-        enqueue_index=enqueue_index,
-    )
-    # reports (issue 14): the service and its `report.generate` task
-    register_report_tasks(queue, services)
-    return ingest
+    return enqueue_mail_poll
+
+
+def register_dropbox_sync(queue: QueueRunner, dropboxes: _Syncable) -> None:
+    """Follow the tenant list: inboxes of new tenants are added, deleted ones dropped."""
+
+    @queue.huey.periodic_task(crontab(minute="*"), name="ingest.sync_dropboxes")
+    def sync_dropboxes() -> None:
+        dropboxes.sync()
 
 
 def queued_document_tasks(queue: QueueRunner) -> set[ParseTask | IndexTask]:
@@ -166,11 +136,11 @@ def queued_document_tasks(queue: QueueRunner) -> set[ParseTask | IndexTask]:
     return waiting
 
 
-def reindex_after_model_change(services: Services) -> int:
+def reindex_after_model_change(
+    analysis: AnalysisService, enqueue_index: Callable[[IndexTask], Any]
+) -> int:
     """At start-up: record the embedding model per tenant, queue what must be re-indexed."""
-    analysis: AnalysisService = services.extras["analysis"]
-    enqueue = services.extras["enqueue_index"]
     pending = analysis.adopt_model()
     for tenant_id, document_id in pending:
-        enqueue(IndexTask(tenant_id, document_id))
+        enqueue_index(IndexTask(tenant_id, document_id))
     return len(pending)

@@ -1,15 +1,61 @@
-"""Errors raised by the storage package; each carries an HTTP status and a stable code."""
+"""The appliance's one error base, `describe`, and the storage package's errors.
+
+Every package's errors derive from `ApplianceError`: an HTTP `status_code`, a stable
+machine `code`, a public `message` in plain words, and a private `detail` for the log
+only. Every renderer (HTTP handler, CLI, UI notices, download routes) shows what
+`describe` returns, so a private detail never reaches a user. It lives here because
+storage is the bottom layer: every other package may import it.
+"""
+
+from dataclasses import dataclass
+
+INTERNAL_MESSAGE = "internal error; see the server log"
 
 
-class StorageError(Exception):
+class ApplianceError(Exception):
+    """Base of every error the appliance raises on purpose."""
+
+    status_code: int = 500
+    code: str = "error"
+    default_message: str = "the operation failed"
+
+    def __init__(self, message: str | None = None, *, detail: str = "") -> None:
+        super().__init__(message or self.default_message)
+        #: technical detail for logs (library exception type, paths); never shown to users
+        self.detail = detail
+
+    @property
+    def message(self) -> str:
+        """The plain-words reason, the same text as `str(error)`."""
+        return str(self.args[0]) if self.args else self.default_message
+
+
+@dataclass(frozen=True)
+class Described:
+    """What a user may see of an error."""
+
+    status_code: int
+    code: str
+    message: str
+
+    @property
+    def internal(self) -> bool:
+        return self.code == "internal_error"
+
+
+def describe(exc: BaseException) -> Described:
+    """The status, code and public message of any exception. Unknown exceptions (bugs,
+    library errors) become the generic internal error: their text may hold anything."""
+    if isinstance(exc, ApplianceError):
+        return Described(int(exc.status_code), str(exc.code), exc.message)
+    return Described(500, "internal_error", INTERNAL_MESSAGE)
+
+
+class StorageError(ApplianceError):
     """Base of every storage failure."""
 
     status_code = 500
     code = "storage_error"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class WrongKeyError(StorageError):

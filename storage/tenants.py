@@ -60,7 +60,6 @@ class TenantRegistry:
         try:
             self.data.tenant_blobs(tenant_id).mkdir(parents=True, exist_ok=True)
             self.database(tenant_id)
-            (self.data.inbox_dir / slug).mkdir(parents=True, exist_ok=True)
         except BaseException:
             self.system.delete_tenant_row(tenant_id)
             shutil.rmtree(self.data.tenant_dir(tenant_id), ignore_errors=True)
@@ -103,12 +102,8 @@ class TenantRegistry:
             self._blobs.pop(tenant_id, None)
         if db is not None:
             db.close()
-        record = self.system.find_tenant(tenant_id)
         self.system.delete_tenant_row(tenant_id)
         shutil.rmtree(self.data.tenant_dir(tenant_id), ignore_errors=True)
-        inbox = self.data.inbox_dir / record.slug
-        if inbox.is_dir():
-            shutil.rmtree(inbox, ignore_errors=True)
 
     def close(self) -> None:
         with self._lock:

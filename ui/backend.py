@@ -11,6 +11,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from storage.errors import ApplianceError
+
 Row = dict[str, Any]
 
 
@@ -18,12 +20,11 @@ class SessionExpired(Exception):
     """The browser session ended (idle or absolute timeout, sign-out elsewhere)."""
 
 
-class Unavailable(Exception):
+class Unavailable(ApplianceError):
     """A service the page needs is not running (model not loaded, store not wired)."""
 
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
+    status_code = 503
+    code = "unavailable"
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ summarise consecutive parts that fit, then summarise the summaries, until one is
 from collections.abc import Sequence
 from typing import Any
 
-from agents.ingest.ledger import DocumentLedger
+from agents.documents.ledger import DocumentLedger
 from agents.llm.prompts import render_prompt
 from agents.llm.service import LLMService
 from agents.llm.types import Message

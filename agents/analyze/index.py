@@ -25,20 +25,16 @@ from agents.analyze.chunking import Chunk
 from agents.analyze.vector_cache import VectorCache, read_state
 from storage.clock import now_iso
 from storage.database import Database
-from storage.errors import StorageError
+from storage.errors import ApplianceError, StorageError
 
 _VECTOR_TRIGGER = "chunks_after_delete_vectors"
 
 
-class AnalyzeError(Exception):
+class AnalyzeError(ApplianceError):
     """Base of the index and search errors; carries an HTTP status and a stable code."""
 
     status_code = 500
     code = "analyze_error"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class IndexModelChangedError(AnalyzeError):

@@ -18,7 +18,7 @@ import sqlcipher3
 
 from agents.analyze.chunking import Chunk, Chunker
 from agents.analyze.index import ChunkIndex
-from agents.ingest.ledger import DocumentLedger
+from agents.documents.ledger import DocumentLedger
 from storage.errors import NotFoundError
 
 log = logging.getLogger("appliance.analyze.indexer")

@@ -14,7 +14,7 @@ from agents.analyze.embedding import Embedder
 from agents.analyze.index import ChunkIndex
 from agents.analyze.indexer import IndexOutcome, index_documents
 from agents.analyze.search import Hit, search
-from agents.ingest.ledger import DocumentLedger
+from agents.documents.ledger import DocumentLedger
 from storage.tenants import TenantRegistry
 
 log = logging.getLogger("appliance.analyze")

@@ -3,26 +3,26 @@
 Contract (other packages rely on these names):
 
     parse_in_sandbox(data: bytes, filename: str | None, limits: ParseLimits | None = None)
-        -> ParsedDocument                                    (agents.ingest.sandbox)
+        -> ParsedDocument                                    (agents.ingest.sandbox.pool)
         Parses in a warm, resource-limited worker process. Use this for anything that
         came from outside. `SandboxPool(max_workers=None, max_documents_per_worker=2000)`
         is the same with an owner-managed pool: `pool.parse(data, filename, limits)`,
         `pool.warm_up(limits, count)`, `pool.network_isolated()`, `pool.close()`.
-    parse_direct(data, filename, limits=None) -> ParsedDocument    (agents.ingest.direct)
+    parse_direct(data, filename, limits=None) -> ParsedDocument    (agents.ingest.sandbox.direct)
         The same pipeline in the calling process, without process limits: for
         benchmarks and trusted input.
-    detect_format(head: bytes, filename: str | None) -> str        (agents.ingest.formats)
+    detect_format(head: bytes, filename: str | None) -> str        (agents.ingest.sandbox.formats)
         One of "pdf", "docx", "xlsx", "csv", "txt", "markdown", "html", "eml", "json",
         "zip" (any other zip, e.g. PPTX or ODT), "unknown", "empty". Decided from the
         bytes; the name only chooses between csv, markdown and txt readings of text.
-    find_sample_documents(limit) -> list[(name, bytes)]           (agents.ingest.bench)
+    find_sample_documents(limit) -> list[(name, bytes)]           (bench.ingest_corpus)
         distinct real files from /usr/share/doc, site-packages and Python's email test
         messages, round-robin over detected formats, for `appliance bench ingest`.
-    ParseLimits (frozen dataclass, agents.ingest.limits): wall_seconds=60.0,
+    ParseLimits (frozen dataclass, agents.ingest.sandbox.limits): wall_seconds=60.0,
         cpu_seconds=60, memory_bytes=1 GiB, max_input_bytes=100 MiB,
         max_unzipped_bytes=512 MiB, max_zip_entries=10_000.
 
-ParsedDocument (frozen dataclass, agents.ingest.document):
+ParsedDocument (frozen dataclass, agents.ingest.sandbox.document):
     format: str                   a supported value of detect_format
     text: str                     the whole text; == "\\n\\n".join(p.text for p in pages)
     pages: list[PageText]         PageText(number: int from 1, text: str); PDFs have one
@@ -58,10 +58,10 @@ File names from outside are never used as paths: parsing works on bytes in memor
 the worker runs in its own empty scratch directory with writes to files disabled.
 """
 
-from agents.ingest.document import ChildDocument, PageText, ParsedDocument, Section
 from agents.ingest.errors import IngestError
-from agents.ingest.formats import FORMATS, SUPPORTED_FORMATS, detect_format
-from agents.ingest.limits import ParseLimits
+from agents.ingest.sandbox.document import ChildDocument, PageText, ParsedDocument, Section
+from agents.ingest.sandbox.formats import FORMATS, SUPPORTED_FORMATS, detect_format
+from agents.ingest.sandbox.limits import ParseLimits
 
 __all__ = [
     "FORMATS",

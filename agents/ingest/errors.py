@@ -4,8 +4,10 @@ Callers store `code` and `str(error)` on the failed document (or in a drop-box
 `.reason.json`), and the API layer turns `status_code` into the response status.
 """
 
+from storage.errors import ApplianceError
 
-class IngestError(Exception):
+
+class IngestError(ApplianceError):
     """Base of every parse failure; `code` is stable, the message is for people."""
 
     status_code = 422
@@ -13,14 +15,8 @@ class IngestError(Exception):
     default_message = "The document could not be read."
 
     def __init__(self, message: str | None = None, detail: str = "") -> None:
-        super().__init__(message or self.default_message)
-        #: technical detail for logs (e.g. the library's exception type), never shown to users
-        self.detail = detail
-
-    @property
-    def message(self) -> str:
-        """The plain-words reason, the same text as `str(error)`."""
-        return str(self.args[0])
+        # `detail` is positional here (the parsers pass it so): technical, for logs only
+        super().__init__(message, detail=detail)
 
 
 class ParseTimeoutError(IngestError):

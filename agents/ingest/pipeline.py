@@ -14,22 +14,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from agents.ingest.document import ParsedDocument
+from agents.documents.ledger import DocumentLedger
+from agents.documents.records import DocumentRecord
 from agents.ingest.errors import IngestError, UnsupportedFormatError
-from agents.ingest.ledger import DocumentLedger, DocumentRecord
-from agents.ingest.limits import ParseLimits
+from agents.ingest.sandbox.document import ParsedDocument
+from agents.ingest.sandbox.limits import ParseLimits
 
 log = logging.getLogger("appliance.ingest")
 
 ParseFunction = Callable[[bytes, str | None, ParseLimits], ParsedDocument]
-
-
-@dataclass(frozen=True)
-class ParseTask:
-    """Queue payload: which document of which tenant to parse. Ids only."""
-
-    tenant_id: str
-    document_id: str
 
 
 @dataclass

@@ -12,18 +12,19 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
+from agents.documents.ledger import DocumentLedger
+from agents.documents.records import DocumentRecord, sha256_of
+from agents.documents.tasks import IndexTask, ParseTask
 from agents.ingest.errors import IngestError, TooLargeError
-from agents.ingest.ledger import DocumentLedger, DocumentRecord, sha256_of
-from agents.ingest.limits import ParseLimits
 from agents.ingest.pipeline import (
     IngestOutcome,
     ParseFunction,
-    ParseTask,
     default_steps,
     early_parse_steps,
     in_memory_steps,
     process_document,
 )
+from agents.ingest.sandbox.limits import ParseLimits
 from storage.tenants import TenantRegistry
 
 log = logging.getLogger("appliance.ingest")
@@ -32,14 +33,6 @@ _MAX_CHILD_DEPTH = 3
 _EARLY_PARSE_THREADS = 8
 _BATCH_BYTES = 256 * 2**20
 MAX_PARSE_ATTEMPTS = 3
-
-
-@dataclass(frozen=True)
-class IndexTask:
-    """Queue payload: index one parsed document. Ids only."""
-
-    tenant_id: str
-    document_id: str
 
 
 @dataclass(frozen=True)

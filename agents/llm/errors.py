@@ -5,8 +5,10 @@ The API layer turns `status_code` into the response status and `code` into the
 document text or secrets.
 """
 
+from storage.errors import ApplianceError
 
-class LLMError(Exception):
+
+class LLMError(ApplianceError):
     """Base of every LLM failure; `code` is stable, the message is for people."""
 
     status_code = 500

@@ -3,16 +3,15 @@
 Messages name templates, fields and limits; they never contain document text.
 """
 
+from storage.errors import ApplianceError
 
-class ReportError(Exception):
+
+class ReportError(ApplianceError):
     """Base of every report failure; `code` is stable, the message is for people."""
 
     status_code = 500
     code = "report_error"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    default_message = "the report could not be made"
 
 
 class InvalidTemplateError(ReportError):

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents.analyze.documents_ops import document_text
-from agents.ingest.ledger import STATES, DocumentLedger
+from agents.documents.ledger import DocumentLedger
+from agents.documents.records import STATES
 from agents.report.activity import tenant_activity
 from agents.report.dataset import ReportData, from_input
 from agents.report.errors import InvalidReportRequest, SourceUnavailableError

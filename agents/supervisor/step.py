@@ -20,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from storage.errors import ApplianceError
+
 
 @dataclass(frozen=True)
 class StepContext:
@@ -57,15 +59,22 @@ class StepResult:
     wait_until: float | None = None
 
 
-class StepError(Exception):
+class StepError(ApplianceError):
     """A step failed; `code` is machine-readable, the message is shown to users."""
 
-    code: str = "step_failed"
+    status_code = 422
+    code = "step_failed"
     retryable: bool = True
 
-    def __init__(self, message: str, *, code: str | None = None, retryable: bool | None = None):
-        super().__init__(message)
-        self.message = message
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        retryable: bool | None = None,
+        detail: str = "",
+    ) -> None:
+        super().__init__(message, detail=detail)
         if code is not None:
             self.code = code
         if retryable is not None:

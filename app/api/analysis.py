@@ -11,10 +11,8 @@ from litestar.response import ServerSentEvent
 from litestar.status_codes import HTTP_200_OK
 
 from agents.analyze import documents_ops
-from agents.analyze.answer import Answerer
-from agents.ingest.ledger import DocumentLedger
-from agents.llm.service import LLMService
-from app.api.deps import LedgerDep, ServicesDep, TenantAccessDep
+from agents.documents.ledger import DocumentLedger
+from app.api.deps import AnswererDep, LedgerDep, LLMDep, TenantAccessDep
 from app.errors import AppError
 
 MAX_K = 20
@@ -73,12 +71,11 @@ class AnalysisController(Controller):
 
     @post("/ask", status_code=HTTP_200_OK, sync_to_thread=True)
     def ask(
-        self, data: JSONBody[AskRequest], tenant_access: TenantAccessDep, services: ServicesDep
+        self, data: JSONBody[AskRequest], tenant_access: TenantAccessDep, answerer: AnswererDep
     ) -> Response[Any] | ServerSentEvent:
         """An answer with numbered citations; `stream: true` sends Server-Sent Events."""
         if not data.question.strip():
             raise InvalidRequest("the question is empty")
-        answerer: Answerer = services.extras["answerer"]
         k = max(1, min(data.k, MAX_K))
         filters = data.filters or None
         if data.stream:
@@ -88,27 +85,24 @@ class AnalysisController(Controller):
 
     @post("/extract", status_code=HTTP_200_OK, sync_to_thread=True)
     def extract(
-        self, data: JSONBody[ExtractRequest], ledger: LedgerDep, services: ServicesDep
+        self, data: JSONBody[ExtractRequest], ledger: LedgerDep, llm: LLMDep
     ) -> dict[str, Any]:
         """JSON valid against `schema` (422 if the schema cannot be expressed as a grammar)."""
-        llm: LLMService = services.extras["llm"]
         text = _input_text(ledger, data.document_id, data.text)
         return {"data": documents_ops.extract(llm, text, data.schema)}
 
     @post("/classify", status_code=HTTP_200_OK, sync_to_thread=True)
     def classify(
-        self, data: JSONBody[ClassifyRequest], ledger: LedgerDep, services: ServicesDep
+        self, data: JSONBody[ClassifyRequest], ledger: LedgerDep, llm: LLMDep
     ) -> dict[str, Any]:
         """Exactly one of `labels`."""
-        llm: LLMService = services.extras["llm"]
         text = _input_text(ledger, data.document_id, data.text)
         return {"label": documents_ops.classify(llm, text, data.labels)}
 
     @post("/summarize", status_code=HTTP_200_OK, sync_to_thread=True)
     def summarize(
-        self, data: JSONBody[SummarizeRequest], ledger: LedgerDep, services: ServicesDep
+        self, data: JSONBody[SummarizeRequest], ledger: LedgerDep, llm: LLMDep
     ) -> dict[str, Any]:
         """A summary of the whole document, however long (map-reduce over its parts)."""
-        llm: LLMService = services.extras["llm"]
         text = documents_ops.document_text(ledger, data.document_id)
         return {"document_id": data.document_id, **documents_ops.summarise(llm, text)}

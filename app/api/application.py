@@ -34,12 +34,9 @@ from app.api.search import search_chunks
 from app.api.tenant_scope import build_tenant_router
 from app.api.tenants import TenantsController, delete_tenant, show_tenant
 from app.auth.client_address import check_trusted_proxies, client_address
-from app.auth.kit import auth_kit
 from app.auth.principal import Principal
 from app.errors import render_exception
-from app.queue import QueueRunner
-from app.services import Services
-from app.tasks import register_tasks
+from app.runtime import Runtime
 
 API_PREFIX = "/api/v1"
 
@@ -64,16 +61,14 @@ TENANT_HANDLERS: list[Any] = [
 ]
 
 
-def build_api(
-    services: Services, queue: QueueRunner, extra_tenant_handlers: Sequence[Any] = ()
-) -> Litestar:
-    """The REST API; settings, services and the auth kit are app-level dependencies.
+def build_api(runtime: Runtime, extra_tenant_handlers: Sequence[Any] = ()) -> Litestar:
+    """The REST API; settings, services and the runtime's agents are app-level dependencies.
 
     `extra_tenant_handlers` go behind the tenant guard like TENANT_HANDLERS (tests use it).
     """
+    services = runtime.services
     settings = services.settings
-    kit = auth_kit(services)
-    ingest = register_tasks(queue, services)
+    kit = runtime.auth
     trusted = list(settings.server.trusted_proxies)
     check_trusted_proxies(trusted)
 
@@ -107,11 +102,17 @@ def build_api(
             )
         ],
         dependencies={
+            "runtime": Provide(lambda: runtime, sync_to_thread=False),
             "services": Provide(lambda: services, sync_to_thread=False),
             "settings": Provide(lambda: services.settings, sync_to_thread=False),
-            "queue": Provide(lambda: queue, sync_to_thread=False),
+            "queue": Provide(lambda: runtime.queue, sync_to_thread=False),
             "auth": Provide(lambda: kit, sync_to_thread=False),
-            "ingest": Provide(lambda: ingest, sync_to_thread=False),
+            "ingest": Provide(lambda: runtime.ingest, sync_to_thread=False),
+            "analysis": Provide(lambda: runtime.analysis, sync_to_thread=False),
+            "answerer": Provide(runtime.require_answerer, sync_to_thread=False),
+            "llm": Provide(runtime.require_llm, sync_to_thread=False),
+            "enqueue": Provide(lambda: runtime.enqueue, sync_to_thread=False),
+            "reports": Provide(lambda: runtime.reports, sync_to_thread=False),
             "client": Provide(provide_client, sync_to_thread=False),
             "principal": Provide(provide_principal, sync_to_thread=False),
         },

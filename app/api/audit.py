@@ -1,6 +1,5 @@
 """GET /audit (appliance admins) and GET /tenants/{tenant}/audit (owners and admins)."""
 
-import json
 from typing import Annotated, Any
 
 from litestar import Controller, get
@@ -8,24 +7,10 @@ from litestar.params import QueryParameter
 
 from app.api.deps import ServicesDep, TenantAccessDep
 from app.api.guards import admin_guard
+from app.operations.audit import entry_json
 from app.services import Services
-from storage.records import AuditRecord
 
 MAX_LIMIT = 500
-
-
-def entry_json(record: AuditRecord) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "at": record.at,
-        "actor": record.actor,
-        "action": record.action,
-        "tenant_id": record.tenant_id,
-        "target": record.target,
-        "client": record.client,
-        "outcome": record.outcome,
-        "detail": json.loads(record.detail) if record.detail else None,
-    }
 
 
 def page(

@@ -27,12 +27,13 @@ from litestar.status_codes import (
     HTTP_204_NO_CONTENT,
 )
 
-from agents.ingest.connectors import ConnectorRecord, ConnectorStore, public
-from agents.ingest.mail import test_connection
-from agents.ingest.mail_ingest import poll_connector, report_dict
+from agents.ingest.sources.connectors import ConnectorRecord, ConnectorStore, public
+from agents.ingest.sources.mail import test_connection
+from agents.ingest.sources.mail_ingest import poll_connector, report_dict
 from app.api.deps import (
     ClientDep,
     ConnectorStoreDep,
+    EnqueueDep,
     IngestDep,
     ServicesDep,
     TenantAccessDep,
@@ -40,7 +41,7 @@ from app.api.deps import (
 )
 from app.auth.tenant_access import TenantAccess
 from app.errors import AppError
-from app.services import Services
+from app.operations.connectors import audit_connector
 
 _OWNER = {"min_role": "owner"}
 HOOK_PATH = "/api/v1/tenants/{tenant}/hooks/{hook_id}"
@@ -86,28 +87,6 @@ def shown(record: ConnectorRecord, access: TenantAccess) -> dict[str, Any]:
     return body
 
 
-def audit_connector(
-    services: Services,
-    action: str,
-    access: TenantAccess,
-    record: ConnectorRecord,
-    client: str,
-    **detail: Any,
-) -> None:
-    """One audit entry about a connector; `detail` must hold no secret values."""
-    services.system.audit(
-        action,
-        actor=access.principal.username,
-        tenant_id=access.tenant_id,
-        target=record.id,
-        client=client,
-        detail={"name": record.name, "kind": record.kind, **detail},
-    )
-
-
-_audit = audit_connector  # the UI backend imports it under this name
-
-
 class ConnectorsController(Controller):
     path = "/connectors"
     tags = ["connectors"]
@@ -136,8 +115,8 @@ class ConnectorsController(Controller):
         record = connectors.create(
             data.kind, data.name, data.config, data.secrets, enabled=data.enabled
         )
-        _audit(
-            services,
+        audit_connector(
+            services.system,
             "connector.create",
             tenant_access,
             record,
@@ -174,8 +153,8 @@ class ConnectorsController(Controller):
             enabled=data.enabled,
         )
         changed = [f for f in ("name", "config", "enabled") if getattr(data, f) is not None]
-        _audit(
-            services,
+        audit_connector(
+            services.system,
             "connector.update",
             tenant_access,
             record,
@@ -196,7 +175,7 @@ class ConnectorsController(Controller):
     ) -> None:
         """Remove the connector and its mail progress; documents it brought in stay."""
         record = connectors.delete(connector_id)
-        _audit(services, "connector.delete", tenant_access, record, client)
+        audit_connector(services.system, "connector.delete", tenant_access, record, client)
 
     @post("/{connector_id:str}/test", status_code=HTTP_200_OK, sync_to_thread=True, opt=_OWNER)
     def test_connector(
@@ -218,8 +197,8 @@ class ConnectorsController(Controller):
             }
         _, config = connectors.mailbox(connector_id)
         result = test_connection(config)
-        _audit(
-            services,
+        audit_connector(
+            services.system,
             "connector.test",
             tenant_access,
             record,
@@ -237,6 +216,7 @@ class ConnectorsController(Controller):
         tenant_access: TenantAccessDep,
         services: ServicesDep,
         ingest: IngestDep,
+        enqueue: EnqueueDep,
         client: ClientDep,
         background: FromQuery[bool] = False,
     ) -> Response[dict[str, Any]]:
@@ -246,8 +226,8 @@ class ConnectorsController(Controller):
             raise NotAMailbox(f"connector {record.name!r} is a hook; only mailboxes are polled")
         await anyio.to_thread.run_sync(
             functools.partial(
-                _audit,
-                services,
+                audit_connector,
+                services.system,
                 "connector.poll",
                 tenant_access,
                 record,
@@ -256,8 +236,7 @@ class ConnectorsController(Controller):
             )
         )
         if background:
-            enqueue = services.extras["enqueue_mail_poll"]
-            enqueue(tenant_access.tenant_id, record.id)
+            enqueue.mail_poll(tenant_access.tenant_id, record.id)
             return Response({"queued": True}, status_code=HTTP_202_ACCEPTED)
         run = functools.partial(poll_connector, ingest, tenant_access.tenant_id, record.id)
         report = await anyio.to_thread.run_sync(run)

@@ -7,19 +7,26 @@ handler signatures short. Tenant handlers take `tenant_access`, `tenant_db`, `te
 
 from litestar.di import NamedDependency
 
-from agents.ingest.connectors import ConnectorStore
-from agents.ingest.ledger import DocumentLedger
+from agents.analyze.answer import Answerer
+from agents.analyze.service import AnalysisService
+from agents.documents.ledger import DocumentLedger
 from agents.ingest.service import IngestService
+from agents.ingest.sources.connectors import ConnectorStore
+from agents.llm.service import LLMService
+from agents.report.service import ReportService
 from app.auth.kit import AuthKit
 from app.auth.principal import Principal
 from app.auth.tenant_access import TenantAccess
 from app.queue import QueueRunner
+from app.runtime import Runtime
 from app.services import Services
 from app.settings import Settings
+from app.tasks import Enqueuers
 from storage.blobs import BlobStore
 from storage.database import Database
 from storage.records import TenantRecord
 
+RuntimeDep = NamedDependency[Runtime]
 ServicesDep = NamedDependency[Services]
 SettingsDep = NamedDependency[Settings]
 QueueDep = NamedDependency[QueueRunner]
@@ -30,6 +37,11 @@ TenantAccessDep = NamedDependency[TenantAccess]
 TenantDbDep = NamedDependency[Database]
 TenantBlobsDep = NamedDependency[BlobStore]
 IngestDep = NamedDependency[IngestService]
+AnalysisDep = NamedDependency[AnalysisService]
+AnswererDep = NamedDependency[Answerer]
+LLMDep = NamedDependency[LLMService]
+EnqueueDep = NamedDependency[Enqueuers]
 LedgerDep = NamedDependency[DocumentLedger]
+ReportsDep = NamedDependency[ReportService]
 ConnectorStoreDep = NamedDependency[ConnectorStore]  # provided by the connectors controller
 HookTenantDep = NamedDependency[TenantRecord]  # the tenant of an inbound hook route

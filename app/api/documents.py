@@ -12,8 +12,8 @@ from litestar import Controller, Request, Response, delete, get, post
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
+from agents.documents.records import STATES
 from agents.ingest.errors import IngestError
-from agents.ingest.ledger import STATES
 from app.api.deps import ClientDep, IngestDep, LedgerDep, TenantAccessDep
 from app.errors import AppError
 

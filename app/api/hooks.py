@@ -2,7 +2,7 @@
 
 No user signs in here. The tenant guard (opt "hook") requires hook credentials and
 resolves the tenant; this handler finds the hook, checks the signature or token against
-its sealed secret (agents.ingest.hooks), refuses replays, and stores each JSON record as
+its sealed secret (agents.ingest.sources.hooks), refuses replays, and stores each JSON record as
 a document (source "hook", source_ref the hook id), answering 202 with the documents.
 
 Answers: 401 missing/wrong signature or token, stale timestamp, replay (each rejection
@@ -22,9 +22,10 @@ from litestar import Controller, Request, post
 from litestar.params import FromPath
 from litestar.status_codes import HTTP_202_ACCEPTED
 
-from agents.ingest.connectors import ConnectorRecord, ConnectorStore
 from agents.ingest.errors import IngestError
-from agents.ingest.hooks import (
+from agents.ingest.service import IngestService
+from agents.ingest.sources.connectors import ConnectorRecord, ConnectorStore
+from agents.ingest.sources.hooks import (
     HookAuthError,
     HookCredentials,
     Verified,
@@ -35,7 +36,6 @@ from agents.ingest.hooks import (
     render,
     verify,
 )
-from agents.ingest.service import IngestService
 from app.api.deps import ClientDep, HookTenantDep, IngestDep, ServicesDep, SettingsDep
 from app.auth.tenant_access import TenantNotFound
 from app.services import Services

@@ -1,6 +1,6 @@
 """GET|POST /tenants/{tenant}/members and DELETE .../members/{user} (owners and admins)."""
 
-from typing import Any, Literal
+from typing import Any
 
 import msgspec
 from litestar import Controller, delete, get, post
@@ -8,31 +8,16 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from app.api.deps import AuthDep, ClientDep, ServicesDep, TenantAccessDep
-from app.errors import AppError, NotFound
-from app.services import Services
-from storage.records import MembershipRecord
+from app.auth.principal import Role
+from app.operations import Actor
+from app.operations.members import member_json, remove_member, set_member
 
 _MANAGE = {"min_role": "owner", "admin_ok": True, "users_only": True}
 
 
-class LastOwner(AppError):
-    status_code = 409
-    code = "last_owner"
-
-
 class MemberBody(msgspec.Struct):
     username: str
-    role: Literal["owner", "editor", "viewer"]
-
-
-def member_json(m: MembershipRecord) -> dict[str, Any]:
-    return {"user": m.username, "user_id": m.user_id, "role": m.role, "since": m.created_at}
-
-
-def _keep_an_owner(services: Services, tenant_id: str, user_id: str) -> None:
-    owners = [m for m in services.system.memberships(tenant_id=tenant_id) if m.role == "owner"]
-    if [m.user_id for m in owners] == [user_id]:
-        raise LastOwner("a tenant must keep at least one owner; add another owner first")
+    role: Role
 
 
 class MembersController(Controller):
@@ -58,21 +43,11 @@ class MembersController(Controller):
         client: ClientDep,
     ) -> dict[str, Any]:
         """Add a user to the tenant or change their role."""
-        user = services.system.find_user(data.username)
-        previous = services.system.role_of(tenant_access.tenant_id, user.id)
-        if previous == "owner" and data.role != "owner":
-            _keep_an_owner(services, tenant_access.tenant_id, user.id)
-        services.system.set_membership(tenant_access.tenant_id, user.id, data.role)
-        services.system.audit(
-            "member.set",
-            actor=tenant_access.principal.username,
-            tenant_id=tenant_access.tenant_id,
-            target=user.username,
-            client=client,
-            detail={"role": data.role, "previous": previous},
+        actor = Actor(tenant_access.principal.username, client)
+        member = set_member(
+            services.system, actor, tenant_access.tenant_id, data.username, data.role
         )
-        member = services.system.memberships(tenant_id=tenant_access.tenant_id, user_id=user.id)
-        return member_json(member[0])
+        return member_json(member)
 
     @delete("/{user:str}", status_code=HTTP_204_NO_CONTENT, sync_to_thread=True)
     def remove_member(
@@ -84,19 +59,5 @@ class MembersController(Controller):
         client: ClientDep,
     ) -> None:
         """Remove a member; their API keys for this tenant are revoked with it."""
-        record = services.system.find_user(user)
-        previous = services.system.role_of(tenant_access.tenant_id, record.id)
-        if previous is None:
-            raise NotFound(f"{record.username} is not a member of this tenant")
-        if previous == "owner":
-            _keep_an_owner(services, tenant_access.tenant_id, record.id)
-        services.system.remove_membership(tenant_access.tenant_id, record.id)
-        revoked = auth.api_keys.revoke_member(tenant_access.tenant_id, record.id)
-        services.system.audit(
-            "member.remove",
-            actor=tenant_access.principal.username,
-            tenant_id=tenant_access.tenant_id,
-            target=record.username,
-            client=client,
-            detail={"previous": previous, "api_keys_revoked": revoked},
-        )
+        actor = Actor(tenant_access.principal.username, client)
+        remove_member(services.system, auth.api_keys, actor, tenant_access.tenant_id, user)

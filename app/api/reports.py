@@ -17,10 +17,9 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_
 
 from agents.report.catalog import decode_template
 from agents.report.render import MEDIA_TYPES
-from agents.report.service import ReportService, download_name
-from app.api.deps import ClientDep, ServicesDep, TenantAccessDep
+from agents.report.service import download_name
+from app.api.deps import ClientDep, ReportsDep, ServicesDep, TenantAccessDep
 from app.errors import AppError
-from app.services import Services
 
 MAX_PAGE = 200
 
@@ -30,24 +29,11 @@ class InvalidReportBody(AppError):
     code = "invalid_request"
 
 
-class ReportsUnavailable(AppError):
-    status_code = 503
-    code = "unavailable"
-
-
 class ReportRequest(msgspec.Struct, forbid_unknown_fields=True):
     template: str
     format: str = "pdf"
     params: dict[str, Any] | None = None
     data: list[Any] | dict[str, Any] | None = None
-
-
-def report_service(services: Services) -> ReportService:
-    # until the typed runtime (app/runtime.py) provides it directly
-    reports = services.extras.get("reports")
-    if not isinstance(reports, ReportService):
-        raise ReportsUnavailable("the report service is not running")
-    return reports
 
 
 class ReportsController(Controller):
@@ -59,14 +45,13 @@ class ReportsController(Controller):
         self,
         request: Request[Any, Any, Any],
         tenant_access: TenantAccessDep,
-        services: ServicesDep,
+        reports: ReportsDep,
     ) -> dict[str, Any]:
         """Validate and queue a report; 202 with its id (poll GET .../reports/{id})."""
         try:
             body = msgspec.json.decode(await request.body(), type=ReportRequest)
         except (msgspec.ValidationError, msgspec.DecodeError) as exc:
             raise InvalidReportBody(f"invalid report request: {exc}") from exc
-        reports = report_service(services)
         record = await anyio.to_thread.run_sync(
             functools.partial(
                 reports.request,
@@ -84,13 +69,13 @@ class ReportsController(Controller):
     def list_reports(
         self,
         tenant_access: TenantAccessDep,
-        services: ServicesDep,
+        reports: ReportsDep,
         status: FromQuery[str | None] = None,
         limit: FromQuery[int] = 50,
         cursor: FromQuery[str | None] = None,
     ) -> dict[str, Any]:
         """Newest first; cursor paging."""
-        records, following = report_service(services).list_reports(
+        records, following = reports.list_reports(
             tenant_access.tenant_id,
             limit=max(1, min(limit, MAX_PAGE)),
             cursor=cursor,
@@ -100,16 +85,16 @@ class ReportsController(Controller):
 
     @get("/{report_id:str}", sync_to_thread=True)
     def show(
-        self, report_id: FromPath[str], tenant_access: TenantAccessDep, services: ServicesDep
+        self, report_id: FromPath[str], tenant_access: TenantAccessDep, reports: ReportsDep
     ) -> dict[str, Any]:
-        return report_service(services).get(tenant_access.tenant_id, report_id).public()
+        return reports.get(tenant_access.tenant_id, report_id).public()
 
     @get("/{report_id:str}/download", sync_to_thread=True)
     def download(
-        self, report_id: FromPath[str], tenant_access: TenantAccessDep, services: ServicesDep
+        self, report_id: FromPath[str], tenant_access: TenantAccessDep, reports: ReportsDep
     ) -> Stream:
         """The report file, decrypted as it is sent."""
-        record, chunks = report_service(services).download(tenant_access.tenant_id, report_id)
+        record, chunks = reports.download(tenant_access.tenant_id, report_id)
         return Stream(
             chunks,
             media_type=MEDIA_TYPES[record.format],
@@ -124,10 +109,11 @@ class ReportsController(Controller):
         self,
         report_id: FromPath[str],
         tenant_access: TenantAccessDep,
+        reports: ReportsDep,
         services: ServicesDep,
         client: ClientDep,
     ) -> None:
-        record = report_service(services).delete(tenant_access.tenant_id, report_id)
+        record = reports.delete(tenant_access.tenant_id, report_id)
         services.system.audit(
             "report.delete",
             actor=tenant_access.principal.username,
@@ -143,11 +129,9 @@ class ReportTemplatesController(Controller):
     tags = ["reports"]
 
     @get("/", sync_to_thread=True)
-    def list_templates(
-        self, tenant_access: TenantAccessDep, services: ServicesDep
-    ) -> dict[str, Any]:
+    def list_templates(self, tenant_access: TenantAccessDep, reports: ReportsDep) -> dict[str, Any]:
         """Built-in templates first, then the tenant's own."""
-        catalog = report_service(services).catalog(tenant_access.tenant_id)
+        catalog = reports.catalog(tenant_access.tenant_id)
         return {"items": [t.summary() for t in catalog.templates()]}
 
     @post("/", status_code=HTTP_201_CREATED)
@@ -155,6 +139,7 @@ class ReportTemplatesController(Controller):
         self,
         request: Request[Any, Any, Any],
         tenant_access: TenantAccessDep,
+        reports: ReportsDep,
         services: ServicesDep,
         client: ClientDep,
     ) -> dict[str, Any]:
@@ -168,7 +153,7 @@ class ReportTemplatesController(Controller):
         definition = decode_template(text)
         if "json" in content_type and isinstance(definition, dict) and set(definition) == {"yaml"}:
             definition = decode_template(str(definition["yaml"]))
-        catalog = report_service(services).catalog(tenant_access.tenant_id)
+        catalog = reports.catalog(tenant_access.tenant_id)
         template = await anyio.to_thread.run_sync(
             catalog.add, definition, tenant_access.principal.username
         )

@@ -7,8 +7,7 @@ from litestar import post
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK
 
-from agents.analyze.service import AnalysisService
-from app.api.deps import ServicesDep, TenantAccessDep
+from app.api.deps import AnalysisDep, TenantAccessDep
 
 MAX_K = 100
 
@@ -28,10 +27,9 @@ class SearchRequest(msgspec.Struct, forbid_unknown_fields=True):
     tags=["search"],
 )
 def search_chunks(
-    data: JSONBody[SearchRequest], tenant_access: TenantAccessDep, services: ServicesDep
+    data: JSONBody[SearchRequest], tenant_access: TenantAccessDep, analysis: AnalysisDep
 ) -> dict[str, Any]:
     """The best `k` chunks for `query`, with document id, title, page and score."""
-    analysis: AnalysisService = services.extras["analysis"]
     hits = analysis.search(
         tenant_access.tenant_id,
         data.query,

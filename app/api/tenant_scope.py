@@ -31,8 +31,8 @@ from litestar.di import Provide
 from litestar.handlers.base import BaseRouteHandler
 from litestar.types import ControllerRouterHandler, Scope
 
-from agents.ingest.hooks import HookAuthError, HookCredentials
-from agents.ingest.ledger import DocumentLedger
+from agents.documents.ledger import DocumentLedger
+from agents.ingest.sources.hooks import HookAuthError, HookCredentials
 from app.api.authn import AuthenticationRequired
 from app.auth.principal import Principal
 from app.auth.tenant_access import TenantAccess, TenantNotFound, resolve_access

@@ -9,25 +9,15 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from app.api.deps import ClientDep, PrincipalDep, ServicesDep, TenantAccessDep
 from app.api.guards import admin_guard
-from storage.records import TenantRecord
+from app.operations import Actor
+from app.operations.tenants import create_tenant, tenant_json
+from app.operations.tenants import delete_tenant as remove_tenant
 
 
 class NewTenant(msgspec.Struct):
     name: str
     display_name: str | None = None
     owner: str | None = None  # username; default: the admin who creates it
-
-
-def tenant_json(record: TenantRecord, role: str | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "id": record.id,
-        "slug": record.slug,
-        "name": record.name,
-        "created_at": record.created_at,
-    }
-    if role is not None:
-        body["role"] = role
-    return body
 
 
 class TenantsController(Controller):
@@ -57,24 +47,8 @@ class TenantsController(Controller):
     ) -> dict[str, Any]:
         """Create a tenant (new data key, empty database) with its first owner."""
         owner = services.system.find_user(data.owner or principal.user_id)
-        record = services.tenants.create(data.name, data.display_name)
-        services.system.audit(
-            "tenant.create",
-            actor=principal.username,
-            tenant_id=record.id,
-            target=record.slug,
-            client=client,
-        )
-        services.system.set_membership(record.id, owner.id, "owner")
-        services.system.audit(
-            "member.set",
-            actor=principal.username,
-            tenant_id=record.id,
-            target=owner.username,
-            client=client,
-            detail={"role": "owner", "previous": None},
-        )
-        return tenant_json(record)
+        actor = Actor(principal.username, client)
+        return tenant_json(create_tenant(services, actor, data.name, data.display_name, owner))
 
 
 @get("/", sync_to_thread=False, tags=["tenants"])
@@ -92,12 +66,5 @@ def show_tenant(tenant_access: TenantAccessDep) -> dict[str, Any]:
 )
 def delete_tenant(tenant_access: TenantAccessDep, services: ServicesDep, client: ClientDep) -> None:
     """Delete the tenant: its key is destroyed first, then its files (owners, admins)."""
-    tenant = tenant_access.tenant
-    services.tenants.delete(tenant.id)
-    services.system.audit(
-        "tenant.delete",
-        actor=tenant_access.principal.username,
-        tenant_id=tenant.id,
-        target=tenant.slug,
-        client=client,
-    )
+    actor = Actor(tenant_access.principal.username, client)
+    remove_tenant(services, actor, tenant_access.tenant)

@@ -1,4 +1,4 @@
-"""Builds the auth services once per process and keeps them in `services.extras`."""
+"""The auth services of one process, built once by the runtime (`app.runtime`)."""
 
 import time
 from collections.abc import Callable
@@ -16,8 +16,6 @@ from app.auth.throttle import LoginThrottle
 from app.auth.tokens import AccessTokens
 from app.services import Services
 
-_EXTRAS_KEY = "auth"
-
 
 @dataclass(frozen=True)
 class AuthKit:
@@ -33,7 +31,7 @@ class AuthKit:
 
 
 def build_auth_kit(services: Services, clock: Callable[[], float] = time.time) -> AuthKit:
-    """A new kit stored in services.extras. `clock` drives the throttle window, refresh
+    """A new kit. `clock` drives the throttle window, refresh
     token and API key expiry (JWTs use real time: PyJWT checks exp/iat against it)."""
     security = services.settings.security
     system_db = services.system_db
@@ -46,7 +44,7 @@ def build_auth_kit(services: Services, clock: Callable[[], float] = time.time) -
     )
     refresh = RefreshTokens(system_db, security.refresh_token_days * 86400, clock)
     keys = ApiKeys(system_db, clock)
-    kit = AuthKit(
+    return AuthKit(
         passwords=passwords,
         accounts=accounts,
         sessions=sessions,
@@ -57,11 +55,3 @@ def build_auth_kit(services: Services, clock: Callable[[], float] = time.time) -
         authenticator=Authenticator(services.system, access, keys, sessions),
         logins=Logins(services.system, accounts, throttle, access, refresh, sessions),
     )
-    services.extras[_EXTRAS_KEY] = kit
-    return kit
-
-
-def auth_kit(services: Services) -> AuthKit:
-    """The process's kit, built on first use."""
-    kit = services.extras.get(_EXTRAS_KEY)
-    return kit if isinstance(kit, AuthKit) else build_auth_kit(services)

@@ -1,10 +1,12 @@
 """Who is calling: the authenticated principal, and the tenant role ladder."""
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
-ROLE_RANK = {"viewer": 1, "editor": 2, "owner": 3}
-ROLES = tuple(ROLE_RANK)
+# the one list of tenant roles, lowest first
+Role = Literal["viewer", "editor", "owner"]
+ROLES: tuple[str, ...] = get_args(Role)
+ROLE_RANK = {role: rank for rank, role in enumerate(ROLES, start=1)}
 
 Via = Literal["token", "api_key", "session"]
 

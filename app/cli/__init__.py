@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from agents.openmp_policy import apply_openmp_wait_policy
 from app.cli.parser import build_parser
+from storage.errors import ApplianceError, describe
 
 __all__ = ["main"]
 
@@ -30,12 +31,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the one place that reports failures to the user
         if args.debug:
             traceback.print_exc()
-        message = getattr(exc, "detail", None) or getattr(exc, "message", None) or str(exc)
-        if getattr(exc, "code", None) is None and not isinstance(exc, OSError):
-            message = f"unexpected error: {type(exc).__name__}: {message}"
+        if isinstance(exc, ApplianceError):
+            message = describe(exc).message
+        elif isinstance(exc, OSError):
+            message = f"{exc.strerror}: {exc.filename}" if exc.filename else str(exc)
+        else:
+            message = f"unexpected error: {type(exc).__name__}"
             if not args.debug:
                 message += " (run with --debug for details)"
-        elif isinstance(exc, OSError) and exc.filename:
-            message = f"{exc.strerror}: {exc.filename}"
         print(f"appliance: error: {message}".splitlines()[0], file=sys.stderr)
         return 1

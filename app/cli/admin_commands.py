@@ -2,10 +2,14 @@
 
 import argparse
 import sys
+from typing import cast
 
-from app.auth.passwords import Passwords
+from app.auth.kit import build_auth_kit
+from app.auth.principal import Role
 from app.cli.context import CliError, open_from, passphrase_from, read_password, settings_from
 from app.initialise import initialise
+from app.operations import members, tenants, users
+from app.operations.actor import CLI
 
 
 def init(args: argparse.Namespace) -> int:
@@ -36,8 +40,8 @@ def init(args: argparse.Namespace) -> int:
 def tenant_create(args: argparse.Namespace) -> int:
     services = open_from(args)
     try:
-        record = services.tenants.create(args.name, args.display_name)
-        services.system.audit("tenant.create", actor="cli", tenant_id=record.id, target=record.slug)
+        owner = services.system.find_user(args.owner) if args.owner else None
+        record = tenants.create_tenant(services, CLI, args.name, args.display_name, owner)
         print(f"created tenant {record.slug} ({record.id})")
     finally:
         services.close()
@@ -65,8 +69,7 @@ def tenant_delete(args: argparse.Namespace) -> int:
             if answer.strip().lower() not in {"y", "yes"}:
                 print("not deleted")
                 return 1
-        services.tenants.delete(record.id)
-        services.system.audit("tenant.delete", actor="cli", tenant_id=record.id, target=record.slug)
+        tenants.delete_tenant(services, CLI, record)
         print(f"deleted tenant {record.slug}; its key is destroyed")
     finally:
         services.close()
@@ -76,11 +79,11 @@ def tenant_delete(args: argparse.Namespace) -> int:
 def user_create(args: argparse.Namespace) -> int:
     services = open_from(args)
     try:
-        passwords = Passwords(services.settings.security)
+        users.check_username(args.username)
         password = read_password(args.password_file, f"Password for {args.username}: ")
-        user = services.system.insert_user(args.username, passwords.hash(password), args.admin)
-        services.system.audit(
-            "user.create", actor="cli", target=user.username, detail={"admin": args.admin}
+        kit = build_auth_kit(services)
+        user = users.create_user(
+            services.system, kit, CLI, args.username, password, bool(args.admin)
         )
         print(f"created user {user.username}{' (admin)' if user.is_admin else ''}")
     finally:
@@ -105,21 +108,9 @@ def user_list(args: argparse.Namespace) -> int:
 def user_passwd(args: argparse.Namespace) -> int:
     services = open_from(args)
     try:
-        passwords = Passwords(services.settings.security)
         user = services.system.find_user(args.username)
         password = read_password(args.password_file, f"New password for {user.username}: ")
-        services.system.set_password_hash(
-            user.id, passwords.hash(password), bump_token_version=True
-        )
-        with services.system_db.write() as conn:
-            # a password change signs the user out everywhere
-            conn.execute("DELETE FROM sessions WHERE user_id = ?", (user.id,))
-            conn.execute(
-                "UPDATE refresh_tokens SET revoked_at = strftime('%s','now') "
-                "WHERE user_id = ? AND revoked_at IS NULL",
-                (user.id,),
-            )
-        services.system.audit("user.password_change", actor="cli", target=user.username)
+        users.set_password(services.system, build_auth_kit(services), CLI, user, password)
         print(f"password changed for {user.username}; their sessions and tokens are revoked")
     finally:
         services.close()
@@ -130,16 +121,10 @@ def member_add(args: argparse.Namespace) -> int:
     services = open_from(args)
     try:
         tenant = services.system.find_tenant(args.tenant)
-        user = services.system.find_user(args.user)
-        services.system.set_membership(tenant.id, user.id, args.role)
-        services.system.audit(
-            "member.set",
-            actor="cli",
-            tenant_id=tenant.id,
-            target=user.username,
-            detail={"role": args.role},
+        member = members.set_member(
+            services.system, CLI, tenant.id, args.user, cast(Role, args.role)
         )
-        print(f"{user.username} is now {args.role} of {tenant.slug}")
+        print(f"{member.username} is now {member.role} of {tenant.slug}")
     finally:
         services.close()
     return 0

@@ -4,8 +4,7 @@ import argparse
 import sys
 
 from app.cli.context import CliError, open_from
-from app.queue import QueueRunner, build_huey
-from app.tasks import register_tasks
+from app.runtime import build_answering
 
 
 def ask(args: argparse.Namespace) -> int:
@@ -15,9 +14,9 @@ def ask(args: argparse.Namespace) -> int:
     services = open_from(args)
     try:
         tenant = services.system.find_tenant(args.tenant)
-        queue = QueueRunner(build_huey(services.data, services.master), services.settings)
-        register_tasks(queue, services)
-        answerer = services.extras["answerer"]
+        answerer = build_answering(services).answerer
+        if answerer is None:
+            raise CliError("no language model is configured or installed")
         no_answer = False
         for event in answerer.stream(tenant.id, question, k=args.k):
             if event["type"] == "token":
@@ -29,7 +28,6 @@ def ask(args: argparse.Namespace) -> int:
                     print(f"[{cited['number']}] {cited['title']}, page {cited['page']}")
             elif event["type"] == "done":
                 no_answer = bool(event["no_answer"])
-        queue.huey.storage.close()
     finally:
         services.close()
     return 3 if no_answer else 0

@@ -11,12 +11,11 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from agents.ingest.dropbox import is_ignored
 from agents.ingest.errors import IngestError
 from agents.ingest.service import Arrival
+from agents.ingest.sources.dropbox import is_ignored
 from app.cli.context import CliError, open_from
-from app.queue import QueueRunner, build_huey
-from app.tasks import register_tasks
+from app.runtime import build_runtime
 
 
 def _files(paths: list[str]) -> Iterator[Path]:
@@ -57,8 +56,8 @@ def ingest(args: argparse.Namespace) -> int:
     try:
         tenant = services.system.find_tenant(args.tenant)
         files = list(_files(args.paths))
-        queue = QueueRunner(build_huey(services.data, services.master), services.settings)
-        service = register_tasks(queue, services)
+        runtime = build_runtime(services)
+        service = runtime.ingest
         added = duplicates = failed = 0
         failures: list[str] = []
         arrivals = [
@@ -88,7 +87,7 @@ def ingest(args: argparse.Namespace) -> int:
         _progress(len(files), len(files), "")
         if sys.stderr.isatty():
             sys.stderr.write("\n")
-        queue.huey.storage.close()
+        runtime.queue.huey.storage.close()
     finally:
         services.close()
     for line in failures:

@@ -95,8 +95,11 @@ def rotate_master_key(args: argparse.Namespace) -> int:
 
 
 def bench(args: argparse.Namespace) -> int:
-    from app.bench import run_bench
+    from bench import run_bench
+    from bench.suites import SUITES
 
+    if args.suite not in SUITES:
+        raise CliError(f"unknown benchmark suite {args.suite!r}; one of: {', '.join(SUITES)}")
     result = run_bench(args.suite, settings_from(args), rows=args.rows, queries=args.queries)
     text = json.dumps(result, indent=2)
     if args.json_file:

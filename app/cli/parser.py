@@ -2,7 +2,7 @@
 
 import argparse
 
-from app.bench.suites import SUITES
+from app.auth.principal import ROLES
 from app.cli import (
     admin_commands,
     ask_command,
@@ -63,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("create", "create a tenant", tenant)
     p.add_argument("name", help="short name: lowercase letters, digits, '-'")
     p.add_argument("--display-name")
+    p.add_argument("--owner", help="username of its first owner (default: none)")
     p.set_defaults(handler=admin_commands.tenant_create)
     p = command("list", "list tenants", tenant)
     p.set_defaults(handler=admin_commands.tenant_list)
@@ -92,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("add", "give a user a role in a tenant", member)
     p.add_argument("--tenant", required=True)
     p.add_argument("--user", required=True)
-    p.add_argument("--role", required=True, choices=["owner", "editor", "viewer"])
+    p.add_argument("--role", required=True, choices=ROLES)
     p.set_defaults(handler=admin_commands.member_add)
 
     p = command("doctor", "check keys, database integrity, models and free disk")
@@ -117,7 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=maintenance_commands.rotate_master_key)
 
     p = command("bench", "measure performance; JSON with ratios against the raw libraries")
-    p.add_argument("suite", choices=list(SUITES), help="what to measure")
+    # validated by the handler: the parser must not import `bench` for every command
+    p.add_argument("suite", help="what to measure (docs/benchmarks.md lists the suites)")
     p.add_argument("--json", dest="json_file", help="write the JSON here instead of stdout")
     p.add_argument("--rows", type=int, default=20_000)
     p.add_argument("--queries", type=int, default=100)
@@ -132,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--role",
         default="viewer",
-        choices=["owner", "editor", "viewer"],
+        choices=ROLES,
         help="no higher than the user's own role in the tenant (default: viewer)",
     )
     p.add_argument("--expires", help="lifetime such as 90d, 12h, 2w (default: no expiry)")

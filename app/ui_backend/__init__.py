@@ -5,7 +5,7 @@ as the API (app.auth.tenant_access.resolve_access), and writes the same audit en
 so the UI can never do more than the API would let the same user do.
 """
 
-from app.auth.kit import AuthKit
+from app.runtime import Runtime
 from app.services import Services
 from app.ui_backend.admin import AdminMethods
 from app.ui_backend.ask import AskMethods
@@ -14,8 +14,6 @@ from app.ui_backend.documents import DocumentMethods
 from app.ui_backend.gate import SessionGate
 from app.ui_backend.reports import ReportMethods
 from app.ui_backend.session import SessionMethods
-from storage.system_store import SystemStore
-from ui.backend import Unavailable
 
 
 class ApplianceUiBackend(
@@ -23,19 +21,15 @@ class ApplianceUiBackend(
 ):
     """Built once by the composition root; holds no per-request state."""
 
-    def __init__(self, kit: AuthKit, system: SystemStore, services: Services | None = None) -> None:
-        self._kit = kit
-        self._system = system
-        self._maybe_services = services
-        idle = services.settings.security.session_idle_minutes if services else 30
-        self._gate = SessionGate(kit.sessions, system, idle)
-        self._trusted = tuple(services.settings.server.trusted_proxies) if services else ()
-
-    @property
-    def _services(self) -> Services:  # type: ignore[override]
-        if self._maybe_services is None:
-            raise Unavailable("the appliance services are not wired into the UI")
-        return self._maybe_services
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+        self._services: Services = runtime.services
+        self._kit = runtime.auth
+        self._system = runtime.services.system
+        settings = runtime.settings
+        idle = settings.security.session_idle_minutes
+        self._gate = SessionGate(self._kit.sessions, self._system, idle)
+        self._trusted = tuple(settings.server.trusted_proxies)
 
     def forget_session(self, token: str | None) -> None:
         """Drop what the backend remembers about a session (at sign-out)."""

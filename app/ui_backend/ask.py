@@ -1,9 +1,9 @@
-"""Questions to the RAG agent (`services.extras["answerer"]`), streamed as events."""
+"""Questions to the RAG agent (the runtime's answerer), streamed as events."""
 
 from collections.abc import Iterator
 from typing import Any
 
-from app.services import Services
+from app.runtime import Runtime
 from app.ui_backend.errors import InvalidInput
 from app.ui_backend.gate import SessionGate
 from ui.backend import Unavailable
@@ -14,10 +14,10 @@ MAX_QUESTION = 2000
 
 class AskMethods:
     _gate: SessionGate
-    _services: Services
+    _runtime: Runtime
 
     def answerer_available(self) -> bool:
-        return self._services.extras.get("answerer") is not None
+        return self._runtime.answerer is not None
 
     def ask_stream(
         self, token: str | None, tenant_id: str, question: str
@@ -28,7 +28,7 @@ class AskMethods:
         question = question.strip()
         if not question or len(question) > MAX_QUESTION:
             raise InvalidInput(f"a question has 1-{MAX_QUESTION} characters")
-        answerer = self._services.extras.get("answerer")
+        answerer = self._runtime.answerer
         if answerer is None:
             raise Unavailable(UNAVAILABLE)
         return iter(answerer.stream(access.tenant_id, question, k=5, filters=None))

@@ -7,10 +7,10 @@ set, never the password.
 
 from typing import Any
 
-from agents.ingest.connectors import MAIL_KINDS, ConnectorRecord, ConnectorStore, MailFields
-from agents.ingest.mail import test_connection
-from app.api.connectors import _audit as audit_connector
+from agents.ingest.sources.connectors import MAIL_KINDS, ConnectorRecord, ConnectorStore, MailFields
+from agents.ingest.sources.mail import test_connection
 from app.auth.tenant_access import TenantAccess
+from app.operations.connectors import audit_connector
 from app.services import Services
 from app.ui_backend.errors import InvalidInput
 from app.ui_backend.gate import SessionGate
@@ -85,7 +85,7 @@ class ConnectorMethods:
         if connector_id is None:
             record = store.create(kind, name, config, secrets, enabled=enabled)
             audit_connector(
-                self._services,
+                self._services.system,
                 "connector.create",
                 access,
                 record,
@@ -99,7 +99,7 @@ class ConnectorMethods:
             connector_id, name=name, config=config, secrets=secrets, enabled=enabled
         )
         audit_connector(
-            self._services,
+            self._services.system,
             "connector.update",
             access,
             record,
@@ -113,7 +113,7 @@ class ConnectorMethods:
         store, access = self._store(token, tenant_id, "owner")
         record = store.delete(connector_id)
         audit_connector(
-            self._services, "connector.delete", access, record, self._gate.client(token)
+            self._services.system, "connector.delete", access, record, self._gate.client(token)
         )
 
     def test_connector(self, token: str | None, tenant_id: str, connector_id: str) -> TestOutcome:
@@ -122,7 +122,7 @@ class ConnectorMethods:
         record, config = store.mailbox(connector_id)
         result = test_connection(config)
         audit_connector(
-            self._services,
+            self._services.system,
             "connector.test",
             access,
             record,

@@ -2,14 +2,16 @@
 
 from typing import Any
 
-from agents.ingest.ledger import STATES, DocumentLedger
+from agents.documents.ledger import DocumentLedger
+from agents.documents.records import STATES
 from agents.ingest.service import IngestService
 from app.api.documents import display_name
+from app.runtime import Runtime
 from app.services import Services
 from app.ui_backend.errors import InvalidInput
 from app.ui_backend.gate import SessionGate
 from storage.errors import NotFoundError
-from ui.backend import Dashboard, ModelStatus, Unavailable
+from ui.backend import Dashboard, ModelStatus
 
 _MAX_LIST = 200
 _RECENT = 8
@@ -21,12 +23,10 @@ class DocumentMethods:
 
     _gate: SessionGate
     _services: Services
+    _runtime: Runtime
 
     def _ingest(self) -> IngestService:
-        ingest = self._services.extras.get("ingest")
-        if not isinstance(ingest, IngestService):
-            raise Unavailable("document ingestion is not running in this process")
-        return ingest
+        return self._runtime.ingest
 
     def _ledger(
         self, token: str | None, tenant_id: str, needed: str = "viewer", *, active: bool = True
@@ -42,10 +42,9 @@ class DocumentMethods:
         failed, _ = ledger.list_documents(state="failed", limit=_FAILURES)
         unsupported, _ = ledger.list_documents(state="unsupported", limit=_FAILURES)
         failures = sorted(failed + unsupported, key=lambda d: d.updated_at, reverse=True)
-        queue = self._services.extras.get("queue")
         return Dashboard(
             counts=ledger.counts_by_state(),
-            queue=queue.status() if queue is not None else {"running": False},
+            queue=self._runtime.queue.status(),
             recent=[d.public() for d in recent],
             failures=[d.public() for d in failures[:_FAILURES]],
             models=self.models(),
@@ -54,9 +53,9 @@ class DocumentMethods:
     def models(self) -> list[ModelStatus]:
         """Language and embedding model: loaded or not (never loads one to find out)."""
         found: list[ModelStatus] = []
-        llm = self._services.extras.get("llm")
+        llm = self._runtime.llm
         configured = self._services.settings.models
-        if llm is not None and hasattr(llm, "status"):
+        if llm is not None:
             status = llm.status()
             found.append(
                 ModelStatus(
@@ -70,34 +69,12 @@ class DocumentMethods:
         else:
             name = configured.llm_model or "SmolLM2-135M-Instruct (default)"
             found.append(ModelStatus("language model", name, False, None, "not started"))
-        embedder = self._services.extras.get("embedder")
-        if embedder is not None:
-            found.append(
-                ModelStatus(
-                    "embeddings",
-                    str(getattr(embedder, "name", "embedder")),
-                    bool(getattr(embedder, "loaded", False)),
-                )
-            )
-        else:
-            name = configured.embedding_model or "all-MiniLM-L6-v2 (default)"
-            found.append(ModelStatus("embeddings", name, False, None, "not started"))
+        embedder = self._runtime.analysis.embedder
+        found.append(ModelStatus("embeddings", str(embedder.name), bool(embedder.loaded)))
         return found
 
-    def _searcher(self) -> Any:
-        """A callable (tenant_id, query, k) -> hits: extras["search"], or the analysis
-        service's hybrid search (the same one POST /search uses)."""
-        extras = self._services.extras
-        if extras.get("search") is not None:
-            search = extras["search"]
-            return getattr(search, "search", search)
-        analysis = extras.get("analysis")
-        if analysis is not None and hasattr(analysis, "search"):
-            return lambda tenant_id, query, k: analysis.search(tenant_id, query, k=k, mode="hybrid")
-        return None
-
     def semantic_search_available(self) -> bool:
-        return self._searcher() is not None
+        return True
 
     def documents(
         self,
@@ -122,12 +99,11 @@ class DocumentMethods:
     def _by_meaning(
         self, ledger: DocumentLedger, tenant_id: str, q: str, state: str | None, limit: int
     ) -> list[dict[str, Any]]:
-        hits = self._searcher()(tenant_id, q, k=min(limit, 50))
+        hits = self._runtime.analysis.search(tenant_id, q, k=min(limit, 50), mode="hybrid")
         seen: list[str] = []
         for hit in hits:
-            doc_id = hit.get("document_id") if isinstance(hit, dict) else hit.document_id
-            if doc_id and doc_id not in seen:
-                seen.append(str(doc_id))
+            if hit.document_id not in seen:
+                seen.append(hit.document_id)
         found = []
         for doc_id in seen:
             try:

@@ -6,8 +6,8 @@ from typing import Any
 from agents.report.preview import pdf_page_images
 from agents.report.render import MEDIA_TYPES
 from agents.report.service import ReportService, download_name
-from app.api.reports import report_service
 from app.auth.tenant_access import TenantAccess
+from app.runtime import Runtime
 from app.services import Services
 from app.ui_backend.errors import InvalidInput
 from app.ui_backend.gate import SessionGate
@@ -19,15 +19,16 @@ class ReportMethods:
 
     _gate: SessionGate
     _services: Services
+    _runtime: Runtime
 
     def reports_available(self) -> bool:
-        return isinstance(self._services.extras.get("reports"), ReportService)
+        return isinstance(self._runtime.reports, ReportService)
 
     def _reports(
         self, token: str | None, tenant_id: str, needed: str
     ) -> tuple[ReportService, TenantAccess]:
         access = self._gate.access(token, tenant_id, needed)
-        return report_service(self._services), access
+        return self._runtime.reports, access
 
     def report_templates(self, token: str | None, tenant_id: str) -> list[Row]:
         reports, access = self._reports(token, tenant_id, "viewer")

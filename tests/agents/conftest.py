@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from agents.ingest.sandbox import SandboxPool
+from agents.ingest.sandbox.pool import SandboxPool
 
 
 @pytest.fixture(scope="session")

@@ -40,7 +40,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from imapclient import IMAPClient
 
-from agents.ingest.mail import MailboxConfig, MailItem, SinkResult
+from agents.ingest.sources.mail import MailboxConfig, MailItem, SinkResult
 
 DOVECOT = "/usr/sbin/dovecot"
 PASSWORD = "dovecot-test-secret-1"

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from agents.ingest.hooks import (
+from agents.ingest.sources.hooks import (
     MAX_METADATA_KEYS,
     MAX_METADATA_VALUE,
     HookAuthError,

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from agents.ingest.connectors import ConnectorConfigError, ConnectorStore, public
-from agents.ingest.mail_ingest import MailScheduler, TenantMailState
+from agents.ingest.sources.connectors import ConnectorConfigError, ConnectorStore, public
+from agents.ingest.sources.mail_ingest import MailScheduler, TenantMailState
 from app.services import Services
 from storage.database import Database
 from storage.errors import ConflictError, WrongKeyError

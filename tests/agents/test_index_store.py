@@ -15,8 +15,8 @@ import sqlcipher3
 from agents.analyze.chunking import Chunk
 from agents.analyze.index import AnalyzeError, ChunkIndex, IndexModel, IndexModelChangedError
 from agents.analyze.vector_cache import VectorCache
-from agents.ingest.document import single_page
-from agents.ingest.ledger import DocumentLedger
+from agents.documents.ledger import DocumentLedger
+from agents.ingest.sandbox.document import single_page
 from storage import crypto
 from storage.blobs import BlobStore
 from storage.database import Database, DatabaseOptions

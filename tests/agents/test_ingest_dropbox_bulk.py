@@ -9,7 +9,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from agents.ingest.dropbox import DropBox
+from agents.ingest.sources.dropbox import DropBox
 from tests.agents.test_ingest_dropbox_support import LedgerSink, fast_config, left_in_inbox
 
 

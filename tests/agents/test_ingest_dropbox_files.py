@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from agents.ingest.dropbox import DropOutcome, DropRejected, is_ignored, read_dropped_file
-from agents.ingest.dropbox.finalize import finalize
-from agents.ingest.dropbox.names import unique_name
+from agents.ingest.sources.dropbox import DropOutcome, DropRejected, is_ignored, read_dropped_file
+from agents.ingest.sources.dropbox.finalize import finalize
+from agents.ingest.sources.dropbox.names import unique_name
 
 
 def test_unique_name_numbers_collisions_before_the_extension(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.ingest.dropbox import DropBoxManager
+from agents.ingest.sources.dropbox import DropBoxManager
 from tests.agents.test_ingest_dropbox_support import LedgerSink, fast_config, wait_until
 
 

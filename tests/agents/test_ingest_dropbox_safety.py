@@ -6,7 +6,7 @@ import os
 import time
 from pathlib import Path
 
-from agents.ingest.dropbox import DropBox, DropOutcome
+from agents.ingest.sources.dropbox import DropBox, DropOutcome
 from tests.agents.test_ingest_dropbox_support import (
     LedgerSink,
     fast_config,

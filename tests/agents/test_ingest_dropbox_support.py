@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agents.ingest.dropbox import DropBoxConfig, DropOutcome, read_dropped_file
+from agents.ingest.sources.dropbox import DropBoxConfig, DropOutcome, read_dropped_file
 
 
 def fast_config(**changes: object) -> DropBoxConfig:

@@ -9,7 +9,7 @@ import warnings
 from datetime import datetime
 from pathlib import Path
 
-from agents.ingest.dropbox import DropBox, DropOutcome
+from agents.ingest.sources.dropbox import DropBox, DropOutcome
 from tests.agents.test_ingest_dropbox_support import (
     LedgerSink,
     fast_config,

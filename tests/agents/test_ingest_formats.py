@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 
-from agents.ingest.formats import HEAD_BYTES, detect_format
+from agents.ingest.sandbox.formats import HEAD_BYTES, detect_format
 from tests.agents.hostile_files import make_docx, make_pdf, make_xlsx, real_file
 
 

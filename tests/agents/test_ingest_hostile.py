@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from agents.ingest.direct import parse_direct
 from agents.ingest.errors import IngestError
-from agents.ingest.limits import ParseLimits
-from agents.ingest.sandbox import SandboxPool
+from agents.ingest.sandbox.direct import parse_direct
+from agents.ingest.sandbox.limits import ParseLimits
+from agents.ingest.sandbox.pool import SandboxPool
 from tests.agents.hostile_files import (
     billion_laughs_xlsx,
     circular_pdf,

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from agents.ingest import mail
-from agents.ingest.mail.message import safe_filename
+from agents.ingest.sources import mail
+from agents.ingest.sources.mail.message import safe_filename
 from tests.agents.dovecot import make_mail, small_pdf
 
 PDF = small_pdf()

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from agents.ingest import mail
+from agents.ingest.sources import mail
 from tests.agents.dovecot import (
     DovecotServer,
     Mailbox,

@@ -10,9 +10,9 @@ import pytest
 from pypdf import PdfReader
 from reportlab.lib.pdfencrypt import StandardEncryption
 
-from agents.ingest.direct import parse_direct
-from agents.ingest.document import PAGE_SEPARATOR, ParsedDocument
 from agents.ingest.errors import IngestError
+from agents.ingest.sandbox.direct import parse_direct
+from agents.ingest.sandbox.document import PAGE_SEPARATOR, ParsedDocument
 from tests.agents.hostile_files import (
     REAL_FILES,
     make_docx,

@@ -12,11 +12,11 @@ from email.message import EmailMessage
 
 import pytest
 
-from agents.ingest.direct import parse_direct
 from agents.ingest.errors import IngestError
-from agents.ingest.limits import MIB, ParseLimits
-from agents.ingest.sandbox import SandboxPool, default_pool, parse_in_sandbox
-from agents.ingest.worker_process import remove_stale_scratch
+from agents.ingest.sandbox.direct import parse_direct
+from agents.ingest.sandbox.limits import MIB, ParseLimits
+from agents.ingest.sandbox.pool import SandboxPool, default_pool, parse_in_sandbox
+from agents.ingest.sandbox.worker_process import remove_stale_scratch
 from tests.agents.hostile_files import make_docx, make_pdf, make_xlsx, real_file, slow_pdf
 
 

@@ -24,7 +24,7 @@ from agents.analyze import Chunker, Embedder
 from agents.analyze.index import ChunkIndex
 from agents.analyze.indexer import index_documents
 from agents.analyze.search import RRF_K, search
-from agents.ingest.direct import parse_direct
+from agents.ingest.sandbox.direct import parse_direct
 from agents.models import locate_embedding_model
 from tests.agents.test_index_store import Tenant
 

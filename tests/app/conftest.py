@@ -18,9 +18,9 @@ from litestar.testing import TestClient
 
 from app.api.application import build_api
 from app.api.route_audit import tenant_routes
-from app.auth.kit import AuthKit, build_auth_kit
+from app.auth.kit import AuthKit
 from app.initialise import initialise
-from app.queue import QueueRunner, build_huey
+from app.runtime import Runtime, build_runtime
 from app.services import Services, open_services
 from storage.records import TenantRecord, UserRecord
 from tests.conftest import ADMIN_PASSWORD, FAST_SECURITY, make_settings, run_cli
@@ -50,9 +50,9 @@ class ApiWorld:
     def __init__(self, services: Services, extra_tenant_handlers: Sequence[Any] = ()) -> None:
         self.services = services
         self.clock = WallClock()
-        self.kit: AuthKit = build_auth_kit(services, clock=self.clock)
-        queue = QueueRunner(build_huey(services.data, services.master), services.settings)
-        self.app: Litestar = build_api(services, queue, extra_tenant_handlers)
+        self.runtime: Runtime = build_runtime(services, clock=self.clock)
+        self.kit: AuthKit = self.runtime.auth
+        self.app: Litestar = build_api(self.runtime, extra_tenant_handlers)
         self.client = TestClient(self.app, base_url=BASE_URL)
 
     def user(self, name: str, *, admin: bool = False, password: str = PASSWORD) -> UserRecord:

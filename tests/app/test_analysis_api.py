@@ -37,8 +37,8 @@ def _add(world: ApiWorld, tenant: str, name: str, text: str, headers: dict[str, 
     assert response.status_code == 202, response.text
     document_id = str(response.json()["items"][0]["id"])
     tenant_id = world.services.system.find_tenant(tenant).id
-    world.services.extras["ingest"].parse(tenant_id, document_id)
-    outcome = world.services.extras["analysis"].index_document(tenant_id, document_id)
+    world.runtime.ingest.parse(tenant_id, document_id)
+    outcome = world.runtime.analysis.index_document(tenant_id, document_id)
     assert outcome.state == "indexed"
     return document_id
 

@@ -6,7 +6,7 @@ import pytest
 from litestar.testing import TestClient
 
 from app.api.application import build_api
-from app.queue import QueueRunner, build_huey
+from app.runtime import build_runtime
 from app.services import open_services
 from app.settings import Settings
 from tests.app.conftest import BASE_URL
@@ -37,7 +37,7 @@ def cli(initialised: Settings, tmp_path: Path):  # type: ignore[no-untyped-def]
 def _status_with(settings: Settings, key: str) -> int:
     services = open_services(settings, None)
     try:
-        app = build_api(services, QueueRunner(build_huey(services.data, services.master), settings))
+        app = build_api(build_runtime(services))
         with TestClient(app, base_url=BASE_URL) as client:
             return client.get(
                 "/api/v1/tenants/demo", headers={"Authorization": f"Bearer {key}"}

@@ -129,7 +129,7 @@ def test_one_address_spraying_many_accounts_is_throttled(
 def test_ui_sign_in_shares_the_throttle(world: ApiWorld) -> None:
     # GIVEN 10 failed sign-ins in the web UI; THEN the UI and the API both refuse alice
     world.user("alice")
-    backend = ApplianceUiBackend(world.kit, world.services.system)
+    backend = ApplianceUiBackend(world.runtime)
     for i in range(10):
         with pytest.raises(InvalidCredentials, match="wrong username or password"):
             backend.sign_in("alice", f"wrong {i:02} password", "192.0.2.1")

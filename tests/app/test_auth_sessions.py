@@ -99,7 +99,7 @@ def test_ui_backend_exposes_csrf_and_signs_out_everywhere(
 ) -> None:
     # GIVEN the UI backend and two browser sessions plus an API token of alice
     world, cookie, csrf = signed_in
-    backend = ApplianceUiBackend(world.kit, world.services.system)
+    backend = ApplianceUiBackend(world.runtime)
     other, _ = world.kit.sessions.create(world.services.system.find_user("alice").id, None)
     pair = world.login("alice")
     # THEN the UI can read the CSRF token of its session
@@ -120,7 +120,7 @@ def test_ui_backend_exposes_csrf_and_signs_out_everywhere(
 def test_ui_password_change_ends_all_sessions(signed_in: tuple[ApiWorld, str, str]) -> None:
     # WHEN alice changes her password in the UI; THEN her session ends and the new password works
     world, cookie, _ = signed_in
-    backend = ApplianceUiBackend(world.kit, world.services.system)
+    backend = ApplianceUiBackend(world.runtime)
     assert backend.change_password(cookie, PASSWORD, "the new long password", "192.0.2.1") is True
     assert world.kit.sessions.validate(cookie) is None
     assert backend.sign_in("alice", "the new long password", "192.0.2.1")

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from agents.ingest.bench import find_sample_documents, sample_kinds
-from app.bench.ingest_suite import run_ingest
 from app.settings import Settings
+from bench.ingest_corpus import find_sample_documents, sample_kinds
+from bench.ingest_suite import run_ingest
 
 pytestmark = pytest.mark.slow
 

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from app.bench import run_bench
 from app.settings import Settings
+from bench import run_bench
 
 
 def _positive(value: object) -> bool:

@@ -5,8 +5,8 @@ No timing asserts: the benchmark reports numbers, it does not judge them here.
 
 import json
 
-from app.bench import run_bench
 from app.settings import Settings
+from bench import run_bench
 
 VARIANTS = ("encrypted", "unencrypted", "raw_library")
 FIGURES = (

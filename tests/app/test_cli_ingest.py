@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.ingest.ledger import DocumentLedger
+from agents.documents.ledger import DocumentLedger
 from app.services import open_services
 from tests.conftest import FAST_SECURITY, make_settings, run_cli
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from agents.ingest.connectors import SECRET_PURPOSE
+from agents.ingest.sources.connectors import SECRET_PURPOSE
 from app.api.route_audit import tenant_routes
 from storage.crypto import derive_key, unwrap
 from tests.app.conftest import TENANT_404, ApiWorld
@@ -265,7 +265,7 @@ def test_a_background_poll_is_queued_with_ids_only(
 ) -> None:
     # GIVEN a mailbox and an empty queue
     connector = world.client.post(URL, json=imap_body(), headers=people["olga"]).json()
-    huey = world.services.extras["tasks_queue"].huey
+    huey = world.runtime.queue.huey
     huey.flush()
     # WHEN the owner asks for a poll in the background
     response = world.client.post(

@@ -225,12 +225,12 @@ def test_the_scheduler_queues_due_mailboxes_and_the_task_polls_them(
     disabled["enabled"] = False
     create(world, owner, disabled)
     create(world, owner, {"kind": "hook", "name": "crm", "secrets": {"token": "t" * 20}})
-    scheduler = world.services.extras["mail_scheduler"]
-    huey = world.services.extras["tasks_queue"].huey
+    scheduler = world.runtime.mail_scheduler
+    huey = world.runtime.queue.huey
     huey.flush()
     # WHEN the periodic scheduler runs twice before the queue gets to the task
-    assert scheduler.enqueue_due(world.services.extras["enqueue_mail_poll"]) == 1
-    assert scheduler.enqueue_due(world.services.extras["enqueue_mail_poll"]) == 0
+    assert scheduler.enqueue_due(world.runtime.enqueue.mail_poll) == 1
+    assert scheduler.enqueue_due(world.runtime.enqueue.mail_poll) == 0
     # THEN exactly one ingest.poll_mailbox task with ids only is queued
     queued = [task for task in iter(huey.dequeue, None)]
     polls = [t for t in queued if t.name == "ingest.poll_mailbox"]

@@ -29,7 +29,7 @@ def editor(world: ApiWorld) -> dict[str, str]:
 
 def _parse_queued(world: ApiWorld, tenant: str = "acme") -> None:
     """Run the parse the queue would run, in this process."""
-    ingest = world.services.extras["ingest"]
+    ingest = world.runtime.ingest
     tenant_id = world.services.system.find_tenant(tenant).id
     for document in ingest.ledger(tenant_id).unfinished():
         if document.state == "received":
@@ -188,7 +188,7 @@ def test_the_listing_filters_by_source_type_and_text(
         headers=editor,
     ).json()["items"][0]["id"]
     tenant_id = world.services.system.find_tenant("acme").id
-    dropped = world.services.extras["ingest"].receive(
+    dropped = world.runtime.ingest.receive(
         tenant_id,
         b"Invoice 7 for harbour cranes",
         filename="inv7.txt",
@@ -197,7 +197,7 @@ def test_the_listing_filters_by_source_type_and_text(
     )
     _parse_queued(world)
     for document_id in (pdf_id, note_id, dropped.document.id):
-        world.services.extras["analysis"].index_document(tenant_id, document_id)
+        world.runtime.analysis.index_document(tenant_id, document_id)
 
     def listed(**params: str) -> list[str]:
         response = world.client.get(url, params=params, headers=editor)

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from litestar import post
 
-from agents.ingest.hooks import sign
+from agents.ingest.sources.hooks import sign
 from app.api.application import build_api
 from app.api.route_audit import HOOK_ROUTES, unexpected_anonymous_routes
-from app.queue import QueueRunner, build_huey
+from app.runtime import build_runtime
 from app.services import Services
 from tests.app.conftest import TENANT_404, ApiWorld
 
@@ -237,10 +237,10 @@ def test_an_app_with_another_route_skipping_sign_in_does_not_start(services: Ser
     def sneaky() -> dict[str, str]:
         return {"leaked": "yes"}
 
-    queue = QueueRunner(build_huey(services.data, services.master), services.settings)
+    runtime = build_runtime(services)
     # WHEN the app is built; THEN it refuses to start
     with pytest.raises(RuntimeError, match="skipping sign-in without being listed"):
-        build_api(services, queue, [sneaky])
+        build_api(runtime, [sneaky])
 
 
 def test_a_record_with_mail_like_fields_keeps_every_field_in_its_text(
@@ -261,7 +261,7 @@ def test_a_record_with_mail_like_fields_keeps_every_field_in_its_text(
     assert response.status_code == 202, response.text
     document_id = response.json()["document_ids"][0]
     # AND the queue runs the parse it was given
-    huey = world.services.extras["tasks_queue"].huey
+    huey = world.runtime.queue.huey
     parses = [task for task in iter(huey.dequeue, None) if task.name == "ingest.parse"]
     assert len(parses) == 1
     huey.execute(parses[0])

@@ -13,7 +13,7 @@ def test_a_batch_holds_no_more_declared_bytes_than_its_limit_and_still_takes_a_l
     # GIVEN six 1,000-byte notes and one 5,000-byte note, a limit of 2,500 bytes in flight
     world.tenant("acme")
     tenant_id = world.services.system.find_tenant("acme").id
-    ingest = world.services.extras["ingest"]
+    ingest = world.runtime.ingest
     lock = threading.Lock()
     counts = {"read": 0, "finished": 0, "most_in_flight": 0}
 

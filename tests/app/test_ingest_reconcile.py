@@ -2,20 +2,21 @@
 
 from collections import Counter
 
-from agents.ingest.pipeline import IngestContext, LoadOriginal, ParseTask
-from agents.ingest.service import IndexTask, IngestService
+from agents.documents.tasks import IndexTask, ParseTask
+from agents.ingest.pipeline import IngestContext, LoadOriginal
+from agents.ingest.service import IngestService
 from app.tasks import queued_document_tasks
 from tests.app.conftest import ApiWorld
 
 
 def _setup(world: ApiWorld) -> tuple[IngestService, str]:
     world.tenant("acme")
-    return world.services.extras["ingest"], world.services.system.find_tenant("acme").id
+    return world.runtime.ingest, world.services.system.find_tenant("acme").id
 
 
 def _take_queued(world: ApiWorld) -> list[object]:
     """Everything queued, removed from the queue (what a killed process loses)."""
-    huey = world.services.extras["tasks_queue"].huey
+    huey = world.runtime.queue.huey
     return [task.args[0] for task in iter(huey.dequeue, None)]
 
 
@@ -34,7 +35,7 @@ def test_a_parse_interrupted_three_times_is_failed_as_crashed_not_retried_for_ev
         LoadOriginal().run(IngestContext(ledger, ledger.get(received.document.id)))
         assert ledger.get(received.document.id).attempts == attempt
         # AND the server starts again
-        queued = ingest.reconcile(queued_document_tasks(world.services.extras["tasks_queue"]))
+        queued = ingest.reconcile(queued_document_tasks(world.runtime.queue))
         tasks = _take_queued(world)
         if attempt < 3:
             # THEN the parse is queued again, once
@@ -55,7 +56,7 @@ def test_documents_still_in_the_queue_are_not_queued_twice(world: ApiWorld) -> N
         tenant_id, b"parsed, not yet indexed", filename="c.txt", source="api", parse_now=True
     )
     assert parsed.document.state == "parsed"
-    queue = world.services.extras["tasks_queue"]
+    queue = world.runtime.queue
     keep = ParseTask(tenant_id, kept.document.id)
     # AND a killed process lost the second parse and the index task; the first stays queued
     taken = list(iter(queue.huey.dequeue, None))

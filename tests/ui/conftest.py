@@ -19,13 +19,12 @@ from nicegui.testing.user import User
 from nicegui.testing.user_interaction import UserInteraction
 from nicegui.testing.user_simulation import user_simulation
 
-from app.auth.kit import AuthKit, auth_kit
+from app.auth.kit import AuthKit
 from app.auth.sessions import COOKIE_NAME
 from app.initialise import initialise
-from app.queue import QueueRunner, build_huey
+from app.runtime import Runtime, build_runtime
 from app.server import _add_session_routes
 from app.services import Services, open_services
-from app.tasks import register_tasks
 from app.ui_backend import ApplianceUiBackend
 from storage.records import TenantRecord, UserRecord
 from tests.conftest import ADMIN_PASSWORD, make_settings
@@ -39,12 +38,11 @@ class UiWorld:
 
     def __init__(self, services: Services) -> None:
         self.services = services
-        self.kit: AuthKit = auth_kit(services)
-        queue = QueueRunner(build_huey(services.data, services.master), services.settings)
         # the queue is not consumed here: uploaded documents stay `received`
-        self.ingest = register_tasks(queue, services)
-        services.extras["queue"] = queue
-        self.backend = ApplianceUiBackend(self.kit, services.system, services)
+        self.runtime: Runtime = build_runtime(services)
+        self.kit: AuthKit = self.runtime.auth
+        self.ingest = self.runtime.ingest
+        self.backend = ApplianceUiBackend(self.runtime)
 
     def user(self, name: str, *, admin: bool = False) -> UserRecord:
         return self.services.system.insert_user(name, self.kit.passwords.hash(PASSWORD), admin)

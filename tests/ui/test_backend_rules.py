@@ -98,6 +98,7 @@ def test_last_owner_cannot_be_demoted_from_the_ui(world: UiWorld) -> None:
 def test_client_address_trusts_forwarding_only_from_configured_proxies(
     world: UiWorld, tmp_path: Path
 ) -> None:
+    from app.runtime import build_runtime
     from app.ui_backend import ApplianceUiBackend
     from tests.ui.conftest import world_settings
 
@@ -107,7 +108,7 @@ def test_client_address_trusts_forwarding_only_from_configured_proxies(
     # GIVEN 10.0.0.0/8 as trusted proxies THEN the forwarded client is used
     services = world_settings(tmp_path / "p", server={"trusted_proxies": ["10.0.0.0/8"]})
     try:
-        backend = ApplianceUiBackend(world.kit, services.system, services)
+        backend = ApplianceUiBackend(build_runtime(services))
         assert backend.client_address(scope) == "198.51.100.7"
     finally:
         services.close()

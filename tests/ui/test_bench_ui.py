@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from app.bench import run_bench
 from app.settings import Settings
+from bench import run_bench
 from tests.ui.browser import require_browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

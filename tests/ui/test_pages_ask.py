@@ -19,7 +19,7 @@ def _indexed_pdf(world: UiWorld, tmp_path: Path) -> str:
     pdf = make_pdf(tmp_path / "harbour.pdf", 5, "Harbour notes")
     doc = world.backend.upload(world.session("eddie"), demo, pdf.name, pdf.read_bytes())
     world.ingest.parse(demo, doc["id"])
-    world.services.extras["analysis"].index_document(demo, doc["id"])
+    world.runtime.analysis.index_document(demo, doc["id"])
     assert world.backend.document(world.session("eddie"), demo, doc["id"])["state"] == "indexed"
     return str(doc["id"])
 

@@ -13,7 +13,7 @@ MAILBOX_PASSWORD = "mailbox-Secret-7731-canary"
 
 async def test_ask_says_when_the_model_is_missing(world: UiWorld) -> None:
     # GIVEN an appliance without the question-answering service
-    world.services.extras.pop("answerer")
+    world.runtime.answerer = None
     async with simulated_user(world, session_of="vera") as user:
         # WHEN the Ask page opens THEN it says so and the question box is disabled
         await user.open("/ask")

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.anyio
 
 def _make_queued(world: UiWorld) -> None:
     """What the queue worker does for every queued report (the test queue is not started)."""
-    reports: ReportService = world.services.extras["reports"]
+    reports: ReportService = world.runtime.reports
     tenant_id = world.tenant_id("demo")
     for record in reports.store(tenant_id).unfinished():
         reports.generate(tenant_id, record.id)
@@ -46,7 +46,7 @@ async def test_editor_generates_previews_and_deletes_a_report(world: UiWorld) ->
         by_testid(user, "delete-report").click()
         by_testid(user, "confirm-delete").click()
         await user.should_see("No reports yet", retries=40)
-    reports: ReportService = world.services.extras["reports"]
+    reports: ReportService = world.runtime.reports
     assert reports.list_reports(world.tenant_id("demo"))[0] == []
 
 

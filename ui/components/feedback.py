@@ -1,8 +1,8 @@
 """Calling the backend from event handlers: off the event loop, errors shown as notices.
 
-Errors that carry a reason for people (`detail` or `message`, as the app's and agents'
-errors do) are shown with that reason; anything else is logged and shown as a generic
-failure, so no stack detail reaches the browser. An ended session sends the browser back
+Appliance errors are shown with their public message (`storage.errors.describe`); their
+private detail and anything else is logged and shown as a generic failure, so no stack or
+private detail reaches the browser. An ended session sends the browser back
 to sign-in with a notice.
 """
 
@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from nicegui import ui
 
+from storage.errors import describe
 from ui.backend import SessionExpired
 from ui.components.context import EXPIRED
 
@@ -29,14 +30,10 @@ FAILED = Failed()
 
 
 def reason(exc: BaseException) -> str | None:
-    """The plain-words reason an error carries, if it carries one."""
-    for attr in ("detail", "message"):
-        text = getattr(exc, attr, None)
-        if isinstance(text, str) and text:
-            return text
-    if hasattr(exc, "code") and str(exc):
-        return str(exc)
-    return None
+    """The public reason of an appliance error (never its private detail); None for any
+    other exception, whose text may hold anything."""
+    described = describe(exc)
+    return None if described.internal else described.message
 
 
 def show_error(exc: BaseException, action: str = "") -> None:

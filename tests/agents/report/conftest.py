@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from agents.ingest.document import PAGE_SEPARATOR, PageText, ParsedDocument
-from agents.ingest.ledger import DocumentLedger
+from agents.documents.ledger import DocumentLedger
+from agents.ingest.sandbox.document import PAGE_SEPARATOR, PageText, ParsedDocument
 from agents.report.service import ReportService
 from agents.report.sources import DataSources, SourceServices
 from app.services import Services, open_services

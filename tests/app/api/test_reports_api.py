@@ -33,7 +33,7 @@ def people(world: ApiWorld) -> dict[str, dict[str, str]]:
 
 def _run_queue(world: ApiWorld, report_id: str) -> dict[str, Any]:
     """Do what the queue worker does for `report.generate` (the test queue is not started)."""
-    reports: ReportService = world.services.extras["reports"]
+    reports: ReportService = world.runtime.reports
     tenant_id = world.services.system.find_tenant("acme").id
     return reports.generate(tenant_id, report_id).public()
 

@@ -1,0 +1,68 @@
+"""Creating and deleting tenants: data key, database, drop-box folder, first owner, audit."""
+
+import shutil
+from typing import Any
+
+from app.operations.actor import Actor
+from app.services import Services
+from storage.records import TenantRecord, UserRecord
+
+
+def tenant_json(record: TenantRecord, role: str | None = None) -> dict[str, Any]:
+    """The public form of a tenant (with the caller's role where it matters)."""
+    body: dict[str, Any] = {
+        "id": record.id,
+        "slug": record.slug,
+        "name": record.name,
+        "created_at": record.created_at,
+    }
+    if role is not None:
+        body["role"] = role
+    return body
+
+
+def create_tenant(
+    services: Services,
+    actor: Actor,
+    slug: str,
+    display_name: str | None,
+    owner: UserRecord | None,
+) -> TenantRecord:
+    """A tenant with a new data key, an empty database, its drop-box folder and, when
+    `owner` is given, its first owner. Every front end creates tenants this way."""
+    record = services.tenants.create(slug, display_name or None)
+    (services.data.inbox_dir / record.slug).mkdir(mode=0o700, parents=True, exist_ok=True)
+    services.system.audit(
+        "tenant.create",
+        actor=actor.username,
+        tenant_id=record.id,
+        target=record.slug,
+        client=actor.client,
+    )
+    if owner is not None:
+        services.system.set_membership(record.id, owner.id, "owner")
+        services.system.audit(
+            "member.set",
+            actor=actor.username,
+            tenant_id=record.id,
+            target=owner.username,
+            client=actor.client,
+            detail={"role": "owner", "previous": None},
+        )
+    return record
+
+
+def delete_tenant(services: Services, actor: Actor, tenant: TenantRecord) -> None:
+    """Destroy the tenant's key first (its data is unreadable from then on), then its
+    files and its drop-box folder."""
+    services.tenants.delete(tenant.id)
+    inbox = services.data.inbox_dir / tenant.slug
+    if inbox.is_dir():
+        shutil.rmtree(inbox, ignore_errors=True)
+    services.system.audit(
+        "tenant.delete",
+        actor=actor.username,
+        tenant_id=tenant.id,
+        target=tenant.slug,
+        client=actor.client,
+    )

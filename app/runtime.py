@@ -1,0 +1,176 @@
+"""The composition root: builds every agent once, typed, and hands them out explicitly.
+
+`build_runtime` is the one place that constructs long-lived agents (ingest, analysis,
+LLM, answerer, auth, queue, mail polling, drop boxes, the workflow step registry). API
+handlers receive them as Litestar dependencies, the UI backend and the CLI as
+arguments. Queue tasks are registered by `app.tasks`, which builds nothing itself.
+"""
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from agents.analyze.answer import Answerer
+from agents.analyze.chunking import Chunker
+from agents.analyze.embedding import Embedder
+from agents.analyze.service import AnalysisService
+from agents.ingest.sandbox.limits import ParseLimits
+from agents.ingest.sandbox.pool import SandboxPool
+from agents.ingest.sandbox.worker_process import remove_stale_scratch
+from agents.ingest.service import IngestService
+from agents.ingest.sources.mail_ingest import MailScheduler
+from agents.llm import LLMService
+from agents.models import ModelNotFoundError, locate_embedding_model
+from agents.report.service import ReportService
+from agents.report.step import ReportStep
+from agents.supervisor.step import StepRegistry
+from app import tasks
+from app.auth.kit import AuthKit, build_auth_kit
+from app.dropbox_wiring import DropBoxes
+from app.llm_wiring import build_answerer, build_llm
+from app.queue import QueueRunner, build_huey
+from app.report_wiring import build_reports
+from app.services import Services
+from app.settings import Settings
+
+log = logging.getLogger("appliance.runtime")
+
+
+def parse_limits_of(settings: Settings) -> ParseLimits:
+    """The sandbox limits `[ingest]` sets."""
+    ingest = settings.ingest
+    return ParseLimits(
+        wall_seconds=ingest.parse_timeout_s,
+        cpu_seconds=int(ingest.parse_timeout_s),
+        memory_bytes=ingest.parse_memory_mb * 2**20,
+        max_input_bytes=ingest.max_file_mb * 2**20,
+        max_unzipped_bytes=ingest.max_unzipped_mb * 2**20,
+        max_zip_entries=ingest.max_zip_entries,
+    )
+
+
+@dataclass(frozen=True)
+class Answering:
+    """What answering questions needs; the CLI `ask` builds only this. Without a language
+    model file `llm` and `answerer` are None: search works, asking says so (503)."""
+
+    analysis: AnalysisService
+    llm: LLMService | None
+    answerer: Answerer | None
+
+
+def build_answering(services: Services) -> Answering:
+    """Analysis (embeddings, search), the LLM and the answerer; models load lazily."""
+    settings = services.settings
+    embedding_model = locate_embedding_model(settings.models.embedding_model)
+    analysis = AnalysisService(
+        services.tenants, Embedder(embedding_model), Chunker(embedding_model.path)
+    )
+    try:
+        llm = build_llm(settings)
+    except ModelNotFoundError as exc:
+        log.warning("no language model: %s", exc)
+        return Answering(analysis, None, None)
+    services.on_close(llm.close)
+    return Answering(analysis, llm, build_answerer(settings, analysis, llm))
+
+
+@dataclass
+class Runtime:
+    """Every agent and service of one process, built once by `build_runtime`."""
+
+    services: Services
+    queue: QueueRunner
+    auth: AuthKit
+    sandbox: SandboxPool
+    ingest: IngestService
+    analysis: AnalysisService
+    llm: LLMService | None
+    answerer: Answerer | None
+    mail_scheduler: MailScheduler
+    enqueue: tasks.Enqueuers
+    steps: StepRegistry
+    reports: ReportService
+    dropboxes: DropBoxes | None = None
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    def require_llm(self) -> LLMService:
+        """The language model service, or the 503 `model_not_found` a caller can show."""
+        if self.llm is None:
+            raise ModelNotFoundError("no language model is configured or installed")
+        return self.llm
+
+    def require_answerer(self) -> Answerer:
+        if self.answerer is None:
+            raise ModelNotFoundError("no language model is configured or installed")
+        return self.answerer
+
+    def close(self) -> None:
+        self.services.close()
+
+
+def build_runtime(
+    services: Services,
+    *,
+    clock: Callable[[], float] = time.time,
+    dropboxes: bool = False,
+) -> Runtime:
+    """Build every agent and register the queue tasks. `dropboxes` adds the watched
+    inboxes (the server wants them; the CLI and most tests do not)."""
+    settings = services.settings
+    queue = QueueRunner(build_huey(services.data, services.master), settings)
+    kit = build_auth_kit(services, clock=clock)
+
+    scratch = services.data.scratch_dir
+    scratch.mkdir(mode=0o700, exist_ok=True)
+    remove_stale_scratch(scratch)
+    pool = SandboxPool(max_workers=settings.ingest.parse_workers, scratch_dir=scratch)
+    services.on_close(pool.close)
+    answering = build_answering(services)
+    analysis = answering.analysis
+
+    # the task bodies refer to `ingest`, built below with the enqueue functions they return
+    document_tasks = tasks.register_document_tasks(
+        queue,
+        parse=lambda task: ingest.parse(task.tenant_id, task.document_id),
+        index=lambda task: analysis.index_document(task.tenant_id, task.document_id),
+    )
+    ingest = IngestService(
+        services.tenants,
+        pool.parse,
+        parse_limits_of(settings),
+        document_tasks.parse,
+        document_tasks.index,
+        parse_slots=pool.max_workers,
+    )
+    # closers run last-registered first: the early-parse threads stop before the pool
+    services.on_close(ingest.close)
+    tasks.register_maintenance_tasks(queue, services)
+    scheduler = MailScheduler(services.tenants, settings.ingest.mail_poll_interval_minutes)
+    mail_poll = tasks.register_mail_tasks(queue, ingest, scheduler)
+    runtime = Runtime(
+        services=services,
+        queue=queue,
+        auth=kit,
+        sandbox=pool,
+        ingest=ingest,
+        analysis=analysis,
+        llm=answering.llm,
+        answerer=answering.answerer,
+        mail_scheduler=scheduler,
+        enqueue=tasks.Enqueuers(
+            parse=document_tasks.parse, index=document_tasks.index, mail_poll=mail_poll
+        ),
+        steps=StepRegistry(),
+        reports=build_reports(services, queue, answering.llm, answering.answerer),
+    )
+    runtime.steps.register(ReportStep(runtime.reports))
+    if dropboxes and settings.ingest.dropbox_enabled:
+        boxes = DropBoxes(services, ingest)
+        runtime.dropboxes = boxes
+        tasks.register_dropbox_sync(queue, boxes)
+    return runtime

@@ -1,0 +1,123 @@
+"""The ask suite: time to first token and tokens/s of the appliance's LLM path vs llama.cpp.
+
+Both sides load the same GGUF with the same parameters and get the same chat prompt (an
+answer prompt built from real passages of Debian's license texts); they alternate,
+round by round, so background load hits both alike. Greedy decoding, the same number of
+tokens. The appliance side is `LLMService.stream`, which the Answerer streams from.
+"""
+
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from agents.llm.llama_backend import _construct_llama
+from agents.llm.prompts import render_prompt
+from agents.llm.types import Message
+from agents.models import locate_llm_model
+from app.llm_wiring import build_llm
+from app.settings import Settings
+from bench.common import BenchError
+
+TARGET_OVERHEAD = 0.10
+ROUNDS = 3
+MAX_TOKENS = 64
+
+
+def _messages() -> list[Message]:
+    sources = [
+        Path("/usr/share/common-licenses/Apache-2.0"),
+        Path("/usr/share/common-licenses/GPL-3"),
+    ]
+    texts = [p.read_text(errors="replace")[:1500] for p in sources if p.is_file()]
+    if not texts:
+        raise BenchError("no license texts under /usr/share/common-licenses to build a prompt")
+    passages = "\n\n".join(f"[{i}] {p}" for i, p in enumerate(texts, 1))
+    return [
+        {"role": "system", "content": render_prompt("answer_system")},
+        {
+            "role": "user",
+            "content": render_prompt(
+                "answer_user", passages=passages, question="What may a licensee do?"
+            ),
+        },
+    ]
+
+
+def _time(pieces: Callable[[], Iterator[Any]]) -> dict[str, float]:
+    started = time.perf_counter()
+    first: float | None = None
+    count = 0
+    for _ in pieces():
+        if first is None:
+            first = time.perf_counter() - started
+        count += 1
+    total = time.perf_counter() - started
+    first = first if first is not None else total
+    decode = max(total - first, 1e-9)
+    return {"ttft_s": first, "tokens": count, "tokens_per_s": max(count - 1, 0) / decode}
+
+
+def run_ask(settings: Settings) -> dict[str, Any]:
+    if settings.models.llm_backend != "llama":
+        raise BenchError(
+            "bench ask compares against llama-cpp-python: set models.llm_backend = 'llama'"
+        )
+    messages = _messages()
+    service = build_llm(settings)
+    service.load()
+    raw = _construct_llama(
+        locate_llm_model(settings.models.llm_model).path,
+        service.backend._config,  # type: ignore[attr-defined]
+    )
+
+    def appliance() -> Iterator[str]:
+        return service.stream(messages, max_tokens=MAX_TOKENS)
+
+    def direct() -> Iterator[Any]:
+        chunks = raw.create_chat_completion(
+            messages=list(messages),
+            max_tokens=MAX_TOKENS,
+            temperature=0.0,
+            stream=True,
+            seed=42,
+        )
+        return (c for c in chunks if c["choices"][0]["delta"].get("content"))
+
+    runs: dict[str, list[dict[str, float]]] = {"appliance": [], "llama_cpp_direct": []}
+    _time(direct)  # warm both caches of the prompt path once
+    _time(appliance)
+    for _ in range(ROUNDS):
+        runs["llama_cpp_direct"].append(_time(direct))
+        runs["appliance"].append(_time(appliance))
+    service.close()
+    summary = {
+        name: {
+            "ttft_s": round(statistics.median(r["ttft_s"] for r in rounds), 3),
+            "tokens_per_s": round(statistics.median(r["tokens_per_s"] for r in rounds), 1),
+            "tokens": int(statistics.median(r["tokens"] for r in rounds)),
+        }
+        for name, rounds in runs.items()
+    }
+    ttft_overhead = summary["appliance"]["ttft_s"] / summary["llama_cpp_direct"]["ttft_s"] - 1
+    speed_overhead = (
+        1 - summary["appliance"]["tokens_per_s"] / summary["llama_cpp_direct"]["tokens_per_s"]
+    )
+    return {
+        "results": {
+            **summary,
+            "prompt_tokens": service.count_tokens(" ".join(m["content"] for m in messages)),
+            "ttft_overhead": round(ttft_overhead, 3),
+            "tokens_per_s_overhead": round(speed_overhead, 3),
+            "rounds": ROUNDS,
+        },
+        "targets": {
+            "ttft_overhead": f"<= {TARGET_OVERHEAD}",
+            "tokens_per_s_overhead": f"<= {TARGET_OVERHEAD}",
+        },
+        "met": {
+            "ttft_overhead": ttft_overhead <= TARGET_OVERHEAD,
+            "tokens_per_s_overhead": speed_overhead <= TARGET_OVERHEAD,
+        },
+    }
