@@ -85,3 +85,18 @@ def build_reports(
         GenerateReportInput(tenant_id, report_id)
     )
     return reports
+
+
+def requeue_unfinished_reports(
+    reports: ReportService, services: Services, queue: QueueRunner
+) -> int:
+    """At start-up, before the workers run: queue again the reports a killed process left
+    queued or running (Huey does not redeliver a task that was running when it died)."""
+    waiting = {
+        task.args[0].report_id
+        for task in queue.huey.pending()
+        if task.args and isinstance(task.args[0], GenerateReportInput)
+    }
+    return sum(
+        reports.requeue_unfinished(tenant.id, waiting) for tenant in services.system.list_tenants()
+    )

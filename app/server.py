@@ -22,6 +22,7 @@ from app.api.hosts import AllowedHosts
 from app.auth.client_address import client_address
 from app.auth.kit import AuthKit
 from app.auth.sessions import COOKIE_NAME
+from app.report_wiring import requeue_unfinished_reports
 from app.runtime import Runtime, build_runtime
 from app.services import Services
 from app.tasks import queued_document_tasks, reindex_after_model_change
@@ -194,6 +195,7 @@ def assemble(runtime: Runtime) -> ApplianceASGI:
         # documents a killed process left mid-way: Huey would not redeliver them
         await asyncio.to_thread(reindex_after_model_change, runtime.analysis, runtime.enqueue.index)
         await asyncio.to_thread(ingest.reconcile, queued_document_tasks(queue))
+        await asyncio.to_thread(requeue_unfinished_reports, runtime.reports, services, queue)
         queue.start()
         if dropboxes is not None:
             await asyncio.to_thread(dropboxes.start)

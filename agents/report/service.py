@@ -9,7 +9,7 @@ XLSX never sits in memory whole.
 import logging
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Container, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -242,14 +242,17 @@ class ReportService:
                 blobs.delete(blob_id)
         return record
 
-    def requeue_unfinished(self, tenant_id: str) -> int:
-        """At start-up: queue again what a stopped process left queued or running."""
+    def requeue_unfinished(self, tenant_id: str, still_queued: Container[str] = ()) -> int:
+        """At start-up: queue again what a stopped process left queued or running, except
+        the reports whose task is still waiting in the queue (`still_queued` ids)."""
         if self.enqueue is None:
             return 0
-        pending = self.store(tenant_id).unfinished()
-        for record in pending:
-            self.enqueue(tenant_id, record.id)
-        return len(pending)
+        count = 0
+        for record in self.store(tenant_id).unfinished():
+            if record.id not in still_queued:
+                self.enqueue(tenant_id, record.id)
+                count += 1
+        return count
 
 
 def download_name(record: ReportRecord) -> str:

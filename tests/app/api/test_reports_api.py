@@ -202,3 +202,26 @@ def test_listing_pages_with_a_cursor_and_other_tenants_see_nothing(
     # AND a member of another tenant gets the unknown-tenant 404
     other = world.client.get(URL, headers=people["outsider"])
     assert other.status_code == 404 and other.json() == TENANT_404
+
+
+def test_reports_a_stopped_process_left_are_queued_again_once(
+    world: ApiWorld, people: dict[str, dict[str, str]]
+) -> None:
+    from app.report_wiring import requeue_unfinished_reports
+
+    reports = world.runtime.reports
+    queue = world.runtime.queue
+    # GIVEN a requested report whose task still waits in queue.db
+    report_id = world.client.post(URL, headers=people["ed"], json={"template": "activity"}).json()[
+        "id"
+    ]
+    # WHEN the start-up reconciliation runs THEN it is not queued a second time
+    assert requeue_unfinished_reports(reports, world.services, queue) == 0
+    # GIVEN the task was lost while it ran (Huey does not redeliver it)
+    tenant_id = world.services.system.find_tenant("acme").id
+    reports.store(tenant_id).set_running(report_id)
+    queue.huey.flush()
+    # WHEN the reconciliation runs THEN it is queued again, and the queue makes it
+    assert requeue_unfinished_reports(reports, world.services, queue) == 1
+    assert len(queue.huey.pending()) == 1
+    assert _run_queue(world, report_id)["status"] == "succeeded"
