@@ -126,3 +126,15 @@ def test_builtin_templates_read_only_what_their_sources_have() -> None:
 
     for template in builtin_templates().values():
         check_template(template)  # raises MissingFieldError otherwise
+
+
+def test_the_example_templates_are_valid() -> None:
+    from pathlib import Path
+
+    from agents.report.catalog import check_template, decode_template
+
+    examples = Path(__file__).resolve().parents[3] / "examples" / "report-templates"
+    files = sorted(examples.glob("*.*"))
+    assert files
+    for path in files:
+        check_template(parse_template(decode_template(path.read_text("utf-8"))))
