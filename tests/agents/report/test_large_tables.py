@@ -108,3 +108,20 @@ def test_a_100000_row_xlsx_streams_with_bounded_memory(tmp_path: Path) -> None:
     grown_mib = (figures["after_kib"] - figures["before_kib"]) / 1024
     assert grown_mib < 100, f"grew by {grown_mib:.0f} MiB"
     assert target.stat().st_size > 1_000_000
+
+
+def test_a_pdf_running_past_the_page_limit_stops_with_too_large() -> None:
+    import io
+
+    from agents.report.catalog import builtin_templates
+    from agents.report.dataset import from_input
+    from agents.report.pdf_writer import PdfLimits
+    from agents.report.render import RenderLimits, render
+
+    # GIVEN a page limit of 3 and a table that needs many more pages
+    limits = RenderLimits(pdf=PdfLimits(max_pages=3))
+    # WHEN it is rendered THEN layout stops at the limit with too_large
+    with pytest.raises(TooLargeError, match="3 pages"):
+        render(
+            builtin_templates()["run-report"], from_input(_steps(600)), "pdf", io.BytesIO(), limits
+        )
