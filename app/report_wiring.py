@@ -11,7 +11,7 @@ from typing import Any
 from agents.analyze import documents_ops
 from agents.analyze.answer import Answerer
 from agents.llm.service import LLMService
-from agents.report.pdf_writer import PdfLimits
+from agents.report.limits import PdfLimits
 from agents.report.render import RenderLimits
 from agents.report.service import ReportService, remove_stale_report_files
 from agents.report.sources import DataSources, SourceServices

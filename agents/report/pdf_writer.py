@@ -6,7 +6,6 @@ anything is laid out, and documents that would run past `max_pages` while they a
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, BinaryIO
 from xml.sax.saxutils import escape
 
@@ -37,6 +36,7 @@ from agents.report.dataset import ReportData
 from agents.report.errors import TooLargeError
 from agents.report.figures import figure_value
 from agents.report.fonts import FontSet, report_fonts, script_names
+from agents.report.limits import PdfLimits
 from agents.report.pdf_charts import draw_chart
 from agents.report.template import Column, Section, Template
 
@@ -45,13 +45,6 @@ _NUMERIC = ("number", "integer", "currency", "percent")
 _WEIGHTS = {"text": 3.0, "date": 1.6}
 _HEADER_BG = colors.HexColor("#e8eefc")
 _ZEBRA = colors.HexColor("#f6f8fb")
-
-
-@dataclass(frozen=True)
-class PdfLimits:
-    max_rows: int = 20_000  # rows of all tables together
-    max_pages: int = 1_000
-    max_cell_chars: int = 400
 
 
 class _Glyphs:

@@ -3,12 +3,10 @@
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from agents.report.csv_writer import write_csv
 from agents.report.dataset import ReportData, check_fields, expand_auto_columns
 from agents.report.errors import InvalidReportRequest
-from agents.report.pdf_writer import PdfLimits, write_pdf
+from agents.report.limits import PdfLimits, XlsxLimits
 from agents.report.template import FORMATS, Template
-from agents.report.xlsx_writer import XlsxLimits, write_xlsx
 
 MEDIA_TYPES = {
     "pdf": "application/pdf",
@@ -46,9 +44,17 @@ def render(
     check_fields(template, data)
     template = expand_auto_columns(template, data)
     if fmt == "pdf":
+        # each writer's library loads only when that format is made (ReportLab alone is
+        # ~25 MB: a spreadsheet's peak memory stays smaller without it)
+        from agents.report.pdf_writer import write_pdf
+
         return write_pdf(template, data, out, limits.pdf, stamp)
     if fmt == "xlsx":
+        from agents.report.xlsx_writer import write_xlsx
+
         write_xlsx(template, data, out, limits.xlsx)
         return None
+    from agents.report.csv_writer import write_csv
+
     write_csv(template, data, out)
     return None

@@ -8,7 +8,6 @@ a small sheet of its summed series. A summary sheet holds the title, texts and f
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from openpyxl import Workbook
@@ -23,18 +22,13 @@ from agents.report.chart_data import chart_data
 from agents.report.dataset import ReportData
 from agents.report.errors import TooLargeError
 from agents.report.figures import figure_value
+from agents.report.limits import XlsxLimits
 from agents.report.template import Section, Template
 
-EXCEL_MAX_ROWS = 1_048_575  # plus the header row
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 _BOLD = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="E8EEFC")
 _WIDTHS = {"text": 36, "date": 12, "number": 14, "integer": 12, "currency": 14, "percent": 10}
-
-
-@dataclass(frozen=True)
-class XlsxLimits:
-    max_rows: int = EXCEL_MAX_ROWS
 
 
 class _SheetNames:

@@ -115,7 +115,7 @@ def test_a_pdf_running_past_the_page_limit_stops_with_too_large() -> None:
 
     from agents.report.catalog import builtin_templates
     from agents.report.dataset import from_input
-    from agents.report.pdf_writer import PdfLimits
+    from agents.report.limits import PdfLimits
     from agents.report.render import RenderLimits, render
 
     # GIVEN a page limit of 3 and a table that needs many more pages
