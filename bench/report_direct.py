@@ -6,6 +6,7 @@ import datetime as dt
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -102,11 +103,14 @@ def direct_pdf(rows: list[dict[str, Any]], target: Path) -> int:
     ):
         story.append(_drawing(kind, rows, key, fields, font, width))
     data: list[list[Any]] = [HEADER]
+    cell = ParagraphStyle("c", fontName=font, fontSize=8, leading=10)
     for row in rows:
+        customer = row["customer"]
         data.append(
             [
                 dt.date.fromisoformat(row["day"]).isoformat(),
-                row["customer"],
+                # long names wrap, as in the report path
+                Paragraph(escape(customer), cell) if len(customer) > 27 else customer,
                 row["region"],
                 f"{row['quantity']:,}",
                 f"€{row['amount']:,.2f}",

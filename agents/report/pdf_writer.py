@@ -203,7 +203,14 @@ class PdfBuilder:
         # text longer than about one line of its column wraps (a Paragraph); the rest
         # stays a plain string, which lays out far faster
         capacity = [max(4, int(w / 4.4)) for w in widths]
-        header = [self._para(f"<b>{self._text(c.label)}</b>", self.styles.cell) for c in columns]
+        # a label wraps only when it must: Paragraph cells in the repeated header row cost
+        # layout time on every page
+        header: list[Any] = [
+            self._para(f"<b>{self._text(c.label)}</b>", self.styles.cell)
+            if len(c.label) > capacity[i]
+            else self.glyphs.clean(c.label)
+            for i, c in enumerate(columns)
+        ]
         body: list[list[Any]] = [header]
         clean = self.glyphs.clean
         for row in self.data.datasets.get(section.dataset, []):
@@ -224,6 +231,7 @@ class PdfBuilder:
         table = LongTable(body, colWidths=widths, repeatRows=1)
         commands: list[tuple[Any, ...]] = [
             ("FONT", (0, 0), (-1, -1), self.fonts.regular, 8),
+            ("FONT", (0, 0), (-1, 0), self.fonts.bold, 8),
             ("BACKGROUND", (0, 0), (-1, 0), _HEADER_BG),
             ("LINEBELOW", (0, 0), (-1, 0), 0.6, colors.HexColor("#7a8db8")),
             ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, _ZEBRA]),
