@@ -80,7 +80,7 @@ def make_rows(count: int) -> list[dict[str, Any]]:
                 "day": f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}",
                 # every third name is long enough to wrap onto a second line
                 "customer": f"Customer {rng.randrange(5000):04d} "
-                + ("Handelsgesellschaft mbH & Co. KG" if i % 3 == 0 else "GmbH"),
+                + ("Handelsgesellschaft mbH" if i % 3 == 0 else "GmbH"),
                 "region": REGIONS[i % len(REGIONS)],
                 "quantity": rng.randrange(1, 500),
                 "amount": round(rng.uniform(10, 20_000), 2),
