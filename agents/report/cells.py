@@ -11,12 +11,16 @@ import math
 from typing import Any
 
 _TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_FIRST = frozenset("=+-@\t\r ")
+_NUMERIC = frozenset({"number", "integer", "currency", "percent"})
 _SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CHF": "CHF "}
 
 
 def neutralise(text: str) -> str:
     """`text`, made inert for spreadsheet programs (an apostrophe before a formula start)."""
-    if text.lstrip(" ").startswith(_TRIGGERS) or text.startswith(_TRIGGERS):
+    if not text or text[0] not in _FIRST:
+        return text  # the common case, decided by one character
+    if text.lstrip(" ").startswith(_TRIGGERS):
         return "'" + text
     return text
 
@@ -55,7 +59,13 @@ def typed(value: Any, kind: str) -> Any:
     """The value as the spreadsheet should hold it: a number, a date, or (inert) text."""
     if value is None or value == "":
         return None
-    if kind in ("number", "integer", "currency", "percent"):
+    cls = type(value)
+    # fast paths for the values most rows hold (a spreadsheet row is typed cell by cell)
+    if cls is str and kind == "text":
+        return neutralise(value)
+    if kind in _NUMERIC and (cls is int or (cls is float and math.isfinite(value))):
+        return int(value) if kind == "integer" else value
+    if kind in _NUMERIC:
         number = _number(value)
         if number is not None:
             return int(number) if kind == "integer" else number

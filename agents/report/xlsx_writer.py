@@ -56,21 +56,28 @@ def _text_cell(ws: Any, value: Any, bold: bool = False) -> WriteOnlyCell:
 
 def _table_rows(ws: Any, section: Section, rows: list[dict[str, Any]]) -> Iterator[list[Any]]:
     columns = section.columns
-    # one styled cell per column, re-used for every row: write-only mode serialises a row
-    # as it is appended, and a new styled cell per value would repeat the style lookup
-    templates = []
+    # Columns with a number format get one styled cell each, re-used for every row (write-
+    # only mode serialises a row as it is appended; a new styled cell per value would
+    # repeat the style lookup). Columns without one get plain values: openpyxl handles a
+    # plain value faster than a cell object.
+    styled: list[WriteOnlyCell | None] = []
     for column in columns:
-        cell = WriteOnlyCell(ws)
         fmt = number_format(column.type, column.decimals, column.currency)
+        cell = None
         if fmt:
+            cell = WriteOnlyCell(ws)
             cell.number_format = fmt
-        templates.append(cell)
-    kinds = [(c.field, c.type) for c in columns]
+        styled.append(cell)
+    plan = [(c.field, c.type, cell) for c, cell in zip(columns, styled, strict=True)]
     for row in rows:
-        out = []
-        for cell, (name, kind) in zip(templates, kinds, strict=True):
-            cell.value = typed(row.get(name), kind)
-            out.append(cell)
+        out: list[Any] = []
+        for name, kind, cell in plan:
+            value = typed(row.get(name), kind)
+            if cell is None:
+                out.append(value)
+            else:
+                cell.value = value
+                out.append(cell)
         yield out
 
 
