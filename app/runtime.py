@@ -26,6 +26,8 @@ from agents.ingest.sources.inboxes import DropBoxes
 from agents.ingest.sources.mail_ingest import MailScheduler
 from agents.llm import LLMService
 from agents.models import ModelNotFoundError, locate_embedding_model
+from agents.report.service import ReportService
+from agents.report.step import ReportStep
 from agents.supervisor.service import Supervisor
 from agents.supervisor.step import StepRegistry
 from agents.telemetry.metrics import Metrics
@@ -36,6 +38,7 @@ from app.auth.kit import AuthKit, build_auth_kit
 from app.llm_wiring import build_answerer, build_llm
 from app.observability.wiring import Observability, build_observability
 from app.queue import QueueRunner, build_huey
+from app.report_wiring import build_reports
 from app.services import Services
 from app.settings import Settings
 from app.workflow_wiring import builtin_steps, document_indexed, wire_supervisor
@@ -116,6 +119,7 @@ class Runtime:
     steps: StepRegistry
     dispatcher: Dispatcher
     supervisor: Supervisor
+    reports: ReportService
     dropboxes: DropBoxes | None = None
 
     @property
@@ -192,6 +196,8 @@ def build_runtime(
     for step in builtin_steps(analysis, answering.llm, answering.answerer):
         steps.register(step)
     register_action_steps(steps, dispatcher)
+    reports = build_reports(services, queue, answering.llm, answering.answerer)
+    steps.register(ReportStep(reports))
     supervisor = wire_supervisor(queue, services, steps, clock)
     runtime = Runtime(
         services=services,
@@ -210,6 +216,7 @@ def build_runtime(
         steps=steps,
         dispatcher=dispatcher,
         supervisor=supervisor,
+        reports=reports,
     )
     if dropboxes and settings.ingest.dropbox_enabled:
         boxes = DropBoxes(

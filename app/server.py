@@ -23,6 +23,7 @@ from app.auth.client_address import client_address
 from app.auth.kit import AuthKit
 from app.auth.sessions import COOKIE_NAME
 from app.observability.wiring import observed_api
+from app.report_wiring import requeue_unfinished_reports
 from app.runtime import Runtime, build_runtime
 from app.services import Services
 from app.tasks import queued_document_tasks, reindex_after_model_change
@@ -209,6 +210,7 @@ def assemble(runtime: Runtime) -> ApplianceASGI:
         await asyncio.to_thread(resume_actions, runtime.dispatcher)
         # workflow steps a killed process left running, and schedule slots it missed
         await asyncio.to_thread(for_each_tenant, services, runtime.supervisor, startup=True)
+        await asyncio.to_thread(requeue_unfinished_reports, runtime.reports, services, queue)
         queue.start()
         if dropboxes is not None:
             await asyncio.to_thread(dropboxes.start)

@@ -103,6 +103,12 @@ class ModelSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=T
     answer_max_tokens: int = 256
 
 
+class ReportSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    pdf_max_rows: Annotated[int, msgspec.Meta(ge=1)] = 20000
+    pdf_max_pages: Annotated[int, msgspec.Meta(ge=1)] = 1000
+    max_documents: Annotated[int, msgspec.Meta(ge=1)] = 200
+
+
 class LoggingSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
     level: str = "INFO"
     to_file: bool = True
@@ -152,6 +158,7 @@ class Settings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
     observability: ObservabilitySettings = msgspec.field(default_factory=ObservabilitySettings)
     actions: ActionsSettings = msgspec.field(default_factory=ActionsSettings)
     workflows: WorkflowSettings = msgspec.field(default_factory=WorkflowSettings)
+    reports: ReportSettings = msgspec.field(default_factory=ReportSettings)
 
     @property
     def data_dir(self) -> Path:

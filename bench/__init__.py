@@ -62,6 +62,10 @@ def run_bench(
         from bench.workflow_suite import run_workflow
 
         body = run_workflow(settings)
+    elif suite == "report":
+        from bench.report_suite import run_report
+
+        body = run_report(settings)
     else:
         raise BenchError(f"unknown benchmark suite {suite!r}; choose from {', '.join(SUITES)}")
     machine["load_average_1m_at_end"] = load_average()

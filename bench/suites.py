@@ -11,4 +11,5 @@ SUITES = (
     "ask",
     "outbox",
     "workflow",
+    "report",
 )

@@ -14,7 +14,12 @@ TORCH_PIN="torch==2.13.0"
 MIN_FREE_GB=6
 PYTHON_HINT="apt-get install python3.11 python3.11-venv"
 BUILD_HINT="apt-get install build-essential cmake"
-TEST_DEB_PACKAGES=(chromium chromium-driver dovecot-imapd dovecot-pop3d python3.11-doc prometheus)
+TEST_DEB_PACKAGES=(chromium chromium-driver dovecot-imapd dovecot-pop3d python3.11-doc prometheus
+    poppler-utils libreoffice-calc-nogui)
+# needed at run time: the Unicode font embedded in PDF reports (without it, PDFs fall
+# back to Helvetica and note every character it cannot draw), and pdftoppm for the
+# previews of PDF reports in the UI
+RUNTIME_DEB_PACKAGES=(fonts-dejavu-core poppler-utils)
 
 die() {
     echo "$PROG: $*" >&2
@@ -176,6 +181,20 @@ NEED_INSTALL=1
 venv_current && NEED_INSTALL=0
 
 # ---------------------------------------------------------------- Debian packages
+MISSING_RUNTIME=()
+if ((HAVE_APT)); then
+    for pkg in "${RUNTIME_DEB_PACKAGES[@]}"; do
+        deb_installed "$pkg" || MISSING_RUNTIME+=("$pkg")
+    done
+fi
+if ((${#MISSING_RUNTIME[@]})); then
+    if ((IS_ROOT)); then
+        apt_install "${MISSING_RUNTIME[@]}"
+    else
+        echo "$PROG: warning: PDF reports need Debian packages that are missing; as root, run:" >&2
+        echo "    apt-get update && apt-get install -y --no-install-recommends ${MISSING_RUNTIME[*]}" >&2
+    fi
+fi
 NEED_BUILD_TOOLS=0
 ((NEED_INSTALL)) && ! have_build_tools && NEED_BUILD_TOOLS=1
 MISSING_TEST=()

@@ -329,3 +329,44 @@ def create_workflow_tables(conn: Any) -> None:
             last_slot REAL NOT NULL,
             PRIMARY KEY (workflow_id, cron))"""
     )
+
+
+@tenant_migrations(6)
+def create_report_tables(conn: Any) -> None:
+    # a report's file is an encrypted blob (blob_id); data given with the request waits
+    # in its own blob (input_blob_id) until the queue has generated the report
+    conn.execute(
+        """CREATE TABLE reports (
+            id TEXT PRIMARY KEY,
+            template TEXT NOT NULL,
+            title TEXT NOT NULL DEFAULT '',
+            params TEXT NOT NULL DEFAULT '{}',
+            format TEXT NOT NULL CHECK (format IN ('pdf', 'xlsx', 'csv')),
+            status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'succeeded', 'failed')),
+            size INTEGER,
+            pages INTEGER,
+            created_by TEXT NOT NULL,
+            run_id TEXT,
+            step_key TEXT,
+            input_blob_id TEXT,
+            blob_id TEXT,
+            error_code TEXT,
+            error_message TEXT,
+            created_at TEXT NOT NULL,
+            finished_at TEXT)"""
+    )
+    conn.execute("CREATE INDEX idx_reports_created ON reports(created_at, id)")
+    conn.execute("CREATE INDEX idx_reports_run ON reports(run_id)")
+    # a workflow step makes its report once, however often the step is retried
+    conn.execute(
+        "CREATE UNIQUE INDEX idx_reports_step_key ON reports(step_key) WHERE step_key IS NOT NULL"
+    )
+    conn.execute(
+        """CREATE TABLE report_templates (
+            id TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            definition TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL)"""
+    )

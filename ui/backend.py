@@ -240,6 +240,36 @@ class ConnectorsBackend(Protocol):
     ) -> TestOutcome: ...
 
 
+class ReportsBackend(Protocol):
+    """Reports of one tenant: templates, generate, list, preview, download, delete."""
+
+    def reports_available(self) -> bool: ...
+
+    def report_templates(self, token: str | None, tenant_id: str) -> list[Row]: ...
+
+    def reports(self, token: str | None, tenant_id: str, limit: int = 100) -> list[Row]: ...
+
+    def request_report(
+        self,
+        token: str | None,
+        tenant_id: str,
+        template_id: str,
+        fmt: str,
+        params: dict[str, Any],
+        data: Any = None,
+    ) -> Row: ...
+
+    def report_file(
+        self, token: str | None, tenant_id: str, report_id: str
+    ) -> tuple[str, str, bytes]: ...  # (file name, media type, content)
+
+    def report_preview(
+        self, token: str | None, tenant_id: str, report_id: str, pages: int = 2
+    ) -> list[bytes]: ...  # PNG images of the first pages
+
+    def delete_report(self, token: str | None, tenant_id: str, report_id: str) -> None: ...
+
+
 class AdminBackend(Protocol):
     """Tenants, users, memberships, API keys and the audit log."""
 
@@ -327,6 +357,7 @@ class UiBackend(
     AskBackend,
     ConnectorsBackend,
     OutboxBackend,
+    ReportsBackend,
     AdminBackend,
     MonitoringBackend,
     WorkflowsBackend,

@@ -2,16 +2,14 @@
 
 from typing import Any
 
+from storage.errors import ApplianceError
 
-class SupervisorError(Exception):
+
+class SupervisorError(ApplianceError):
     """Base of every supervisor failure."""
 
     status_code = 400
     code = "workflow_error"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class DefinitionError(SupervisorError):

@@ -29,6 +29,7 @@ from app.api.hosts import AllowedHosts
 from app.api.members import MembersController
 from app.api.outbox import OutboxController
 from app.api.rate_limit import RateLimit
+from app.api.reports import ReportsController, ReportTemplatesController
 from app.api.route_audit import assert_tenant_routes_guarded
 from app.api.runs import RunsController
 from app.api.search import search_chunks
@@ -63,6 +64,9 @@ TENANT_HANDLERS: list[Any] = [
     OutboxController,
     WorkflowsController,
     RunsController,
+    # reports (issue 14)
+    ReportsController,
+    ReportTemplatesController,
     # inbound hooks: opt "hook", the one route authenticating its caller instead of a user
     # (route_audit.HOOK_ROUTES lists it; tenant_scope.TenantGuard handles it)
     HooksController,
@@ -129,6 +133,7 @@ def build_api(runtime: Runtime, extra_tenant_handlers: Sequence[Any] = ()) -> Li
             "metrics": Provide(lambda: observability.metrics, sync_to_thread=False),
             "dispatcher": Provide(lambda: runtime.dispatcher, sync_to_thread=False),
             "supervisor": Provide(lambda: runtime.supervisor, sync_to_thread=False),
+            "reports": Provide(lambda: runtime.reports, sync_to_thread=False),
             "client": Provide(provide_client, sync_to_thread=False),
             "principal": Provide(provide_principal, sync_to_thread=False),
         },

@@ -14,6 +14,7 @@ from agents.documents.ledger import DocumentLedger
 from agents.ingest.service import IngestService
 from agents.ingest.sources.connectors import ConnectorStore
 from agents.llm.service import LLMService
+from agents.report.service import ReportService
 from agents.supervisor.service import Supervisor
 from agents.telemetry.metrics import Metrics
 from app.auth.kit import AuthKit
@@ -46,6 +47,7 @@ EnqueueDep = NamedDependency[Enqueuers]
 MetricsDep = NamedDependency[Metrics]
 SupervisorDep = NamedDependency[Supervisor]
 LedgerDep = NamedDependency[DocumentLedger]
+ReportsDep = NamedDependency[ReportService]
 ConnectorStoreDep = NamedDependency[ConnectorStore]  # provided by the connectors controller
 HookTenantDep = NamedDependency[TenantRecord]  # the tenant of an inbound hook route
 DispatcherDep = NamedDependency[Dispatcher]  # the actions dispatcher (outbox deliveries)

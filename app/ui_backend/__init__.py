@@ -14,6 +14,7 @@ from app.ui_backend.documents import DocumentMethods
 from app.ui_backend.gate import SessionGate
 from app.ui_backend.monitoring import MonitoringMethods
 from app.ui_backend.outbox import OutboundConnectorMethods, OutboxMethods
+from app.ui_backend.reports import ReportMethods
 from app.ui_backend.session import SessionMethods
 from app.ui_backend.workflows import WorkflowMethods
 
@@ -28,6 +29,7 @@ class ApplianceUiBackend(
     AdminMethods,
     MonitoringMethods,
     WorkflowMethods,
+    ReportMethods,
 ):
     """Built once by the composition root; holds no per-request state."""
 

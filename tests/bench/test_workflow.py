@@ -3,8 +3,8 @@
 from pathlib import Path
 
 import pytest
-from bench.workflow_suite import run_workflow
 
+from bench.workflow_suite import run_workflow
 from tests.conftest import make_settings
 
 pytestmark = pytest.mark.slow
