@@ -16,6 +16,7 @@ from agents.act.steps_http import CrmStep, HttpStep, WebhookStep
 from agents.analyze.answer import Answerer
 from agents.analyze.service import AnalysisService
 from agents.llm.service import LLMService
+from agents.report.step import ReportStep
 from agents.supervisor.engine import Engine, StepTask
 from agents.supervisor.planner import Limits
 from agents.supervisor.retention import Retention
@@ -73,7 +74,7 @@ BUILTIN_STEP_CLASSES: list[type[Step]] = [
 
 
 # the steps other agents register beside the supervisor's own (app/act_wiring.py, reports)
-AGENT_STEP_CLASSES: list[type[Step]] = [EmailStep, WebhookStep, HttpStep, CrmStep]
+AGENT_STEP_CLASSES: list[type[Step]] = [ReportStep, EmailStep, WebhookStep, HttpStep, CrmStep]
 
 
 def builtin_agent_names() -> list[str]:
