@@ -7,6 +7,7 @@ list (`sync`, run at start and then periodically).
 """
 
 import logging
+import threading
 from pathlib import Path
 
 from agents.ingest.dropbox import (
@@ -81,6 +82,10 @@ class DropBoxes:
         self._ingest = ingest
         self._manager = DropBoxManager(dropbox_config(services))
         self._max_bytes = services.settings.ingest.max_file_mb * 2**20
+        # start() and the periodic `ingest.sync_dropboxes` task (a queue thread, running
+        # from the moment the queue starts) both sync; one at a time, or both would see a
+        # new tenant missing and the second `add` would fail
+        self._sync_lock = threading.Lock()
 
     def start(self) -> None:
         self.sync()
@@ -88,15 +93,24 @@ class DropBoxes:
         log.info("watching %d inbox folder(s)", len(self._manager.slugs()))
 
     def sync(self) -> None:
-        """Add inboxes of new tenants and drop those of deleted ones."""
-        tenants = {t.slug: t for t in self._services.system.list_tenants()}
-        for slug in set(self._manager.slugs()) - set(tenants):
-            self._manager.remove(slug)
-        for slug in set(tenants) - set(self._manager.slugs()):
-            inbox = self._services.data.inbox_dir / slug
-            inbox.mkdir(mode=0o700, parents=True, exist_ok=True)
-            sink = make_sink(self._ingest, tenants[slug].id, self._max_bytes)
-            self._manager.add(slug, inbox, sink)
+        """Add inboxes of new tenants and drop those of deleted ones.
+
+        Idempotent and serialised: any number of concurrent calls leave exactly one box
+        per tenant, and a tenant that already has one is left alone.
+        """
+        with self._sync_lock:
+            tenants = {t.slug: t for t in self._services.system.list_tenants()}
+            for slug in set(self._manager.slugs()) - set(tenants):
+                self._manager.remove(slug)
+            for slug in sorted(set(tenants) - set(self._manager.slugs())):
+                self._add(slug, tenants[slug].id)
+
+    def _add(self, slug: str, tenant_id: str) -> None:
+        if self._manager.get(slug) is not None:
+            return
+        inbox = self._services.data.inbox_dir / slug
+        inbox.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._manager.add(slug, inbox, make_sink(self._ingest, tenant_id, self._max_bytes))
 
     def drain(self, timeout: float) -> bool:
         return self._manager.drain(timeout)
