@@ -4,7 +4,7 @@ Any member may hold keys up to their own role; owners also see and revoke everyo
 Keys cannot mint or revoke keys (users_only), so a leaked key cannot entrench itself.
 """
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, delete, get, post
@@ -12,6 +12,7 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from app.api.deps import AuthDep, ClientDep, ServicesDep, TenantAccessDep
+from app.api.limits import NAME, Bounded
 from app.auth.api_keys import ApiKeyRecord
 from app.auth.key_issuing import issue_key
 from app.auth.principal import role_at_least
@@ -23,9 +24,9 @@ _MEMBERS = {"min_role": "viewer", "users_only": True}
 
 
 class NewKey(msgspec.Struct):
-    name: str
+    name: Annotated[str, NAME.schema()]
     role: Literal["owner", "editor", "viewer"] = "viewer"
-    expires: str | None = None  # e.g. "90d", "12h"; none: no expiry
+    expires: Bounded | None = None  # e.g. "90d", "12h"; none: no expiry
 
 
 def _visible(access: TenantAccess, key: ApiKeyRecord) -> bool:
@@ -47,6 +48,7 @@ class ApiKeysController(Controller):
         client: ClientDep,
     ) -> dict[str, Any]:
         """A new key for the caller in this tenant; `key` is in this response only."""
+        NAME.check("name", data.name)
         user = services.system.find_user(tenant_access.principal.user_id)
         secret, record = issue_key(
             services.system,

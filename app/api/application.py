@@ -26,6 +26,7 @@ from app.api.headers import api_before_send
 from app.api.health import HealthController
 from app.api.hooks import HooksController
 from app.api.hosts import AllowedHosts
+from app.api.limits import LimitedRequest
 from app.api.members import MembersController
 from app.api.rate_limit import RateLimit
 from app.api.route_audit import assert_tenant_routes_guarded
@@ -117,10 +118,14 @@ def build_api(
             title="Agent Appliance",
             version="1",
             openapi_router=Router(
-                path=f"{API_PREFIX}/schema", route_handlers=[], opt={"public": True}
+                path=f"{API_PREFIX}/schema",
+                route_handlers=[],
+                opt={"public": True},
+                include_in_schema=False,
             ),
         ),
         request_max_body_size=settings.server.max_body_mb * 1024 * 1024,
+        request_class=LimitedRequest,
         debug=False,
         # our own logging (stderr + <data>/logs) is configured once by the CLI
         logging_config=None,

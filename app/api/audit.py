@@ -40,7 +40,7 @@ def page(
 
 
 _LIMIT = QueryParameter(ge=1, le=MAX_LIMIT, description="entries per page, newest first")
-_BEFORE = QueryParameter(ge=1, description="only entries older than this id")
+_BEFORE = QueryParameter(ge=1, le=2**63 - 1, description="only entries older than this id")
 
 
 class AuditController(Controller):

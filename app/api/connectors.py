@@ -13,7 +13,7 @@ instead (202 `{"queued": true}`), as the scheduler does.
 """
 
 import functools
-from typing import Any
+from typing import Annotated, Any
 
 import anyio
 import msgspec
@@ -38,6 +38,7 @@ from app.api.deps import (
     TenantAccessDep,
     TenantDbDep,
 )
+from app.api.limits import NAME, Bounded
 from app.auth.tenant_access import TenantAccess
 from app.errors import AppError
 from app.services import Services
@@ -55,10 +56,10 @@ class NewConnector(msgspec.Struct, forbid_unknown_fields=True):
     """POST body. `config`: non-secret settings; `secrets`: {"password"} for imap/pop3,
     {"secret", "token"} (either or both, >= 16 characters) for hooks."""
 
-    kind: str
-    name: str
+    kind: Bounded
+    name: Annotated[str, NAME.schema()]
     config: dict[str, Any] = msgspec.field(default_factory=dict)
-    secrets: dict[str, str | None] = msgspec.field(default_factory=dict)
+    secrets: dict[str, Bounded | None] = msgspec.field(default_factory=dict)
     enabled: bool = True
 
 
@@ -66,9 +67,9 @@ class ConnectorChange(msgspec.Struct, forbid_unknown_fields=True):
     """PUT body; every field optional. `config` replaces the settings as a whole; a
     secret left out or "" keeps the stored one, null removes it."""
 
-    name: str | None = None
+    name: Annotated[str, NAME.schema()] | None = None
     config: dict[str, Any] | None = None
-    secrets: dict[str, str | None] | None = None
+    secrets: dict[str, Bounded | None] | None = None
     enabled: bool | None = None
 
 
@@ -133,6 +134,7 @@ class ConnectorsController(Controller):
         client: ClientDep,
     ) -> dict[str, Any]:
         """A new mailbox or hook; 422 with the reason when its settings are not valid."""
+        NAME.check("name", data.name)
         record = connectors.create(
             data.kind, data.name, data.config, data.secrets, enabled=data.enabled
         )
@@ -166,6 +168,7 @@ class ConnectorsController(Controller):
         client: ClientDep,
     ) -> dict[str, Any]:
         """Change name, settings, secrets or enabled; omitted parts stay as they are."""
+        NAME.check("name", data.name)
         record = connectors.update(
             connector_id,
             name=data.name,

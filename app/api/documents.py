@@ -15,9 +15,11 @@ from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 from agents.ingest.errors import IngestError
 from agents.ingest.ledger import STATES
 from app.api.deps import ClientDep, IngestDep, LedgerDep, TenantAccessDep
+from app.api.limits import check_json_depth
 from app.errors import AppError
 
 _MAX_FILES_PER_REQUEST = 100
+MAX_PAGE = 200
 _UNSAFE_NAME = re.compile(r"[^\w.\- ()\[\]]+")
 
 
@@ -53,8 +55,10 @@ async def _uploads(
             raise InvalidUpload("multipart uploads need one or more parts named 'files'")
         return [(display_name(f.filename), await f.read(), {}) for f in files]
     if content_type.startswith("application/json"):
+        raw = await request.body()
+        check_json_depth(raw)
         try:
-            body = msgspec.json.decode(await request.body(), type=JsonDocument | list[JsonDocument])
+            body = msgspec.json.decode(raw, type=JsonDocument | list[JsonDocument])
         except msgspec.ValidationError as exc:
             raise InvalidUpload(f"invalid document JSON: {exc}") from exc
         except msgspec.DecodeError as exc:
@@ -128,7 +132,7 @@ class DocumentsController(Controller):
         type: FromQuery[str | None] = None,
         q: FromQuery[str | None] = None,
         text: FromQuery[str | None] = None,
-        limit: FromQuery[int] = 50,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 50,
         cursor: FromQuery[str | None] = None,
     ) -> dict[str, Any]:
         """Newest first; filter by state, source, type and text; cursor paging.
@@ -145,7 +149,7 @@ class DocumentsController(Controller):
             fmt=type,
             q=q,
             text=text,
-            limit=max(1, min(limit, 200)),
+            limit=limit,
             cursor=cursor,
         )
         # A page of at most 200 rows read along an index (newest first, or by state) takes

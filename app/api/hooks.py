@@ -37,6 +37,7 @@ from agents.ingest.hooks import (
 )
 from agents.ingest.service import IngestService
 from app.api.deps import ClientDep, HookTenantDep, IngestDep, ServicesDep, SettingsDep
+from app.api.limits import check_json_depth
 from app.auth.tenant_access import TenantNotFound
 from app.services import Services
 from storage.errors import NotFoundError
@@ -167,6 +168,7 @@ class HooksController(Controller):
                 now=time.time(),
                 tolerance_s=tolerance,
             )
+            check_json_depth(body)
             records = records_of(body)
             if verified.fingerprint:
                 await anyio.to_thread.run_sync(

@@ -8,6 +8,7 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from app.api.deps import AuthDep, ClientDep, ServicesDep, TenantAccessDep
+from app.api.limits import Bounded
 from app.errors import AppError, NotFound
 from app.services import Services
 from storage.records import MembershipRecord
@@ -21,7 +22,7 @@ class LastOwner(AppError):
 
 
 class MemberBody(msgspec.Struct):
-    username: str
+    username: Bounded
     role: Literal["owner", "editor", "viewer"]
 
 

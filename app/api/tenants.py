@@ -1,6 +1,6 @@
 """GET|POST /tenants (admins; members see their own) and DELETE /tenants/{tenant}."""
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, delete, get, post
@@ -9,13 +9,19 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from app.api.deps import ClientDep, PrincipalDep, ServicesDep, TenantAccessDep
 from app.api.guards import admin_guard
+from app.api.limits import NAME, SLUG, Bounded
 from storage.records import TenantRecord
 
 
 class NewTenant(msgspec.Struct):
-    name: str
-    display_name: str | None = None
-    owner: str | None = None  # username; default: the admin who creates it
+    name: Annotated[str, SLUG.schema()]  # the slug: URLs, the inbox folder
+    display_name: Annotated[str, NAME.schema()] | None = None
+    owner: Bounded | None = None  # username; default: the admin who creates it
+
+    def check(self) -> None:
+        """422 naming the field whose text breaks its rule."""
+        SLUG.check("name", self.name)
+        NAME.check("display_name", self.display_name)
 
 
 def tenant_json(record: TenantRecord, role: str | None = None) -> dict[str, Any]:
@@ -56,6 +62,7 @@ class TenantsController(Controller):
         client: ClientDep,
     ) -> dict[str, Any]:
         """Create a tenant (new data key, empty database) with its first owner."""
+        data.check()
         owner = services.system.find_user(data.owner or principal.user_id)
         record = services.tenants.create(data.name, data.display_name)
         services.system.audit(
