@@ -33,7 +33,7 @@ def _error(response: Any, status: int, code: str | None = None) -> dict[str, Any
 
 @pytest.mark.parametrize(
     "body",
-    [DEEP, '{"username": "a", "password": "b", "extra": %s}' % DEEP],
+    [DEEP, '{"username": "a", "password": "b", "extra": ' + DEEP + "}"],
     ids=["top-level", "inside-a-field"],
 )
 def test_deeply_nested_json_is_a_400_even_without_credentials(world: ApiWorld, body: str) -> None:
