@@ -13,7 +13,7 @@ instead (202 `{"queued": true}`), as the scheduler does.
 """
 
 import functools
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import anyio
 import msgspec
@@ -56,7 +56,7 @@ class NewConnector(msgspec.Struct, forbid_unknown_fields=True):
     """POST body. `config`: non-secret settings; `secrets`: {"password"} for imap/pop3,
     {"secret", "token"} (either or both, >= 16 characters) for hooks."""
 
-    kind: Bounded
+    kind: Literal["imap", "pop3", "hook"]
     name: Annotated[str, NAME.schema()]
     config: dict[str, Any] = msgspec.field(default_factory=dict)
     secrets: dict[str, Bounded | None] = msgspec.field(default_factory=dict)

@@ -50,7 +50,8 @@ async def _uploads(
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
         form = await request.form()
-        files = [item for item in form.getall("files") if hasattr(item, "read")]
+        parts = form.getall("files") if "files" in form else []
+        files = [item for item in parts if hasattr(item, "read")]
         if not files:
             raise InvalidUpload("multipart uploads need one or more parts named 'files'")
         return [(display_name(f.filename), await f.read(), {}) for f in files]
