@@ -6,6 +6,7 @@ from typing import Any
 
 from app.api.api_keys import _visible as key_visible
 from app.api.audit import entry_json
+from app.api.limits import NAME, SLUG
 from app.api.members import _keep_an_owner as keep_an_owner
 from app.api.members import member_json
 from app.api.tenants import tenant_json
@@ -37,6 +38,8 @@ class AdminMethods:
     ) -> dict[str, Any]:
         """A tenant with a new data key and its first owner, as POST /tenants."""
         admin = self._gate.admin(token)
+        SLUG.check("name", name)
+        NAME.check("display_name", display_name or None)
         system, client = self._services.system, self._gate.client(token)
         owner_record = system.find_user(owner or admin.id)
         record = self._services.tenants.create(name, display_name or None)
@@ -92,7 +95,7 @@ class AdminMethods:
     ) -> dict[str, Any]:
         """A new account (password policy as everywhere); as `appliance user create`."""
         actor = self._gate.admin(token)
-        if not _USERNAME.match(username):
+        if not _USERNAME.fullmatch(username):
             raise InvalidInput("a username has 1-64 letters, digits or . @ + - _")
         passwords = self._kit.passwords
         passwords.check_policy(password)
@@ -165,6 +168,7 @@ class AdminMethods:
     ) -> tuple[str, dict[str, Any]]:
         """(secret, public record): the secret is returned here and never again."""
         access = self._gate.access(token, tenant_id, "viewer")
+        NAME.check("name", name)
         system = self._services.system
         user = system.find_user(access.principal.user_id)
         secret, record = issue_key(
