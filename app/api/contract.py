@@ -23,6 +23,7 @@ import copy
 import re
 from typing import Any
 
+import msgspec
 from litestar import Litestar, Request
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.routes import HTTPRoute
@@ -55,13 +56,17 @@ _BASE64 = "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
 _JSON_DOCUMENT: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "filename": {"type": "string", "maxLength": 255},
-        "content_base64": {"type": "string", "pattern": _BASE64},
-        "text": {"type": "string"},
+        "filename": {"type": ["string", "null"], "maxLength": 255},
+        "content_base64": {"type": ["string", "null"], "pattern": _BASE64},
+        "text": {"type": ["string", "null"]},
         "metadata": {"type": "object"},
     },
     "additionalProperties": False,
-    "oneOf": [{"required": ["text"]}, {"required": ["content_base64"]}],
+    # exactly one of the two given as a string (null counts as not given)
+    "oneOf": [
+        {"required": [name], "properties": {name: {"type": "string"}}}
+        for name in ("text", "content_base64")
+    ],
 }
 UPLOAD_BODY: dict[str, Any] = {
     "required": True,
@@ -224,8 +229,69 @@ def complete(schema: dict[str, Any], app: Litestar) -> dict[str, Any]:
     return document
 
 
+_STRING_OR_LIST = {
+    "anyOf": [
+        {"type": "string"},
+        {"type": "array", "items": {"type": "string"}, "maxItems": 1000},
+    ]
+}
+_INSTANT = {
+    "anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]
+}
+_NULL = {"type": "null"}
+# agents/analyze/search_filters.py SearchFilters.parse, as a schema (null: not given)
+FILTERS: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "document_ids": {
+            "anyOf": [{"type": "array", "items": {"type": "string"}, "maxItems": 1000}, _NULL]
+        },
+        "source": {"anyOf": [*_STRING_OR_LIST["anyOf"], _NULL]},
+        "type": {"anyOf": [*_STRING_OR_LIST["anyOf"], _NULL]},
+        "format": {"anyOf": [*_STRING_OR_LIST["anyOf"], _NULL]},
+        "date_from": {"anyOf": [*_INSTANT["anyOf"], _NULL]},
+        "date_to": {"anyOf": [*_INSTANT["anyOf"], _NULL]},
+        "metadata": {
+            "anyOf": [
+                {
+                    "type": "object",
+                    "additionalProperties": {"type": ["string", "number", "boolean"]},
+                },
+                _NULL,
+            ]
+        },
+        "tags": {"anyOf": [*_STRING_OR_LIST["anyOf"], _NULL]},
+    },
+    "additionalProperties": False,
+    "not": {"required": ["type", "format"]},
+}
+# exactly one of the two given as a string (null counts as not given)
+_ONE_SOURCE = {
+    "oneOf": [
+        {"required": [name], "properties": {name: {"type": "string"}}}
+        for name in ("document_id", "text")
+    ]
+}
+
+
+def _strict_structs() -> dict[str, type[msgspec.Struct]]:
+    found: dict[str, type[msgspec.Struct]] = {}
+    pending = list(msgspec.Struct.__subclasses__())
+    while pending:
+        struct = pending.pop()
+        pending += struct.__subclasses__()
+        if struct.__struct_config__.forbid_unknown_fields:
+            found[struct.__name__] = struct
+    return found
+
+
 def _refine(schemas: dict[str, Any]) -> None:
-    """Rules Litestar does not carry into the schema of list items."""
+    """What the request structs enforce beyond what Litestar writes into their schemas:
+    unknown fields refused, the rules of list items and of the search filters, and
+    "exactly one of document_id and text"."""
+    for name in _strict_structs():
+        if name in schemas:
+            schemas[name]["additionalProperties"] = False
     labels = schemas.get("ClassifyRequest", {}).get("properties", {}).get("labels")
     if labels is not None:
         labels["items"] = {
@@ -234,6 +300,13 @@ def _refine(schemas: dict[str, Any]) -> None:
             "maxLength": NAME.max_chars,
             "pattern": NAME.pattern,
         }
+    for name in ("SearchRequest", "AskRequest"):
+        properties = schemas.get(name, {}).get("properties", {})
+        if "filters" in properties:
+            properties["filters"] = FILTERS
+    for name in ("ClassifyRequest", "ExtractRequest"):
+        if name in schemas:
+            schemas[name].update(_ONE_SOURCE)
 
 
 def _complete_operation(operation: dict[str, Any], method: str, handler: Any, path: str) -> None:

@@ -4,7 +4,7 @@ import base64
 import binascii
 import functools
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, get_args
 
 import anyio
 import msgspec
@@ -19,6 +19,9 @@ from app.api.limits import check_json_depth
 from app.errors import AppError
 
 _MAX_FILES_PER_REQUEST = 100
+State = Literal["received", "parsing", "parsed", "indexing", "indexed", "failed", "unsupported"]
+if get_args(State) != STATES:  # the ledger's states are the contract's
+    raise RuntimeError("documents.State differs from the ledger's STATES")
 MAX_PAGE = 200
 _UNSAFE_NAME = re.compile(r"[^\w.\- ()\[\]]+")
 
@@ -65,6 +68,8 @@ async def _uploads(
         except msgspec.DecodeError as exc:
             raise InvalidUpload("the body is not valid JSON") from exc
         items = body if isinstance(body, list) else [body]
+        if not items:
+            raise InvalidUpload("the list of documents is empty")
         uploads: list[tuple[str | None, bytes, dict[str, Any]]] = []
         for item in items:
             if (item.content_base64 is None) == (item.text is None):
@@ -127,8 +132,8 @@ class DocumentsController(Controller):
     async def list_documents(
         self,
         ledger: LedgerDep,
-        state_filter: Annotated[str | None, QueryParameter(name="state")] = None,
-        status: FromQuery[str | None] = None,
+        state_filter: Annotated[State | None, QueryParameter(name="state")] = None,
+        status: FromQuery[State | None] = None,
         source: FromQuery[str | None] = None,
         type: FromQuery[str | None] = None,
         q: FromQuery[str | None] = None,
