@@ -12,7 +12,7 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from app.api.deps import AuthDep, ClientDep, ServicesDep, TenantAccessDep
-from app.api.limits import NAME, Bounded
+from app.api.limits import EXPIRES, KEY_NAME
 from app.auth.api_keys import ApiKeyRecord
 from app.auth.key_issuing import issue_key
 from app.auth.principal import role_at_least
@@ -24,9 +24,9 @@ _MEMBERS = {"min_role": "viewer", "users_only": True}
 
 
 class NewKey(msgspec.Struct):
-    name: Annotated[str, NAME.schema()]
+    name: Annotated[str, KEY_NAME.schema()]
     role: Literal["owner", "editor", "viewer"] = "viewer"
-    expires: Bounded | None = None  # e.g. "90d", "12h"; none: no expiry
+    expires: Annotated[str, EXPIRES.schema()] | None = None  # "90d", "12h"; none: no expiry
 
 
 def _visible(access: TenantAccess, key: ApiKeyRecord) -> bool:
@@ -48,7 +48,8 @@ class ApiKeysController(Controller):
         client: ClientDep,
     ) -> dict[str, Any]:
         """A new key for the caller in this tenant; `key` is in this response only."""
-        NAME.check("name", data.name)
+        KEY_NAME.check("name", data.name)
+        EXPIRES.check("expires", data.expires)
         user = services.system.find_user(tenant_access.principal.user_id)
         secret, record = issue_key(
             services.system,

@@ -13,7 +13,7 @@ instead (202 `{"queued": true}`), as the scheduler does.
 """
 
 import functools
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import anyio
 import msgspec
@@ -27,7 +27,7 @@ from litestar.status_codes import (
     HTTP_204_NO_CONTENT,
 )
 
-from agents.ingest.connectors import ConnectorRecord, ConnectorStore, public
+from agents.ingest.connectors import KINDS, ConnectorRecord, ConnectorStore, public
 from agents.ingest.mail import test_connection
 from agents.ingest.mail_ingest import poll_connector, report_dict
 from app.api.deps import (
@@ -56,7 +56,10 @@ class NewConnector(msgspec.Struct, forbid_unknown_fields=True):
     """POST body. `config`: non-secret settings; `secrets`: {"password"} for imap/pop3,
     {"secret", "token"} (either or both, >= 16 characters) for hooks."""
 
-    kind: Literal["imap", "pop3", "hook"]
+    # checked by the store (422 invalid_connector, as other settings); declared here
+    kind: Annotated[
+        str, msgspec.Meta(max_length=16, extra_json_schema={"extra": {"enum": list(KINDS)}})
+    ]
     name: Annotated[str, NAME.schema()]
     config: dict[str, Any] = msgspec.field(default_factory=dict)
     secrets: dict[str, Bounded | None] = msgspec.field(default_factory=dict)

@@ -56,7 +56,7 @@ _BASE64 = "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
 _JSON_DOCUMENT: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "filename": {"type": ["string", "null"], "maxLength": 255},
+        "filename": {"type": ["string", "null"]},  # shortened for display, never refused
         "content_base64": {"type": ["string", "null"], "pattern": _BASE64},
         "text": {"type": ["string", "null"]},
         "metadata": {"type": "object"},
@@ -243,9 +243,7 @@ _NULL = {"type": "null"}
 FILTERS: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "document_ids": {
-            "anyOf": [{"type": "array", "items": {"type": "string"}, "maxItems": 1000}, _NULL]
-        },
+        "document_ids": {"anyOf": [*_STRING_OR_LIST["anyOf"], _NULL]},
         "source": {"anyOf": [*_STRING_OR_LIST["anyOf"], _NULL]},
         "type": {"anyOf": [*_STRING_OR_LIST["anyOf"], _NULL]},
         "format": {"anyOf": [*_STRING_OR_LIST["anyOf"], _NULL]},

@@ -106,8 +106,13 @@ class TextRule:
     def _what(self) -> str:
         if self.pattern == SLUG_PATTERN:
             return "must be 1-63 lowercase letters, digits or '-', starting with a letter or digit"
+        if self.pattern != NAME_PATTERN:
+            return f"must match {self.pattern}"
         return "must not contain control characters, bidirectional controls or line separators"
 
 
 NAME = TextRule()
 SLUG = TextRule(max_chars=63, pattern=SLUG_PATTERN)
+KEY_NAME = TextRule(max_chars=100)  # app/auth/key_issuing.py MAX_NAME
+# an API key's lifetime: a positive count (at most six digits) and a unit
+EXPIRES = TextRule(max_chars=20, pattern="^ *0*[1-9][0-9]{0,5} *[mhdw] *$")

@@ -6,7 +6,7 @@ from typing import Any
 
 from app.api.api_keys import _visible as key_visible
 from app.api.audit import entry_json
-from app.api.limits import NAME, SLUG
+from app.api.limits import KEY_NAME, NAME, SLUG
 from app.api.members import _keep_an_owner as keep_an_owner
 from app.api.members import member_json
 from app.api.tenants import tenant_json
@@ -168,7 +168,7 @@ class AdminMethods:
     ) -> tuple[str, dict[str, Any]]:
         """(secret, public record): the secret is returned here and never again."""
         access = self._gate.access(token, tenant_id, "viewer")
-        NAME.check("name", name)
+        KEY_NAME.check("name", name)
         system = self._services.system
         user = system.find_user(access.principal.user_id)
         secret, record = issue_key(
