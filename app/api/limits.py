@@ -82,6 +82,7 @@ class TextRule:
 
     max_chars: int = MAX_NAME_CHARS
     pattern: str = NAME_PATTERN
+    hint: str = "must not contain control characters, bidirectional controls or line separators"
 
     def schema(self) -> msgspec.Meta:
         """The OpenAPI declaration of the rule (checked by `check`, not by msgspec, so a
@@ -104,15 +105,19 @@ class TextRule:
             raise InvalidText(f"'{field}' {self._what()}")
 
     def _what(self) -> str:
-        if self.pattern == SLUG_PATTERN:
-            return "must be 1-63 lowercase letters, digits or '-', starting with a letter or digit"
-        if self.pattern != NAME_PATTERN:
-            return f"must match {self.pattern}"
-        return "must not contain control characters, bidirectional controls or line separators"
+        return self.hint
 
 
 NAME = TextRule()
-SLUG = TextRule(max_chars=63, pattern=SLUG_PATTERN)
+SLUG = TextRule(
+    max_chars=63,
+    pattern=SLUG_PATTERN,
+    hint="must be 1-63 lowercase letters, digits or '-', starting with a letter or digit",
+)
 KEY_NAME = TextRule(max_chars=100)  # app/auth/key_issuing.py MAX_NAME
 # an API key's lifetime: a positive count (at most six digits) and a unit
-EXPIRES = TextRule(max_chars=20, pattern="^ *0*[1-9][0-9]{0,5} *[mhdw] *$")
+EXPIRES = TextRule(
+    max_chars=20,
+    pattern="^ *0*[1-9][0-9]{0,5} *[mhdw] *$",
+    hint="must be a positive number (at most 6 digits) with a unit m, h, d or w (e.g. 90d)",
+)
