@@ -327,6 +327,10 @@ def _complete_operation(operation: dict[str, Any], method: str, handler: Any, pa
         operation["parameters"] = [*operation.get("parameters", []), *HOOK_HEADERS]
     if path.endswith("/ask"):
         responses["200"].setdefault("content", {}).update(SSE)
+    if path.endswith("/original"):
+        responses["200"]["content"] = {
+            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+        }
 
 
 class ContractJsonPlugin(JsonRenderPlugin):

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import msgspec
 import numpy as np
 from litestar import Request
+from litestar.exceptions import ValidationException
 
 from app.errors import AppError
 
@@ -69,11 +70,43 @@ def check_json_depth(body: bytes, limit: int = MAX_JSON_DEPTH) -> None:
 
 
 class LimitedRequest(Request[Any, Any, Any]):
-    """Litestar's request whose JSON is checked for depth before it is decoded."""
+    """Litestar's request whose JSON is checked for depth before it is decoded, and
+    against the handler's body type without type coercion: Litestar converts bodies
+    leniently (0 for false, "5" for 5), which would take data the schema refuses."""
 
     async def json(self) -> Any:
-        check_json_depth(await self.body())
+        body = await self.body()
+        check_json_depth(body)
+        body_type = _body_type(self.route_handler)
+        if body_type is not None and body:
+            try:
+                msgspec.json.decode(body, type=body_type, strict=True)
+            except msgspec.ValidationError as exc:
+                raise ValidationException(f"invalid request body: {exc}") from exc
+            except msgspec.DecodeError:
+                pass  # Litestar's own decoding reports malformed JSON
         return await super().json()
+
+
+_NO_TYPE = object()
+_BODY_TYPES: dict[int, Any] = {}
+
+
+def _body_type(handler: Any) -> Any:
+    """The type of a handler's `data` parameter (None without one), once per handler."""
+    key = id(handler.fn)
+    found = _BODY_TYPES.get(key, _NO_TYPE)
+    if found is _NO_TYPE:
+        field = handler.parsed_fn_signature.parameters.get("data")
+        found = None
+        if field is not None:
+            try:
+                msgspec.json.Decoder(field.annotation)
+                found = field.annotation
+            except (TypeError, ValueError):
+                found = None
+        _BODY_TYPES[key] = found
+    return found
 
 
 @dataclass(frozen=True)

@@ -179,3 +179,20 @@ def test_plain_names_with_spaces_and_accents_are_fine(
     )
     assert created.status_code == 201, created.text
     assert key.status_code == 201, key.text
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("ask", {"question": "q", "stream": 0}),
+        ("search", {"query": "q", "k": "5"}),
+        ("connectors", {"kind": "hook", "name": "n", "enabled": 1}),
+    ],
+)
+def test_body_values_of_the_wrong_type_are_not_coerced(
+    world: ApiWorld, admin: dict[str, str], path: str, body: dict[str, Any]
+) -> None:
+    # WHEN a body gives a number for a boolean, or a string for a number
+    response = world.client.post(f"/api/v1/tenants/acme/{path}", json=body, headers=admin)
+    # THEN it is refused as the schema says, not converted
+    assert "invalid request body" in _error(response, 400)["detail"]
