@@ -16,8 +16,7 @@ bounded (about 5 minutes on 2 cores); the operations that run the language model
 fewer examples. Exceptions, per operation (`SETTINGS`): whether a schema-valid body is
 accepted by classify, extract and connector creation depends on more than a schema can
 say (the model's output, whether an extraction schema has a grammar, the settings each
-connector kind needs), and `ask` takes `0`/`1` for its boolean (Litestar converts
-leniently).
+connector kind needs).
 """
 
 import os
@@ -50,10 +49,6 @@ request-timeout = 300
 include-path-regex = "/(classify|extract|connectors)$"
 include-method = "POST"
 checks.positive_data_acceptance.enabled = false
-
-[[operations]]
-include-path-regex = "/ask$"
-checks.negative_data_rejection.enabled = false
 """
 # operations the admin pass covers; what would revoke its token or delete the tenant is left out
 ADMIN_PATHS = r"^/api/v1/(tenants|audit|tenants/\{tenant\}/(members|api-keys|audit)(/.*)?)$"
