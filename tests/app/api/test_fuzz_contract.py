@@ -14,7 +14,7 @@ that is ignored, schema-valid data refused or schema-violating data taken, and o
 server that stops answering or logs a traceback. Examples per operation and the time are
 bounded (about 5 minutes on 2 cores); the operations that run the language model get
 fewer examples. Exceptions, per operation (`SETTINGS`): whether a schema-valid body is
-accepted by classify, extract and connector creation depends on more than a schema can
+accepted by classify, extract and connector changes depends on more than a schema can
 say (the model's output, whether an extraction schema has a grammar, the settings each
 connector kind needs).
 """
@@ -46,8 +46,7 @@ generation.max-examples = 3
 request-timeout = 300
 
 [[operations]]
-include-path-regex = "/(classify|extract|connectors)$"
-include-method = "POST"
+include-path-regex = "/(classify|extract|connectors(/[^/]+)?)$"
 checks.positive_data_acceptance.enabled = false
 """
 # operations the admin pass covers; what would revoke its token or delete the tenant is left out
