@@ -79,13 +79,34 @@ class LimitedRequest(Request[Any, Any, Any]):
         check_json_depth(body)
         body_type = _body_type(self.route_handler)
         if body_type is not None and body:
-            try:
-                msgspec.json.decode(body, type=body_type, strict=True)
-            except msgspec.ValidationError as exc:
-                raise ValidationException(f"invalid request body: {exc}") from exc
-            except msgspec.DecodeError:
-                pass  # Litestar's own decoding reports malformed JSON
+            _check_strictly(body, body_type)
         return await super().json()
+
+
+def _check_strictly(body: bytes, body_type: Any) -> None:
+    try:
+        msgspec.json.decode(body, type=body_type, strict=True)
+    except msgspec.ValidationError as exc:  # a subclass of DecodeError: first
+        if "got `float`" not in str(exc):
+            raise ValidationException(f"invalid request body: {exc}") from exc
+        # JSON Schema counts 10.0 as an integer; msgspec's strict mode does not
+        try:
+            msgspec.convert(_integral(msgspec.json.decode(body)), body_type, strict=True)
+        except msgspec.ValidationError as again:
+            raise ValidationException(f"invalid request body: {again}") from again
+    except msgspec.DecodeError:
+        return  # Litestar's own decoding reports malformed JSON
+
+
+def _integral(value: Any) -> Any:
+    """`value` with every float that is a whole number turned into an int."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list):
+        return [_integral(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _integral(item) for key, item in value.items()}
+    return value
 
 
 _NO_TYPE = object()

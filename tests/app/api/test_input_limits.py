@@ -196,3 +196,16 @@ def test_body_values_of_the_wrong_type_are_not_coerced(
     response = world.client.post(f"/api/v1/tenants/acme/{path}", json=body, headers=admin)
     # THEN it is refused as the schema says, not converted
     assert "invalid request body" in _error(response, 400)["detail"]
+
+
+def test_a_whole_float_counts_as_an_integer_as_in_json_schema(
+    world: ApiWorld, admin: dict[str, str]
+) -> None:
+    response = world.client.post(
+        "/api/v1/tenants/acme/search", json={"query": "q", "k": 10.0}, headers=admin
+    )
+    assert response.status_code == 200, response.text
+    half = world.client.post(
+        "/api/v1/tenants/acme/search", json={"query": "q", "k": 10.5}, headers=admin
+    )
+    _error(half, 400)
