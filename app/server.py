@@ -19,6 +19,8 @@ from app.act_wiring import resume_actions
 from app.api.application import API_PREFIX, build_api
 from app.api.headers import UI_HEADERS, with_headers
 from app.api.hosts import AllowedHosts
+from app.api.http_limits import LimitedHttpToolsProtocol
+from app.api.limits import MAX_HEADERS, MAX_URL_BYTES
 from app.auth.client_address import client_address
 from app.auth.kit import AuthKit
 from app.auth.sessions import COOKIE_NAME
@@ -44,6 +46,14 @@ _BAD_HOST = (
     b'{"status_code":400,"detail":"this host name is not in server.allowed_hosts",'
     b'"code":"invalid_host"}'
 )
+_URL_TOO_LONG = (
+    f'{{"status_code":414,"detail":"the URL is longer than {MAX_URL_BYTES} bytes",'
+    f'"code":"uri_too_long"}}'
+).encode()
+_TOO_MANY_HEADERS = (
+    f'{{"status_code":431,"detail":"more than {MAX_HEADERS} header fields",'
+    f'"code":"headers_too_large"}}'
+).encode()
 
 
 class ApplianceASGI:
@@ -61,30 +71,44 @@ class ApplianceASGI:
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] in ("http", "websocket"):
+            refusal = _over_limits(scope)
+            if refusal is not None:
+                await _refuse(scope, send, *refusal)
+                return
             path: str = scope["path"]
             if path.startswith(API_PREFIX + "/") or path == API_PREFIX or path == "/metrics":
                 await self.api(scope, receive, send)
                 return
             if not self.allowed_hosts.allows_scope(scope):
-                await _refuse_host(scope, send)
+                await _refuse(scope, send, 400, _BAD_HOST)
                 return
             if scope["type"] == "http":
                 send = with_headers(send, UI_HEADERS)
         await self.app(scope, receive, send)
 
 
-async def _refuse_host(scope: Any, send: Any) -> None:
+def _over_limits(scope: Any) -> tuple[int, bytes] | None:
+    """The URL length and header count limits (the head's size in bytes is bounded by
+    the protocol, app/api/http_limits.py, before anything is parsed)."""
+    if len(scope["headers"]) > MAX_HEADERS:
+        return 431, _TOO_MANY_HEADERS
+    if len(scope.get("raw_path") or b"") + len(scope["query_string"]) > MAX_URL_BYTES:
+        return 414, _URL_TOO_LONG
+    return None
+
+
+async def _refuse(scope: Any, send: Any, status: int, body: bytes) -> None:
     if scope["type"] == "websocket":
         await send({"type": "websocket.close", "code": 1008})
         return
     await send(
         {
             "type": "http.response.start",
-            "status": 400,
+            "status": status,
             "headers": [(b"content-type", b"application/json"), *_header_pairs(UI_HEADERS)],
         }
     )
-    await send({"type": "http.response.body", "body": _BAD_HOST})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _header_pairs(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
@@ -262,6 +286,7 @@ def serve(services: Services) -> None:
         host=settings.server.host,
         port=settings.server.port,
         lifespan="on",
+        http=LimitedHttpToolsProtocol,
         log_config=None,
         access_log=False,
         proxy_headers=False,

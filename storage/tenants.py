@@ -49,7 +49,7 @@ class TenantRegistry:
 
     def create(self, slug: str, name: str | None = None) -> TenantRecord:
         """A new tenant: random data key, wrapped under the master key, empty database."""
-        if not _SLUG.match(slug):
+        if not _SLUG.fullmatch(slug):
             raise InvalidSlugError(
                 f"tenant name {slug!r} must be 1-63 lowercase letters, digits or '-'"
             )

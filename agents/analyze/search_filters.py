@@ -62,7 +62,9 @@ class SearchFilters:
             raise InvalidFilterError(
                 f"unknown filter {unknown[0]!r}; use one of {', '.join(sorted(known))}"
             )
-        metadata = raw.get("metadata") or {}
+        metadata = raw.get("metadata")
+        if metadata is None:
+            metadata = {}
         if not isinstance(metadata, Mapping) or not all(
             isinstance(k, str) and isinstance(v, Scalar) for k, v in metadata.items()
         ):

@@ -1,9 +1,10 @@
 """Ask, extract, classify and summarise over one tenant's documents (viewers may use them)."""
 
+import itertools
 import json
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Response, post
@@ -15,10 +16,17 @@ from agents.analyze import documents_ops
 from agents.documents.ledger import DocumentLedger
 from agents.telemetry.metrics import Metrics
 from app.api.deps import AnswererDep, LedgerDep, LLMDep, MetricsDep, TenantAccessDep
+from app.api.limits import NAME, Identifier
 from app.errors import AppError
 
 MAX_K = 20
 MAX_TEXT_CHARS = 2_000_000
+MAX_QUESTION_CHARS = 4_000
+MAX_LABELS = 50
+
+Question = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_QUESTION_CHARS)]
+InputText = Annotated[str, msgspec.Meta(max_length=MAX_TEXT_CHARS)]
+Label = Annotated[str, NAME.schema()]
 
 
 class InvalidRequest(AppError):
@@ -27,26 +35,44 @@ class InvalidRequest(AppError):
 
 
 class AskRequest(msgspec.Struct, forbid_unknown_fields=True):
-    question: str
-    k: int = 5
+    question: Question
+    k: Annotated[int, msgspec.Meta(ge=1, le=MAX_K)] = 5
     filters: dict[str, Any] = msgspec.field(default_factory=dict)
-    stream: bool = False
+    stream: bool = False  # true: text/event-stream of token, citations and done events
 
 
 class ExtractRequest(msgspec.Struct, forbid_unknown_fields=True):
     schema: dict[str, Any]
-    document_id: str | None = None
-    text: str | None = None
+    document_id: Identifier | None = None
+    text: InputText | None = None
 
 
 class ClassifyRequest(msgspec.Struct, forbid_unknown_fields=True):
-    labels: list[str]
-    document_id: str | None = None
-    text: str | None = None
+    labels: Annotated[list[Label], msgspec.Meta(min_length=1, max_length=MAX_LABELS)]
+    document_id: Identifier | None = None
+    text: InputText | None = None
 
 
 class SummarizeRequest(msgspec.Struct, forbid_unknown_fields=True):
-    document_id: str
+    document_id: Identifier
+
+
+def check_schema_names(schema: Any, path: str = "schema") -> None:
+    """Names and values an extraction schema puts into the model's grammar (property
+    names, enum and const strings) must be plain text (422 naming where)."""
+    if isinstance(schema, dict):
+        for key, value in schema.items():
+            if key == "properties" and isinstance(value, dict):
+                for name in value:
+                    NAME.check(f"{path}.properties", name)
+            if key in ("enum", "const"):
+                for item in value if isinstance(value, list) else [value]:
+                    if isinstance(item, str):
+                        NAME.check(f"{path}.{key}", item)
+            check_schema_names(value, f"{path}.{key}")
+    elif isinstance(schema, list):
+        for item in schema:
+            check_schema_names(item, path)
 
 
 def _input_text(ledger: DocumentLedger, document_id: str | None, text: str | None) -> str:
@@ -59,17 +85,17 @@ def _input_text(ledger: DocumentLedger, document_id: str | None, text: str | Non
     return documents_ops.document_text(ledger, str(document_id))
 
 
-def _sse(events: Iterator[dict[str, Any]]) -> Iterator[str]:
-    for event in events:
-        yield json.dumps(event)
-
-
 def _timed(
     events: Iterator[dict[str, Any]], metrics: Metrics, tenant_id: str, started: float
 ) -> Iterator[dict[str, Any]]:
     """The events of a streamed answer; the ask is timed when the last one was sent."""
     yield from events
     metrics.asked(tenant_id, time.perf_counter() - started)
+
+
+def _sse(events: Iterator[dict[str, Any]]) -> Iterator[str]:
+    for event in events:
+        yield json.dumps(event)
 
 
 _READ = {"min_role": "viewer"}
@@ -90,14 +116,17 @@ class AnalysisController(Controller):
         """An answer with numbered citations; `stream: true` sends Server-Sent Events."""
         if not data.question.strip():
             raise InvalidRequest("the question is empty")
-        k = max(1, min(data.k, MAX_K))
-        filters = data.filters or None
         tenant_id = tenant_access.tenant_id
         started = time.perf_counter()
+        filters = data.filters or None
         if data.stream:
-            events = answerer.stream(tenant_id, data.question, k, filters)
-            return ServerSentEvent(_sse(_timed(events, metrics, tenant_id, started)))
-        answer = answerer.ask(tenant_id, data.question, k, filters)
+            events = answerer.stream(tenant_id, data.question, data.k, filters)
+            # the first event comes after retrieval: a bad filter (or any other refusal)
+            # is still a plain JSON error here, not a stream that breaks off
+            first = next(events, None)
+            rest = itertools.chain([] if first is None else [first], events)
+            return ServerSentEvent(_sse(_timed(rest, metrics, tenant_id, started)))
+        answer = answerer.ask(tenant_id, data.question, data.k, filters)
         metrics.asked(tenant_id, time.perf_counter() - started)
         return Response(answer)
 
@@ -106,6 +135,7 @@ class AnalysisController(Controller):
         self, data: JSONBody[ExtractRequest], ledger: LedgerDep, llm: LLMDep
     ) -> dict[str, Any]:
         """JSON valid against `schema` (422 if the schema cannot be expressed as a grammar)."""
+        check_schema_names(data.schema)
         text = _input_text(ledger, data.document_id, data.text)
         return {"data": documents_ops.extract(llm, text, data.schema)}
 
@@ -114,6 +144,8 @@ class AnalysisController(Controller):
         self, data: JSONBody[ClassifyRequest], ledger: LedgerDep, llm: LLMDep
     ) -> dict[str, Any]:
         """Exactly one of `labels`."""
+        for label in data.labels:
+            NAME.check("labels", label)
         text = _input_text(ledger, data.document_id, data.text)
         return {"label": documents_ops.classify(llm, text, data.labels)}
 

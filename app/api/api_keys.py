@@ -4,7 +4,7 @@ Any member may hold keys up to their own role; owners also see and revoke everyo
 Keys cannot mint or revoke keys (users_only), so a leaked key cannot entrench itself.
 """
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, delete, get, post
@@ -12,6 +12,7 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from app.api.deps import AuthDep, ClientDep, ServicesDep, TenantAccessDep
+from app.api.limits import EXPIRES, KEY_NAME
 from app.auth.principal import Role
 from app.operations import Actor, api_keys
 
@@ -19,9 +20,9 @@ _MEMBERS = {"min_role": "viewer", "users_only": True}
 
 
 class NewKey(msgspec.Struct):
-    name: str
+    name: Annotated[str, KEY_NAME.schema()]
     role: Role = "viewer"
-    expires: str | None = None  # e.g. "90d", "12h"; none: no expiry
+    expires: Annotated[str, EXPIRES.schema()] | None = None  # "90d", "12h"; none: no expiry
 
 
 class ApiKeysController(Controller):
@@ -39,6 +40,8 @@ class ApiKeysController(Controller):
         client: ClientDep,
     ) -> dict[str, Any]:
         """A new key for the caller in this tenant; `key` is in this response only."""
+        KEY_NAME.check("name", data.name)
+        EXPIRES.check("expires", data.expires)
         secret, record = api_keys.create_key(
             services.system, auth, tenant_access, client, data.name, data.role, data.expires
         )

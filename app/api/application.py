@@ -6,12 +6,14 @@ guards (admin, user) -> handler. Security headers are added by a before_send hoo
 errors and 404s carry them too.
 """
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from litestar import Litestar, Request, Router
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
+from litestar.routes import HTTPRoute
 
 from app.api.analysis import AnalysisController
 from app.api.api_keys import ApiKeysController
@@ -19,6 +21,7 @@ from app.api.audit import AuditController, tenant_entries
 from app.api.auth import AuthController
 from app.api.authn import Authentication
 from app.api.connectors import ConnectorsController
+from app.api.contract import ContractJsonPlugin
 from app.api.documents import DocumentsController
 from app.api.gate import RequestGate
 from app.api.guards import require_principal
@@ -26,6 +29,7 @@ from app.api.headers import api_before_send
 from app.api.health import HealthController
 from app.api.hooks import HooksController
 from app.api.hosts import AllowedHosts
+from app.api.limits import LimitedRequest
 from app.api.members import MembersController
 from app.api.outbox import OutboxController
 from app.api.rate_limit import RateLimit
@@ -46,6 +50,7 @@ from app.observability.wiring import collect_queue
 from app.runtime import Runtime
 
 API_PREFIX = "/api/v1"
+_PARAMETER_TYPE = re.compile(r"\{(\w+)(?::[^}]+)?\}")
 
 # Controllers scoped to one tenant. Later issues append theirs (documents, search, ...);
 # the router puts every one of them behind the tenant guard.
@@ -108,6 +113,17 @@ def build_api(runtime: Runtime, extra_tenant_handlers: Sequence[Any] = ()) -> Li
     )
     # outside /api/v1, like every Prometheus target; absent when metrics are off
     observed = [metrics_endpoint] if observability.metrics.enabled else []
+    allowed: dict[str, bytes] = {}
+
+    async def allow_header(message: Any, scope: Any) -> None:
+        # Litestar's OPTIONS answer lists only the methods of the first handler it merged
+        # into a path; the route table knows them all
+        if scope.get("method") == "OPTIONS" and message.get("type") == "http.response.start":
+            methods = allowed.get(_PARAMETER_TYPE.sub(r"{\1}", scope.get("path_template", "")))
+            if methods:
+                kept = [(k, v) for k, v in message["headers"] if k.lower() != b"allow"]
+                message["headers"] = [*kept, (b"allow", methods)]
+
     app = Litestar(
         route_handlers=[api_v1, *observed],
         middleware=[
@@ -138,20 +154,30 @@ def build_api(runtime: Runtime, extra_tenant_handlers: Sequence[Any] = ()) -> Li
             "principal": Provide(provide_principal, sync_to_thread=False),
         },
         exception_handlers={Exception: render_exception},
-        before_send=[api_before_send],
+        before_send=[api_before_send, allow_header],
         openapi_config=OpenAPIConfig(
             title="Agent Appliance",
             version="1",
+            render_plugins=[ContractJsonPlugin()],
             openapi_router=Router(
-                path=f"{API_PREFIX}/schema", route_handlers=[], opt={"public": True}
+                path=f"{API_PREFIX}/schema",
+                route_handlers=[],
+                opt={"public": True},
+                include_in_schema=False,
             ),
         ),
         request_max_body_size=settings.server.max_body_mb * 1024 * 1024,
+        request_class=LimitedRequest,
         debug=False,
         # our own logging (stderr + <data>/logs) is configured once by the CLI
         logging_config=None,
     )
     assert_tenant_routes_guarded(app)
+    allowed.update(
+        (_PARAMETER_TYPE.sub(r"{\1}", route.path), ", ".join(sorted(route.methods)).encode())
+        for route in app.routes
+        if isinstance(route, HTTPRoute)
+    )
     return app
 
 

@@ -25,7 +25,9 @@ def page(
 
 
 _LIMIT = QueryParameter(ge=1, le=MAX_LIMIT, description="entries per page, newest first")
-_BEFORE = QueryParameter(ge=1, description="only entries older than this id")
+# ids fit in 53 bits (exact in every JSON number implementation); SQLite takes 64
+MAX_ID = 2**53 - 1
+_BEFORE = QueryParameter(ge=1, le=MAX_ID, description="only entries older than this id")
 
 
 class AuditController(Controller):

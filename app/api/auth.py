@@ -1,6 +1,6 @@
 """POST /auth/login, /auth/refresh, /auth/logout, /auth/password."""
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, post
@@ -9,22 +9,26 @@ from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from app.api.deps import AuthDep, ClientDep, PrincipalDep, ServicesDep
 from app.api.guards import user_guard
+from app.api.limits import Bounded
 
 _PUBLIC = {"public": True}
 
 
+Secret = Annotated[str, msgspec.Meta(max_length=1024)]
+
+
 class LoginBody(msgspec.Struct):
-    username: str
-    password: str
+    username: Bounded
+    password: Secret
 
 
 class RefreshBody(msgspec.Struct):
-    refresh_token: str
+    refresh_token: Secret
 
 
 class PasswordBody(msgspec.Struct):
-    current_password: str
-    new_password: str
+    current_password: Secret
+    new_password: Secret
 
 
 class TokenResponse(msgspec.Struct):

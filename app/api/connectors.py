@@ -13,7 +13,7 @@ instead (202 `{"queued": true}`), as the scheduler does.
 """
 
 import functools
-from typing import Any
+from typing import Annotated, Any
 
 import anyio
 import msgspec
@@ -29,7 +29,7 @@ from litestar.status_codes import (
 
 from agents.act.connection_test import test_outbound
 from agents.act.connector_kinds import OUTBOUND_KINDS
-from agents.ingest.sources.connectors import ConnectorRecord, ConnectorStore, public
+from agents.ingest.sources.connectors import KINDS, ConnectorRecord, ConnectorStore, public
 from agents.ingest.sources.mail import test_connection
 from agents.ingest.sources.mail_ingest import poll_connector, report_dict
 from app.api.deps import (
@@ -42,6 +42,7 @@ from app.api.deps import (
     TenantAccessDep,
     TenantDbDep,
 )
+from app.api.limits import NAME, Bounded
 from app.auth.tenant_access import TenantAccess
 from app.errors import AppError
 from app.operations.connectors import audit_connector
@@ -59,10 +60,16 @@ class NewConnector(msgspec.Struct, forbid_unknown_fields=True):
     """POST body. `config`: non-secret settings; `secrets`: {"password"} for imap/pop3,
     {"secret", "token"} (either or both, >= 16 characters) for hooks."""
 
-    kind: str
-    name: str
+    # checked by the store (422 invalid_connector, as other settings); declared here
+    kind: Annotated[
+        str,
+        msgspec.Meta(
+            max_length=16, extra_json_schema={"extra": {"enum": [*KINDS, *OUTBOUND_KINDS]}}
+        ),
+    ]
+    name: Annotated[str, NAME.schema()]
     config: dict[str, Any] = msgspec.field(default_factory=dict)
-    secrets: dict[str, str | None] = msgspec.field(default_factory=dict)
+    secrets: dict[str, Bounded | None] = msgspec.field(default_factory=dict)
     enabled: bool = True
 
 
@@ -70,9 +77,9 @@ class ConnectorChange(msgspec.Struct, forbid_unknown_fields=True):
     """PUT body; every field optional. `config` replaces the settings as a whole; a
     secret left out or "" keeps the stored one, null removes it."""
 
-    name: str | None = None
+    name: Annotated[str, NAME.schema()] | None = None
     config: dict[str, Any] | None = None
-    secrets: dict[str, str | None] | None = None
+    secrets: dict[str, Bounded | None] | None = None
     enabled: bool | None = None
 
 
@@ -117,6 +124,7 @@ class ConnectorsController(Controller):
         client: ClientDep,
     ) -> dict[str, Any]:
         """A new mailbox or hook; 422 with the reason when its settings are not valid."""
+        NAME.check("name", data.name)
         record = connectors.create(
             data.kind, data.name, data.config, data.secrets, enabled=data.enabled
         )
@@ -150,6 +158,7 @@ class ConnectorsController(Controller):
         client: ClientDep,
     ) -> dict[str, Any]:
         """Change name, settings, secrets or enabled; omitted parts stay as they are."""
+        NAME.check("name", data.name)
         record = connectors.update(
             connector_id,
             name=data.name,

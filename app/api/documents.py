@@ -4,7 +4,7 @@ import base64
 import binascii
 import functools
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, get_args
 
 import anyio
 import msgspec
@@ -15,9 +15,14 @@ from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 from agents.documents.records import STATES
 from agents.ingest.errors import IngestError
 from app.api.deps import ClientDep, IngestDep, LedgerDep, TenantAccessDep
+from app.api.limits import check_json_depth
 from app.errors import AppError
 
 _MAX_FILES_PER_REQUEST = 100
+State = Literal["received", "parsing", "parsed", "indexing", "indexed", "failed", "unsupported"]
+if get_args(State) != STATES:  # the ledger's states are the contract's
+    raise RuntimeError("documents.State differs from the ledger's STATES")
+MAX_PAGE = 200
 _UNSAFE_NAME = re.compile(r"[^\w.\- ()\[\]]+")
 
 
@@ -48,18 +53,23 @@ async def _uploads(
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
         form = await request.form()
-        files = [item for item in form.getall("files") if hasattr(item, "read")]
+        parts = form.getall("files") if "files" in form else []
+        files = [item for item in parts if hasattr(item, "read")]
         if not files:
             raise InvalidUpload("multipart uploads need one or more parts named 'files'")
         return [(display_name(f.filename), await f.read(), {}) for f in files]
     if content_type.startswith("application/json"):
+        raw = await request.body()
+        check_json_depth(raw)
         try:
-            body = msgspec.json.decode(await request.body(), type=JsonDocument | list[JsonDocument])
+            body = msgspec.json.decode(raw, type=JsonDocument | list[JsonDocument])
         except msgspec.ValidationError as exc:
             raise InvalidUpload(f"invalid document JSON: {exc}") from exc
         except msgspec.DecodeError as exc:
             raise InvalidUpload("the body is not valid JSON") from exc
         items = body if isinstance(body, list) else [body]
+        if not items:
+            raise InvalidUpload("the list of documents is empty")
         uploads: list[tuple[str | None, bytes, dict[str, Any]]] = []
         for item in items:
             if (item.content_base64 is None) == (item.text is None):
@@ -122,13 +132,13 @@ class DocumentsController(Controller):
     async def list_documents(
         self,
         ledger: LedgerDep,
-        state_filter: Annotated[str | None, QueryParameter(name="state")] = None,
-        status: FromQuery[str | None] = None,
+        state_filter: Annotated[State | None, QueryParameter(name="state")] = None,
+        status: FromQuery[State | None] = None,
         source: FromQuery[str | None] = None,
         type: FromQuery[str | None] = None,
         q: FromQuery[str | None] = None,
         text: FromQuery[str | None] = None,
-        limit: FromQuery[int] = 50,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 50,
         cursor: FromQuery[str | None] = None,
     ) -> dict[str, Any]:
         """Newest first; filter by state, source, type and text; cursor paging.
@@ -145,7 +155,7 @@ class DocumentsController(Controller):
             fmt=type,
             q=q,
             text=text,
-            limit=max(1, min(limit, 200)),
+            limit=limit,
             cursor=cursor,
         )
         # A page of at most 200 rows read along an index (newest first, or by state) takes

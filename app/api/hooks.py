@@ -33,6 +33,7 @@ from agents.ingest.sources.hooks import (
     verify,
 )
 from app.api.deps import ClientDep, HookTenantDep, IngestDep, ServicesDep, SettingsDep
+from app.api.limits import check_json_depth
 from app.auth.tenant_access import TenantNotFound
 from app.services import Services
 from storage.errors import NotFoundError
@@ -108,6 +109,7 @@ class HooksController(Controller):
                 now=time.time(),
                 tolerance_s=tolerance,
             )
+            check_json_depth(body)
             records = records_of(body)
             if verified.fingerprint:
                 await anyio.to_thread.run_sync(

@@ -8,6 +8,7 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from app.api.deps import AuthDep, ClientDep, ServicesDep, TenantAccessDep
+from app.api.limits import Bounded
 from app.auth.principal import Role
 from app.operations import Actor
 from app.operations.members import member_json, remove_member, set_member
@@ -16,7 +17,7 @@ _MANAGE = {"min_role": "owner", "admin_ok": True, "users_only": True}
 
 
 class MemberBody(msgspec.Struct):
-    username: str
+    username: Bounded
     role: Role
 
 

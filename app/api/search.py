@@ -1,7 +1,7 @@
 """POST /tenants/{tenant}/search: hybrid, dense or keyword retrieval over the tenant's chunks."""
 
 import time
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import post
@@ -14,8 +14,8 @@ MAX_K = 100
 
 
 class SearchRequest(msgspec.Struct, forbid_unknown_fields=True):
-    query: str
-    k: int = 10
+    query: Annotated[str, msgspec.Meta(max_length=4_000)]
+    k: Annotated[int, msgspec.Meta(ge=1, le=MAX_K)] = 10
     mode: Literal["hybrid", "dense", "keyword"] = "hybrid"
     filters: dict[str, Any] = msgspec.field(default_factory=dict)
 
@@ -39,7 +39,7 @@ def search_chunks(
         hits = analysis.search(
             tenant_access.tenant_id,
             data.query,
-            k=max(1, min(data.k, MAX_K)),
+            k=data.k,
             mode=data.mode,
             filters=data.filters or None,
         )

@@ -1,6 +1,6 @@
 """GET|POST /tenants (admins; members see their own) and DELETE /tenants/{tenant}."""
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, delete, get, post
@@ -9,15 +9,21 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from app.api.deps import ClientDep, PrincipalDep, ServicesDep, TenantAccessDep
 from app.api.guards import admin_guard
+from app.api.limits import NAME, SLUG, Bounded
 from app.operations import Actor
 from app.operations.tenants import create_tenant, tenant_json
 from app.operations.tenants import delete_tenant as remove_tenant
 
 
 class NewTenant(msgspec.Struct):
-    name: str
-    display_name: str | None = None
-    owner: str | None = None  # username; default: the admin who creates it
+    name: Annotated[str, SLUG.schema()]  # the slug: URLs, the inbox folder
+    display_name: Annotated[str, NAME.schema()] | None = None
+    owner: Bounded | None = None  # username; default: the admin who creates it
+
+    def check(self) -> None:
+        """422 naming the field whose text breaks its rule."""
+        SLUG.check("name", self.name)
+        NAME.check("display_name", self.display_name)
 
 
 class TenantsController(Controller):
@@ -46,6 +52,7 @@ class TenantsController(Controller):
         client: ClientDep,
     ) -> dict[str, Any]:
         """Create a tenant (new data key, empty database) with its first owner."""
+        data.check()
         owner = services.system.find_user(data.owner or principal.user_id)
         actor = Actor(principal.username, client)
         return tenant_json(create_tenant(services, actor, data.name, data.display_name, owner))

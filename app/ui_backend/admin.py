@@ -3,6 +3,7 @@
 
 from typing import Any, cast
 
+from app.api.limits import KEY_NAME, NAME, SLUG
 from app.auth.kit import AuthKit
 from app.auth.principal import ROLES, Role
 from app.operations import Actor, api_keys, members, tenants, users
@@ -29,6 +30,8 @@ class AdminMethods:
     ) -> dict[str, Any]:
         """A tenant with a new data key and its first owner, as POST /tenants."""
         admin = self._gate.admin(token)
+        SLUG.check("name", name)
+        NAME.check("display_name", display_name or None)
         owner_record = self._services.system.find_user(owner or admin.id)
         actor = Actor(admin.username, self._gate.client(token))
         record = tenants.create_tenant(self._services, actor, name, display_name, owner_record)
@@ -102,6 +105,7 @@ class AdminMethods:
     ) -> tuple[str, dict[str, Any]]:
         """(secret, public record): the secret is returned here and never again."""
         access = self._gate.access(token, tenant_id, "viewer")
+        KEY_NAME.check("name", name)
         secret, record = api_keys.create_key(
             self._services.system, self._kit, access, self._gate.client(token), name, role, expires
         )

@@ -9,6 +9,7 @@ from typing import Any
 
 from agents.ingest.sources.connectors import MAIL_KINDS, ConnectorRecord, ConnectorStore, MailFields
 from agents.ingest.sources.mail import test_connection
+from app.api.limits import NAME
 from app.auth.tenant_access import TenantAccess
 from app.operations.connectors import audit_connector
 from app.services import Services
@@ -78,6 +79,7 @@ class ConnectorMethods:
         if kind not in MAIL_KINDS:
             raise InvalidInput("choose IMAP or POP3")
         name = str(fields.get("name") or "")
+        NAME.check("name", name)
         enabled = bool(fields.get("enabled", True))
         config = {k: v for k, v in fields.items() if k in _MAIL_FIELDS}
         secrets = {"password": password} if password else {}

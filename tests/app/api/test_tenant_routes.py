@@ -43,7 +43,7 @@ def test_admin_without_owner_becomes_the_owner(team: ApiWorld) -> None:
 @pytest.mark.parametrize(
     ("body", "status", "code"),
     [
-        ({"name": "Bad Name"}, 400, "invalid_slug"),
+        ({"name": "Bad Name"}, 422, "invalid_text"),
         ({"name": "alpha"}, 409, "conflict"),
         ({"name": "x", "owner": "nobody"}, 404, "not_found"),
     ],

@@ -80,7 +80,7 @@ def network(config: MailboxConfig) -> Iterator[None]:
         ) from error
     except (imaplib.IMAP4.error, poplib.error_proto) as error:
         raise MailProtocolError(
-            scrub(f"{where} answered unexpectedly: {_text(error)}", config.password)
+            f"{where} answered unexpectedly: {scrub(_text(error), config.password)}"
         ) from error
     except OSError as error:
         raise MailUnreachableError(

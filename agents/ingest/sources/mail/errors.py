@@ -1,8 +1,9 @@
 """Why a mailbox could not be read, as codes the API and the connector UI can show.
 
 Messages are written for the person who configured the connector. They never contain
-the password: every message built from a server or library error goes through
-`scrub()` first, because some servers echo what they were sent.
+the password: every piece of text that comes from a server or library error goes
+through `scrub()` first, because some servers echo what they were sent. Our own words
+are never scrubbed: a short password ("p") would otherwise mask letters of them.
 """
 
 from __future__ import annotations
@@ -49,6 +50,13 @@ class MailProtocolError(MailError):
     default_message = "The mail server answered in an unexpected way."
 
 
-def scrub(text: str, secret: str) -> str:
-    """`text` with every occurrence of `secret` masked (no-op for an empty secret)."""
-    return text.replace(secret, "***") if secret else text
+WITHHELD = "the server's reply is not shown because it contains the password"
+
+
+def scrub(server_text: str, secret: str) -> str:
+    """`server_text` (words from the server or a library), or, if the secret occurs in it
+    anywhere, a note that it is withheld: masking would either reveal a secret's length
+    and neighbourhood or, for a short one, garble the whole reply."""
+    if secret and secret in server_text:
+        return WITHHELD
+    return server_text

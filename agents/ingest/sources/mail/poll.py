@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from agents.ingest.sources.mail.config import MailboxConfig
-from agents.ingest.sources.mail.errors import MailError, scrub
+from agents.ingest.sources.mail.errors import MailError
 from agents.ingest.sources.mail.imap import check_imap, poll_imap
 from agents.ingest.sources.mail.pop3 import check_pop3, poll_pop3
 from agents.ingest.sources.mail.state import MailState, PollReport, Sink
@@ -53,7 +53,8 @@ def test_connection(config: MailboxConfig) -> TestResult:
     try:
         message = check_imap(config) if config.protocol == "imap" else check_pop3(config)
     except MailError as error:
-        return TestResult(False, scrub(error.message, config.password), error.code)
+        # every server-sourced part of the message was scrubbed where it was built
+        return TestResult(False, error.message, error.code)
     if not config.verify_tls and config.security != "plain":
         message += " Warning: the server certificate was not verified."
     return TestResult(True, message)
