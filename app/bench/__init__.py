@@ -34,6 +34,14 @@ def run_bench(
         from app.bench.ask_suite import run_ask
 
         body = run_ask(settings)
+    elif suite == "retrieval":
+        from app.bench.retrieval_suite import run_retrieval
+
+        body = run_retrieval(settings)
+    elif suite == "answers":
+        from app.bench.answers_suite import run_answers
+
+        body = run_answers(settings, questions=queries)
     elif suite == "api":
         from app.bench.api_suite import run_api
 

@@ -1,3 +1,14 @@
 """Names of the benchmark suites (kept apart so the CLI parser imports nothing heavy)."""
 
-SUITES = ("storage", "server", "ingest", "index", "search", "ui", "api", "ask")
+SUITES = (
+    "storage",
+    "server",
+    "ingest",
+    "index",
+    "search",
+    "ui",
+    "api",
+    "ask",
+    "retrieval",
+    "answers",
+)
