@@ -97,7 +97,13 @@ class ModelSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=T
     remote_api_key: str = ""
     remote_context_window: int = 8192
     answer_min_similarity: float = 0.25
-    answer_max_tokens: int = 256
+    answer_max_tokens: int = 160
+    answer_passage_tokens: int = 160
+    answer_temperature: float = 0.0
+    answer_repeat_penalty: float = 1.15
+    answer_loop_words: int = 8
+    answer_support_share: float = 0.6
+    answer_extractive_fallback: bool = True
 
 
 class LoggingSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 _WORD = re.compile(r"[^\W_]+(?:[_'][^\W_]+)*|\w+", re.UNICODE)
 _MARKER = re.compile(r"\s*\[(\d{1,3})\]")
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9`*_])|\n+")
+_SENTENCE_END = re.compile(r"(?<!e\.g\.)(?<!i\.e\.)(?<=[.!?])[\"')\]]*\s+|\n+")
 _STOP = frozenset(
     "a an the and or but if of to in on at by for with from as is are was were be been "
     "being it its this that these those there here which what who whom whose when where "

@@ -49,6 +49,8 @@ class CorpusSearch:
 
 
 def _chunk_texts(indexed: IndexedCorpus, ids: list[int]) -> dict[int, str]:
+    if not ids:
+        return {}
     with indexed.db.read() as conn:
         rows = conn.execute(
             f"SELECT id, text FROM chunks WHERE id IN ({','.join('?' * len(ids))})", ids
@@ -73,8 +75,9 @@ def answer_one(answerer: Any, indexed: IndexedCorpus, question: str) -> dict[str
             done = event
     total = time.perf_counter() - started
     answer = str(done.get("answer", "".join(pieces)))
-    texts = _chunk_texts(indexed, [int(c["chunk_id"]) for c in citations])
-    by_number = {int(c["number"]): texts.get(int(c["chunk_id"]), "") for c in citations}
+    ids = {int(c["number"]): c.get("chunk_ids") or [c["chunk_id"]] for c in citations}
+    texts = _chunk_texts(indexed, [int(i) for group in ids.values() for i in group])
+    by_number = {n: "\n".join(texts.get(int(i), "") for i in group) for n, group in ids.items()}
     passages = [by_number.get(n, "") for n in range(1, max(by_number, default=0) + 1)]
     return {
         "answer": answer,
