@@ -158,7 +158,9 @@ class Answerer:
         final, order = renumber(final, keys)
         citations = []
         for n, old in enumerate(order, 1):
-            same_page = [h.chunk_id for h, key in zip(used, keys, strict=True) if key == keys[old - 1]]
+            same_page = [
+                h.chunk_id for h, key in zip(used, keys, strict=True) if key == keys[old - 1]
+            ]
             citations.append(citation(n, used[old - 1]) | {"cited": True, "chunk_ids": same_page})
         yield {"type": "citations", "citations": citations}
         yield {

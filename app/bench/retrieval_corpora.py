@@ -181,8 +181,8 @@ def _strip_number(heading: str) -> str:
     return re.sub(r"^(\d+(\.\d+)*\.?\s+)", "", heading).strip()
 
 
-def python_faq() -> Corpus:
-    """The Python FAQ and library reference pages of python3.11-doc."""
+def python_faq(library_pages: bool = True) -> Corpus:
+    """The Python FAQ and (as distractors) library reference pages of python3.11-doc."""
     faq = sorted((PYTHON_DOC / "faq").glob("*.html"))
     if not faq:
         raise CorpusMissingError(f"no FAQ under {PYTHON_DOC}: apt-get install python3.11-doc")
@@ -190,7 +190,7 @@ def python_faq() -> Corpus:
     for path in faq:
         if path.stem != "index":
             pages.append((f"faq/{path.name}", html_sections(_sphinx_main(path.read_text()))))
-    for name in _LIBRARY_PAGES:
+    for name in _LIBRARY_PAGES if library_pages else ():
         path = PYTHON_DOC / "library" / f"{name}.html"
         if path.is_file():
             pages.append((f"library/{path.name}", html_sections(_sphinx_main(path.read_text()))))
@@ -269,7 +269,9 @@ def gnu_manuals() -> Corpus:
             doc = len(corpus.documents) - 1
             for (title, body), (start, end) in zip(group, spans, strict=True):
                 if len(title.split()) >= 2 and len(body) >= 300:
-                    questions.append(Question(re.sub("[‘’']", "", title), doc, start, end))
+                    questions.append(
+                        Question(re.sub("[\u2018\u2019']", "", title), doc, start, end)
+                    )
     if not corpus.documents:
         raise CorpusMissingError(f"none of the GNU info manuals under {INFO_DIR}")
     corpus.questions = _sample(_unique(questions))
@@ -332,7 +334,7 @@ _NOT_VERBS = frozenset("this these is was its as has does us".split())
 
 
 def _which_function(summary: str) -> str:
-    """"Initialize the state" -> "Which function do I use to initialize the state?";
+    """ "Initialize the state" -> "Which function do I use to initialize the state?";
     "Decodes DER data" -> "Which function decodes DER data?"."""
     verb, _, rest = summary.partition(" ")
     lead = f"{verb.lower()} {rest}" if not verb.isupper() else summary
