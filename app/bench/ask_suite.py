@@ -20,25 +20,23 @@ from agents.llm.service import LLMService
 from agents.llm.types import Message
 from agents.models import locate_llm_model
 from app.bench.common import BenchError
-from app.bench.retrieval_corpora import CorpusMissingError, python_faq
+from app.bench.retrieval_corpora import Corpus, CorpusMissingError, python_faq
 from app.llm_wiring import build_llm
 from app.settings import Settings
 
 TARGET_OVERHEAD = 0.10
 TARGET_FIRST_TOKEN_S = 3.0
 PASSAGES = 5
-ROUNDS = 3
+ROUNDS = 5
 MAX_TOKENS = 64
 
 
-def _messages(service: LLMService, settings: Settings) -> list[Message]:
+def _messages(service: LLMService, settings: Settings, corpus: Corpus, n: int) -> list[Message]:
     """The answer prompt the Answerer builds for 5 retrieved passages: five Python FAQ
-    answers (python3.11-doc), each trimmed to `answer_passage_tokens` the same way."""
-    try:
-        corpus = python_faq()
-    except CorpusMissingError as error:
-        raise BenchError(str(error)) from None
-    questions = corpus.questions[:PASSAGES]
+    answers (python3.11-doc) from the n-th group, each trimmed to `answer_passage_tokens`
+    the same way. Each round asks a new question, as a user would: only the system
+    prompt can come from llama.cpp's prompt cache."""
+    questions = corpus.questions[n * PASSAGES : (n + 1) * PASSAGES]
     question = questions[0].text
     blocks = []
     for n, q in enumerate(questions, 1):
@@ -80,40 +78,48 @@ def run_ask(settings: Settings) -> dict[str, Any]:
         raise BenchError(
             "bench ask compares against llama-cpp-python: set models.llm_backend = 'llama'"
         )
+    try:
+        corpus = python_faq(library_pages=False)
+    except CorpusMissingError as error:
+        raise BenchError(str(error)) from None
     service = build_llm(settings)
     service.load()
-    messages = _messages(service, settings)
+    prompts = [_messages(service, settings, corpus, n) for n in range(ROUNDS + 1)]
     models = settings.models
+    prompt_tokens = max(service.count_tokens(" ".join(m["content"] for m in p)) for p in prompts)
     raw = _construct_llama(
         locate_llm_model(settings.models.llm_model).path,
         service.backend._config,  # type: ignore[attr-defined]
     )
 
-    def appliance() -> Iterator[str]:
-        return service.stream(
+    def appliance(messages: list[Message]) -> Callable[[], Iterator[str]]:
+        return lambda: service.stream(
             messages,
             max_tokens=MAX_TOKENS,
             temperature=models.answer_temperature,
             repeat_penalty=models.answer_repeat_penalty,
         )
 
-    def direct() -> Iterator[Any]:
-        chunks = raw.create_chat_completion(
-            messages=list(messages),
-            max_tokens=MAX_TOKENS,
-            temperature=models.answer_temperature,
-            repeat_penalty=models.answer_repeat_penalty,
-            stream=True,
-            seed=42,
-        )
-        return (c for c in chunks if c["choices"][0]["delta"].get("content"))
+    def direct(messages: list[Message]) -> Callable[[], Iterator[Any]]:
+        def pieces() -> Iterator[Any]:
+            chunks = raw.create_chat_completion(
+                messages=list(messages),
+                max_tokens=MAX_TOKENS,
+                temperature=models.answer_temperature,
+                repeat_penalty=models.answer_repeat_penalty,
+                stream=True,
+                seed=42,
+            )
+            return (c for c in chunks if c["choices"][0]["delta"].get("content"))
+
+        return pieces
 
     runs: dict[str, list[dict[str, float]]] = {"appliance": [], "llama_cpp_direct": []}
-    _time(direct)  # warm both caches of the prompt path once
-    _time(appliance)
-    for _ in range(ROUNDS):
-        runs["llama_cpp_direct"].append(_time(direct))
-        runs["appliance"].append(_time(appliance))
+    _time(direct(prompts[0]))  # warm both (weights paged in, system prompt cached)
+    _time(appliance(prompts[0]))
+    for messages in prompts[1:]:  # a new question each round, the same for both sides
+        runs["llama_cpp_direct"].append(_time(direct(messages)))
+        runs["appliance"].append(_time(appliance(messages)))
     service.close()
     summary = {
         name: {
@@ -130,7 +136,7 @@ def run_ask(settings: Settings) -> dict[str, Any]:
     return {
         "results": {
             **summary,
-            "prompt_tokens": service.count_tokens(" ".join(m["content"] for m in messages)),
+            "prompt_tokens_max": prompt_tokens,
             "ttft_overhead": round(ttft_overhead, 3),
             "tokens_per_s_overhead": round(speed_overhead, 3),
             "rounds": ROUNDS,

@@ -57,7 +57,7 @@ def test_a_strong_keyword_match_wins_over_an_undecided_dense_ranking() -> None:
     keyword = [(3, 9.0), (1, 1.0)]
     similarity = dict(dense)
     # WHEN fused THEN the keyword match comes first
-    assert [c for c, _ in weighted_fusion(dense, keyword, similarity)][0] == 3
+    assert next(c for c, _ in weighted_fusion(dense, keyword, similarity)) == 3
 
 
 def test_a_clear_dense_winner_keeps_its_place_against_weak_keyword_evidence() -> None:
@@ -65,6 +65,6 @@ def test_a_clear_dense_winner_keeps_its_place_against_weak_keyword_evidence() ->
     dense = [(1, 0.80), (2, 0.40), (3, 0.38)]
     keyword = [(2, 2.0), (1, 1.6)]
     # WHEN fused THEN passage 1 stays first, and a keyword-only candidate is ranked too
-    fused = weighted_fusion(dense, keyword + [(4, 0.5)], dict(dense) | {4: 0.1})
+    fused = weighted_fusion(dense, [*keyword, (4, 0.5)], dict(dense) | {4: 0.1})
     assert [c for c, _ in fused][:2] == [1, 2]
     assert 4 in [c for c, _ in fused]
