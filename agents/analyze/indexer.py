@@ -117,7 +117,7 @@ def _embed_and_store(
     embedder: Encoder,
     group: list[tuple[str, list[Chunk]]],
 ) -> dict[str, IndexOutcome]:
-    texts = [embedding_text(chunk) for _, chunks in group for chunk in chunks]
+    texts = [chunk.text for _, chunks in group for chunk in chunks]
     try:
         vectors = embedder.encode(texts)
     except Exception as exc:  # noqa: BLE001 - recorded on every document of the batch
@@ -139,17 +139,6 @@ def _embed_and_store(
             continue
         outcomes[document_id] = IndexOutcome(document_id, "indexed", len(chunks))
     return outcomes
-
-
-def embedding_text(chunk: Chunk) -> str:
-    """What is embedded for a chunk: its text, led by its heading when the text does not
-    already start with it. A continuation chunk of a section ("...the default is 30
-    seconds") then still carries what it is about ("Timeouts"), as the keyword index does
-    through its heading column; measured in docs/benchmarks.md (retrieval suite)."""
-    heading = (chunk.heading or "").strip()
-    if not heading or heading in chunk.text[: len(heading) + 16]:
-        return chunk.text
-    return f"{heading}\n{chunk.text}"
 
 
 def _failed(ledger: DocumentLedger, document_id: str, stage: str, exc: Exception) -> IndexOutcome:

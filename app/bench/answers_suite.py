@@ -1,9 +1,9 @@
 """The answers suite: does the default model's answer state the known fact, cite passages
 that support it, and stop without looping?
 
-Questions come from the function entries of C library manuals (libtasn1, nettle,
-gettext): "Which function do I use to <the entry's summary>?", known answer = the
-function's name. The c-functions corpus of the retrieval suite is indexed once; the
+Questions come from the function entries of C library manuals (libtasn1, nettle):
+"Which function do I use to <the entry's summary>?", known answer = the function's name.
+Those two manuals of the c-functions corpus (~900 passages) are indexed once; the
 appliance's Answerer answers every question with the configured model (greedy, so a
 rerun gives the same answers), and `answer_scoring.judge` scores each answer against the
 texts of the chunks it cites. Time to the first answer token is recorded beside the
@@ -22,7 +22,7 @@ from agents.analyze.search import Hit, search
 from agents.models import locate_embedding_model
 from app.bench.answer_scoring import judge
 from app.bench.common import BenchError
-from app.bench.retrieval_corpora import c_functions, function_answers
+from app.bench.retrieval_corpora import ANSWER_MANUALS, c_functions, function_answers
 from app.bench.retrieval_suite import IndexedCorpus, index_corpus
 from app.llm_wiring import build_answerer, build_llm
 from app.settings import Settings
@@ -100,7 +100,8 @@ def run_answers(settings: Settings, questions: int = DEFAULT_QUESTIONS) -> dict[
     llm.load()
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-answers-") as tmp:
-        indexed = index_corpus(Path(tmp) / "c-functions", c_functions(), embedder, chunker)
+        corpus = c_functions(ANSWER_MANUALS)
+        indexed = index_corpus(Path(tmp) / "c-functions", corpus, embedder, chunker)
         try:
             answerer = build_answerer(settings, CorpusSearch(indexed, embedder), llm)  # type: ignore[arg-type]
             for question, expected in pairs:

@@ -79,7 +79,7 @@ class Corpus:
         return spans
 
 
-def _sample(questions: list[Question], limit: int = MAX_QUESTIONS) -> list[Question]:
+def sample(questions: list[Question], limit: int = MAX_QUESTIONS) -> list[Question]:
     """At most `limit` questions spread evenly over the list (deterministic)."""
     if len(questions) <= limit:
         return questions
@@ -173,7 +173,7 @@ def _faq_corpus(
         for (heading, body), (start, end) in zip(sections, spans, strict=True):
             if heading.endswith("?") and len(body) >= 80:
                 questions.append(Question(_strip_number(heading), doc, start, end))
-    corpus.questions = _sample(_unique(questions))
+    corpus.questions = _unique(questions)
     return corpus
 
 
@@ -274,7 +274,7 @@ def gnu_manuals() -> Corpus:
                     )
     if not corpus.documents:
         raise CorpusMissingError(f"none of the GNU info manuals under {INFO_DIR}")
-    corpus.questions = _sample(_unique(questions))
+    corpus.questions = _unique(questions)
     return corpus
 
 
@@ -304,11 +304,11 @@ def function_entries(body: str) -> list[tuple[int, int, str, str]]:
     return entries
 
 
-def c_functions() -> Corpus:
+def c_functions(manuals: tuple[str, ...] = _C_MANUALS) -> Corpus:
     """C library manuals (info): question = an entry's summary, answer = the entry."""
     corpus = Corpus("c-functions", "nettle-dev, libtasn1-doc, gettext, libffi, gpgrt info")
     questions = []
-    for manual in _C_MANUALS:
+    for manual in manuals:
         try:
             nodes = info_nodes(manual)
         except CorpusMissingError:
@@ -321,7 +321,7 @@ def c_functions() -> Corpus:
                 questions.append(Question(summary, doc, offset + start, offset + end))
     if not questions:
         raise CorpusMissingError(f"no C library info manuals under {INFO_DIR}")
-    corpus.questions = _sample(_unique(questions))
+    corpus.questions = _unique(questions)
     return corpus
 
 
@@ -343,10 +343,13 @@ def _which_function(summary: str) -> str:
     return f"Which function do I use to {lead}?"
 
 
+ANSWER_MANUALS = ("libtasn1", "nettle")
+
+
 def function_answers(limit: int = 60) -> list[tuple[str, str]]:
     """(question, function name) pairs for the answer eval: "Which function ...?"."""
     pairs = []
-    for manual in ("libtasn1", "nettle", "gettext"):
+    for manual in ANSWER_MANUALS:
         for _title, body in info_nodes(manual):
             for _s, _e, name, summary in function_entries(body):
                 verb = summary.split()[0].lower()

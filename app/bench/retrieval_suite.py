@@ -26,7 +26,14 @@ from agents.ingest.document import single_page
 from agents.ingest.ledger import DocumentLedger
 from agents.models import locate_embedding_model
 from app.bench.common import BenchError, percentile_ms
-from app.bench.retrieval_corpora import LOADERS, Corpus, CorpusMissingError
+from app.bench.retrieval_corpora import (
+    LOADERS,
+    MAX_QUESTIONS,
+    Corpus,
+    CorpusMissingError,
+    Question,
+    sample,
+)
 from app.settings import Settings
 from storage import crypto
 from storage.blobs import BlobStore
@@ -36,6 +43,7 @@ from storage.tenant_schema import tenant_migrations
 DEPTH = 10
 MIN_QUESTIONS = 100
 MIN_PASSAGES = 1500
+TARGET_PASSAGES = 1520
 TARGET_MARGIN_OVER_DENSE = 0.03
 
 
@@ -49,6 +57,46 @@ class IndexedCorpus:
     relevant: list[set[int]]  # chunk ids answering question i
     passages: int
     index_seconds: float
+
+
+def trim_corpus(corpus: Corpus, chunker: Chunker, passages: int = TARGET_PASSAGES) -> Corpus:
+    """The corpus cut to about `passages` chunks, with at most MAX_QUESTIONS questions.
+
+    Embedding is the slow part (~0.1 s of CPU per chunk here), so documents are kept
+    only until the corpus has `passages` chunks: first documents holding questions (in
+    corpus order, while at least MIN_QUESTIONS questions are not yet covered), then the
+    others. Questions of dropped documents are dropped; the rest are sampled evenly.
+    """
+    counts = [len(chunker.chunk([(1, text)])) for _, text in corpus.documents]
+    asked: dict[int, int] = {}
+    for q in corpus.questions:
+        asked[q.document] = asked.get(q.document, 0) + 1
+    keep: list[int] = []
+    total = covered = 0
+    for doc in sorted(asked):
+        if covered >= MAX_QUESTIONS and total >= passages:
+            break
+        keep.append(doc)
+        total += counts[doc]
+        covered += asked[doc]
+    for doc in range(len(corpus.documents)):
+        if total >= passages:
+            break
+        if doc not in asked:
+            keep.append(doc)
+            total += counts[doc]
+    keep.sort()
+    new_index = {old: new for new, old in enumerate(keep)}
+    trimmed = Corpus(corpus.name, corpus.source, corpus.held_out)
+    trimmed.documents = [corpus.documents[d] for d in keep]
+    trimmed.questions = sample(
+        [
+            Question(q.text, new_index[q.document], q.start, q.end)
+            for q in corpus.questions
+            if q.document in new_index
+        ]
+    )
+    return trimmed
 
 
 def index_corpus(root: Path, corpus: Corpus, embedder: Embedder, chunker: Chunker) -> IndexedCorpus:
@@ -147,7 +195,7 @@ def run_retrieval(settings: Settings, corpora: Sequence[str] | None = None) -> d
     with tempfile.TemporaryDirectory(prefix="bench-retrieval-") as tmp:
         for name in corpora or list(LOADERS):
             try:
-                corpus = LOADERS[name]()
+                corpus = trim_corpus(LOADERS[name](), chunker)
             except CorpusMissingError as error:
                 skipped[name] = str(error)
                 continue
