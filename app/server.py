@@ -173,6 +173,17 @@ def _freeze_startup_heap() -> None:
     gc.freeze()
 
 
+def warm_answerer(services: Services) -> None:
+    """Load the LLM and put the answer instructions in its prompt cache (best effort)."""
+    answerer = services.extras.get("answerer")
+    if answerer is None:
+        return
+    try:
+        answerer.warm()
+    except Exception:  # noqa: BLE001 - the first question loads it instead
+        log.warning("warming the language model failed", exc_info=True)
+
+
 def build_asgi(services: Services) -> ApplianceASGI:
     """Wire every service into one ASGI app whose lifespan runs the queue."""
     settings = services.settings
@@ -204,6 +215,8 @@ def build_asgi(services: Services) -> ApplianceASGI:
             async with api.lifespan():
                 _freeze_startup_heap()
                 log.info("appliance ready")
+                if settings.models.llm_warm_on_start:
+                    asyncio.get_running_loop().run_in_executor(None, warm_answerer, services)
                 yield
         finally:
             if dropboxes is not None:

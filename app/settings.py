@@ -104,6 +104,7 @@ class ModelSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=T
     answer_loop_words: int = 8
     answer_support_share: float = 0.6
     answer_extractive_fallback: bool = True
+    llm_warm_on_start: bool = True
 
 
 class LoggingSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):

@@ -212,6 +212,16 @@ class Answerer:
         quoted = extractive_answer(question, texts)
         return (quoted, True) if quoted else (None, False)
 
+    def warm(self) -> None:
+        """Load the model and evaluate the fixed answer instructions once, so the first
+        question finds them in llama.cpp's prompt cache (its longest common prefix)."""
+        system = render_prompt("answer_system")
+        messages: list[Message] = [
+            {"role": "system", "content": system},
+            {"role": "user", "content": render_prompt("answer_user", passages="", question="")},
+        ]
+        self.llm.complete(messages, max_tokens=1)
+
     def ask(
         self,
         tenant_id: str,
