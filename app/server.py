@@ -180,7 +180,7 @@ def warm_answerer(services: Services) -> None:
         return
     try:
         answerer.warm()
-    except Exception:  # noqa: BLE001 - the first question loads it instead
+    except Exception:  # the first question loads it instead
         log.warning("warming the language model failed", exc_info=True)
 
 
