@@ -19,11 +19,8 @@ from typing import Any, Literal, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from agents.analyze.fusion import (
-    DENSE_WEIGHT,
-    reciprocal_rank_fusion,
-    weighted_fusion,
-)
+from agents.analyze.fusion import DENSE_WEIGHT, reciprocal_rank_fusion, weighted_fusion
+from agents.analyze.fusion import RRF_K as RRF_K  # the constant for comparisons
 from agents.analyze.index import AnalyzeError, ChunkIndex, IndexModel, IndexModelChangedError
 from agents.analyze.search_filters import SearchFilters
 
