@@ -3,7 +3,8 @@ that support it, and stop without looping?
 
 Questions come from the function entries of C library manuals (libtasn1, nettle):
 "Which function do I use to <the entry's summary>?", known answer = the function's name.
-Those two manuals of the c-functions corpus (~900 passages) are indexed once; the
+The manual nodes holding those entries (their sibling entries are the distractors) are
+indexed once; the
 appliance's Answerer answers every question with the configured model (greedy, so a
 rerun gives the same answers), and `answer_scoring.judge` scores each answer against the
 texts of the chunks it cites. Time to the first answer token is recorded beside the
@@ -22,7 +23,7 @@ from agents.analyze.search import Hit, search
 from agents.models import locate_embedding_model
 from app.bench.answer_scoring import judge
 from app.bench.common import BenchError
-from app.bench.retrieval_corpora import ANSWER_MANUALS, c_functions, function_answers
+from app.bench.retrieval_corpora import function_answers
 from app.bench.retrieval_suite import IndexedCorpus, index_corpus
 from app.llm_wiring import build_answerer, build_llm
 from app.settings import Settings
@@ -91,7 +92,7 @@ def answer_one(answerer: Any, indexed: IndexedCorpus, question: str) -> dict[str
 
 def run_answers(settings: Settings, questions: int = DEFAULT_QUESTIONS) -> dict[str, Any]:
     """Answer `questions` known-answer questions and score them."""
-    pairs = function_answers(max(questions, 1))
+    corpus, pairs = function_answers(max(questions, 1))
     if not pairs:
         raise BenchError("no C library info manuals (libtasn1, nettle, gettext) are installed")
     location = locate_embedding_model(settings.models.embedding_model)
@@ -100,7 +101,6 @@ def run_answers(settings: Settings, questions: int = DEFAULT_QUESTIONS) -> dict[
     llm.load()
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-answers-") as tmp:
-        corpus = c_functions(ANSWER_MANUALS)
         indexed = index_corpus(Path(tmp) / "c-functions", corpus, embedder, chunker)
         try:
             answerer = build_answerer(settings, CorpusSearch(indexed, embedder), llm)  # type: ignore[arg-type]

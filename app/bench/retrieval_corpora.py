@@ -346,23 +346,32 @@ def _which_function(summary: str) -> str:
 ANSWER_MANUALS = ("libtasn1", "nettle")
 
 
-def function_answers(limit: int = 60) -> list[tuple[str, str]]:
-    """(question, function name) pairs for the answer eval: "Which function ...?"."""
+def function_answers(limit: int = 60) -> tuple[Corpus, list[tuple[str, str]]]:
+    """The answer eval: (question, function name) pairs ("Which function ...?") and a
+    corpus of the manual nodes holding their entries (sibling entries are the
+    distractors: sha224_init beside sha256_init)."""
     pairs = []
     for manual in ANSWER_MANUALS:
-        for _title, body in info_nodes(manual):
+        for title, body in info_nodes(manual):
             for _s, _e, name, summary in function_entries(body):
                 verb = summary.split()[0].lower()
                 if name.lower() in summary.lower() or len(summary.split()) > 25:
                     continue  # the answer would be in the question, or it is no summary
                 if verb in _IMPERATIVES or (verb.endswith("s") and verb not in _NOT_VERBS):
-                    pairs.append((_which_function(summary), name))
+                    pairs.append((_which_function(summary), name, f"{manual}: {title}"))
     seen: dict[str, int] = {}
-    for q, _ in pairs:
+    for q, _, _ in pairs:
         seen[q] = seen.get(q, 0) + 1
-    pairs = [(q, n) for q, n in pairs if seen[q] == 1]
+    pairs = [p for p in pairs if seen[p[0]] == 1]
     step = max(1, len(pairs) // limit)
-    return pairs[::step][:limit]
+    chosen = pairs[::step][:limit]
+    nodes = {node for _, _, node in chosen}
+    corpus = Corpus("c-function-answers", ", ".join(ANSWER_MANUALS))
+    for manual in ANSWER_MANUALS:
+        for title, body in info_nodes(manual):
+            if f"{manual}: {title}" in nodes:
+                corpus.add_document(f"{manual}: {title}", [(title, body)])
+    return corpus, [(q, name) for q, name, _ in chosen]
 
 
 LOADERS = {
