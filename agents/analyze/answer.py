@@ -19,7 +19,7 @@ Events: {"type": "stage", "stage": "searching" | "reading" | "writing", ...},
 """
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -171,7 +171,7 @@ class Answerer:
             "revised": final != draft.strip(),
         }
 
-    def _generate(self, messages: list[Message]) -> Iterator[dict[str, Any]]:
+    def _generate(self, messages: list[Message]) -> Generator[dict[str, Any], None, str]:
         """Stream the model's tokens until it stops or starts repeating itself; the
         generator's return value is the draft answer."""
         guard = LoopGuard(self.settings.loop_words)

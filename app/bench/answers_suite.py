@@ -103,7 +103,7 @@ def run_answers(settings: Settings, questions: int = DEFAULT_QUESTIONS) -> dict[
     with tempfile.TemporaryDirectory(prefix="bench-answers-") as tmp:
         indexed = index_corpus(Path(tmp) / "c-functions", corpus, embedder, chunker)
         try:
-            answerer = build_answerer(settings, CorpusSearch(indexed, embedder), llm)  # type: ignore[arg-type]
+            answerer = build_answerer(settings, CorpusSearch(indexed, embedder), llm)
             for question, expected in pairs:
                 result = answer_one(answerer, indexed, question)
                 verdict = judge(result["answer"], expected, result["passages"])
