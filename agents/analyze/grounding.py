@@ -41,11 +41,20 @@ def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
 
 
+def identifiers(words: set[str]) -> set[str]:
+    """Words that name something exactly: with an underscore or a digit (md5_init, sha3)."""
+    return {w for w in words if "_" in w or any(c.isdigit() for c in w)}
+
+
 def support(sentence: str, passage_words: set[str]) -> float:
-    """Share of the sentence's content words that the passage contains (1.0 for none)."""
+    """Share of the sentence's content words that the passage contains (1.0 for none);
+    0 when it names an identifier the passage does not contain: a small model swaps
+    md2_init for md5_init in an otherwise well-supported sentence."""
     words = content_words(_MARKER.sub(" ", sentence))
     if not words:
         return 1.0
+    if identifiers(words) - passage_words:
+        return 0.0
     return len(words & passage_words) / len(words)
 
 
@@ -146,6 +155,14 @@ def extractive_answer(question: str, passages: Sequence[str], sentences: int = 2
             score = overlap / (len(wanted) or 1) - 0.05 * (number - 1)
             scored.append((score, number, order, " ".join(sentence.split())))
     chosen = sorted(scored, key=lambda s: (-s[0], s[1], s[2]))[:sentences]
+    if chosen:
+        # the best passage's first line says what it is about (a heading, a function's
+        # signature); quote it too, unless a chosen sentence already is that line
+        best = chosen[0][1]
+        lines = split_sentences(passages[best - 1])
+        first = " ".join(lines[0].split()) if lines else ""
+        if first and len(first) <= 160 and all(c[1:3] != (best, 0) for c in chosen):
+            chosen = [(1.0, best, 0, first), *chosen[: sentences - 1]]
     chosen.sort(key=lambda s: (s[1], s[2]))
     return "\n".join(f"“{text.rstrip()}” [{number}]" for _, number, _, text in chosen)
 

@@ -96,3 +96,16 @@ def test_a_long_passage_keeps_its_first_line_and_the_sentences_nearest_the_quest
     assert "pointer to an ASN1 structure" not in trimmed  # shares no word with the question
     assert words(trimmed) <= 38
     assert focus("short text", "anything", 24, words) == "short text"
+
+
+def test_a_sentence_naming_an_identifier_the_passage_lacks_is_unsupported() -> None:
+    passages = ["md5_init: Initialize the MD5 state of the context."]
+    assert ground("The function md2_init initializes the MD5 state [1].", passages).unsupported
+    assert not ground("The function md5_init initializes the MD5 state.", passages).unsupported
+
+
+def test_the_extractive_answer_quotes_the_first_line_of_its_best_passage() -> None:
+    passage = " -- Function: void md5_init (struct md5_ctx *CTX)\nInitialize the MD5 state."
+    quoted = extractive_answer("Which function do I use to initialize the MD5 state?", [passage])
+    assert quoted.startswith("“-- Function: void md5_init (struct md5_ctx *CTX)” [1]")
+    assert "Initialize the MD5 state." in quoted
