@@ -59,7 +59,12 @@ def manuals(
         corpus.add_document("libtasn1 manual", info_nodes("libtasn1"))
     except CorpusMissingError as error:
         pytest.fail(str(error))  # installed with the default model's dependencies
-    corpus.add_document("Shared MIME-info Database", html_sections(MIME_SPEC.read_text()))
+    sections = [
+        section
+        for page in sorted(MIME_SPEC.glob("*.html"))
+        for section in html_sections(page.read_text("utf-8", "replace"))
+    ]
+    corpus.add_document("Shared MIME-info Database", sections)
     indexed = index_corpus(tmp_path_factory.mktemp("manuals"), corpus, embedder, chunker)
     yield indexed
     indexed.db.close()
