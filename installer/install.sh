@@ -14,7 +14,7 @@ TORCH_PIN="torch==2.13.0"
 MIN_FREE_GB=6
 PYTHON_HINT="apt-get install python3.11 python3.11-venv"
 BUILD_HINT="apt-get install build-essential cmake"
-TEST_DEB_PACKAGES=(chromium chromium-driver dovecot-imapd dovecot-pop3d python3.11-doc debian-faq debian-reference-en developers-reference debian-policy)
+TEST_DEB_PACKAGES=(chromium chromium-driver dovecot-imapd dovecot-pop3d python3.11-doc debian-faq debian-reference-en developers-reference debian-policy libtasn1-doc nettle-dev shared-mime-info)
 
 die() {
     echo "$PROG: $*" >&2
