@@ -153,18 +153,23 @@ def extractive_answer(question: str, passages: Sequence[str], sentences: int = 2
                 continue
             # earlier passages rank higher: retrieval already ordered them
             score = overlap / (len(wanted) or 1) - 0.05 * (number - 1)
-            scored.append((score, number, order, " ".join(sentence.split())))
+            scored.append((score, number, order, _plain(sentence)))
     chosen = sorted(scored, key=lambda s: (-s[0], s[1], s[2]))[:sentences]
     if chosen:
         # the best passage's first line says what it is about (a heading, a function's
         # signature); quote it too, unless a chosen sentence already is that line
         best = chosen[0][1]
         lines = split_sentences(passages[best - 1])
-        first = " ".join(lines[0].split()) if lines else ""
-        if first and len(first) <= 160 and all(c[1:3] != (best, 0) for c in chosen):
+        first = _plain(lines[0]) if lines else ""
+        if first and len(first) <= 160 and all(c[3] != first for c in chosen):
             chosen = [(1.0, best, 0, first), *chosen[: sentences - 1]]
     chosen.sort(key=lambda s: (s[1], s[2]))
     return "\n".join(f"“{text.rstrip()}” [{number}]" for _, number, _, text in chosen)
+
+
+def _plain(sentence: str) -> str:
+    """One line, without markdown heading marks ("## Title" -> "Title")."""
+    return " ".join(sentence.lstrip("#").split())
 
 
 def renumber(text: str, keys: Sequence[object]) -> tuple[str, list[int]]:

@@ -109,3 +109,10 @@ def test_the_extractive_answer_quotes_the_first_line_of_its_best_passage() -> No
     quoted = extractive_answer("Which function do I use to initialize the MD5 state?", [passage])
     assert quoted.startswith("“-- Function: void md5_init (struct md5_ctx *CTX)” [1]")
     assert "Initialize the MD5 state." in quoted
+
+
+def test_a_heading_is_quoted_once_without_its_markdown_marks() -> None:
+    passage = "## Shared MIME-info Database\n\nThe shared MIME-info database lists file types."
+    quoted = extractive_answer("What is the shared MIME-info database?", [passage])
+    assert quoted.count("Shared MIME-info Database") == 1
+    assert "#" not in quoted
