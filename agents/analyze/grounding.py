@@ -154,7 +154,10 @@ def extractive_answer(question: str, passages: Sequence[str], sentences: int = 2
             # earlier passages rank higher: retrieval already ordered them
             score = overlap / (len(wanted) or 1) - 0.05 * (number - 1)
             scored.append((score, number, order, _plain(sentence)))
-    chosen = sorted(scored, key=lambda s: (-s[0], s[1], s[2]))[:sentences]
+    distinct: dict[str, tuple[float, int, int, str]] = {}
+    for entry in sorted(scored, key=lambda s: (-s[0], s[1], s[2])):
+        distinct.setdefault(entry[3].lower(), entry)  # a title repeated is quoted once
+    chosen = list(distinct.values())[:sentences]
     if chosen:
         # the best passage's first line says what it is about (a heading, a function's
         # signature); quote it too, unless a chosen sentence already is that line
