@@ -1,7 +1,6 @@
 """Builds the one LLM service and the answerer from settings (models load lazily)."""
 
-from agents.analyze.answer import Answerer, AnswerSettings
-from agents.analyze.service import AnalysisService
+from agents.analyze.answer import Answerer, AnswerSettings, Searcher
 from agents.llm import (
     LlamaProcessBackend,
     LLMConfig,
@@ -56,13 +55,20 @@ def build_llm(settings: Settings, metrics: Metrics | None = None) -> LLMService:
     return LLMService(backend)
 
 
-def build_answerer(settings: Settings, analysis: AnalysisService, llm: LLMService) -> Answerer:
+def build_answerer(settings: Settings, analysis: Searcher, llm: LLMService) -> Answerer:
+    models = settings.models
     return Answerer(
         analysis,
         llm,
         AnswerSettings(
-            min_similarity=settings.models.answer_min_similarity,
-            answer_tokens=settings.models.answer_max_tokens,
+            min_similarity=models.answer_min_similarity,
+            answer_tokens=models.answer_max_tokens,
             context_window=llm.backend.context_window,
+            passage_tokens=models.answer_passage_tokens,
+            temperature=models.answer_temperature,
+            repeat_penalty=models.answer_repeat_penalty,
+            loop_words=models.answer_loop_words,
+            support_share=models.answer_support_share,
+            extractive_fallback=models.answer_extractive_fallback,
         ),
     )

@@ -208,6 +208,17 @@ def _freeze_startup_heap() -> None:
     gc.freeze()
 
 
+def warm_answerer(runtime: Runtime) -> None:
+    """Load the LLM and put the answer instructions in its prompt cache (best effort)."""
+    answerer = runtime.answerer
+    if answerer is None:
+        return
+    try:
+        answerer.warm()
+    except Exception:  # the first question loads it instead
+        log.warning("warming the language model failed", exc_info=True)
+
+
 def build_asgi(services: Services) -> ApplianceASGI:
     """Build the runtime and wire it into one ASGI app whose lifespan runs the queue."""
     return assemble(build_runtime(services, dropboxes=True))
@@ -242,6 +253,8 @@ def assemble(runtime: Runtime) -> ApplianceASGI:
             async with api.lifespan():
                 _freeze_startup_heap()
                 log.info("appliance ready")
+                if settings.models.llm_warm_on_start:
+                    asyncio.get_running_loop().run_in_executor(None, warm_answerer, runtime)
                 yield
         finally:
             if dropboxes is not None:

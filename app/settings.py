@@ -100,7 +100,14 @@ class ModelSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=T
     remote_context_window: int = 8192
     remote_json_format: str = "json_schema"
     answer_min_similarity: float = 0.25
-    answer_max_tokens: int = 256
+    answer_max_tokens: int = 160
+    answer_passage_tokens: int = 160
+    answer_temperature: float = 0.0
+    answer_repeat_penalty: float = 1.15
+    answer_loop_words: int = 8
+    answer_support_share: float = 0.6
+    answer_extractive_fallback: bool = True
+    llm_warm_on_start: bool = True
 
 
 class ReportSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):

@@ -34,6 +34,14 @@ def run_bench(
         from bench.ask_suite import run_ask
 
         body = run_ask(settings)
+    elif suite == "retrieval":
+        from bench.retrieval_suite import run_retrieval
+
+        body = run_retrieval(settings)
+    elif suite == "answers":
+        from bench.answers_suite import run_answers
+
+        body = run_answers(settings, questions=queries)
     elif suite == "api":
         from bench.api_suite import run_api
 

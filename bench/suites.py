@@ -12,4 +12,6 @@ SUITES = (
     "outbox",
     "workflow",
     "report",
+    "retrieval",
+    "answers",
 )

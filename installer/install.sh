@@ -15,7 +15,9 @@ MIN_FREE_GB=6
 PYTHON_HINT="apt-get install python3.11 python3.11-venv"
 BUILD_HINT="apt-get install build-essential cmake"
 TEST_DEB_PACKAGES=(chromium chromium-driver dovecot-imapd dovecot-pop3d python3.11-doc prometheus
-    poppler-utils libreoffice-calc-nogui)
+    poppler-utils libreoffice-calc-nogui
+    debian-faq debian-reference-en developers-reference debian-policy libtasn1-doc nettle-dev
+    shared-mime-info)
 # needed at run time: the Unicode font embedded in PDF reports (without it, PDFs fall
 # back to Helvetica and note every character it cannot draw), and pdftoppm for the
 # previews of PDF reports in the UI

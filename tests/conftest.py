@@ -38,6 +38,8 @@ def make_settings(data_dir: Path, **sections: dict[str, Any]) -> Settings:
         "storage": {"data_dir": str(data_dir)},
         "security": dict(FAST_SECURITY),
         "logging": {"to_file": True},
+        # servers in tests do not load the LLM unless a test asks a question
+        "models": {"llm_warm_on_start": False},
     }
     for name, values in sections.items():
         overrides.setdefault(name, {}).update(values)
@@ -47,6 +49,7 @@ def make_settings(data_dir: Path, **sections: dict[str, Any]) -> Settings:
 def write_config(path: Path, settings: Settings) -> Path:
     """A TOML file holding the test's security overrides (for CLI subprocesses)."""
     lines = ["[security]"] + [f"{k} = {v}" for k, v in FAST_SECURITY.items()]
+    lines += ["[models]", "llm_warm_on_start = false"]
     path.write_text("\n".join(lines) + "\n")
     return path
 

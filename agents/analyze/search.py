@@ -1,35 +1,31 @@
-"""Search one tenant's chunks: dense (cosine), keyword (FTS5 bm25) or hybrid (RRF of both).
+"""Search one tenant's chunks: dense (cosine), keyword (FTS5 bm25) or hybrid (both fused).
 
 Dense search is exact: the tenant's in-memory matrix (`VectorCache`), or sqlite-vec's
 brute force when the index is larger than the cache may hold. Keyword search turns the
 user's text into a safe FTS5 query (words only, each quoted, joined with OR; operators,
-quotes, `*`, `NEAR`, parentheses and column filters never reach FTS5). Hybrid fuses the
-two candidate lists (top 50 each) with reciprocal rank fusion, score = sum of
-1 / (RRF_K + rank).
-
-RRF_K is 10, not the customary 60: with only two lists, 60 flattens ranks so much that
-a chunk ranked 1st by one method and missing from the other (1/61) loses to chunks
-ranked about 30th by both (2/90), and hybrid recall@5 on the Python-documentation
-retrieval test was only equal to the better single method (0.70 each); with 10 it was
-0.80, and on 12 held-out questions not used for the choice 10 and 60 tied (0.83).
+quotes, `*`, `NEAR`, parentheses and column filters never reach FTS5). Hybrid takes the
+top 50 of each, computes the cosine of every candidate, and fuses them with
+score-normalised weighted fusion (`fusion.py`, which says why it replaced reciprocal
+rank fusion); `rrf_k` asks for RRF instead, for comparisons.
 Database reads run under the tenant database's query time limit (QueryTimeoutError).
 """
 
 import json
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
+from agents.analyze.fusion import DENSE_WEIGHT, reciprocal_rank_fusion, weighted_fusion
+from agents.analyze.fusion import RRF_K as RRF_K  # the constant for comparisons
 from agents.analyze.index import AnalyzeError, ChunkIndex, IndexModel, IndexModelChangedError
 from agents.analyze.search_filters import SearchFilters
 
 Mode = Literal["hybrid", "dense", "keyword"]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "keyword")
-RRF_K = 10  # see the module docstring
 CANDIDATES = 50  # per list, for hybrid fusion
 MAX_K = 100
 MAX_QUERY_TERMS = 64  # a 10,000-word question still makes a bounded FTS query
@@ -61,7 +57,7 @@ class QueryEncoder(Protocol):
 @dataclass(frozen=True)
 class Hit:
     """One retrieved chunk. `score` ranks within the mode (cosine for dense, -bm25 for
-    keyword, RRF for hybrid); `similarity` is the cosine with the query whenever the
+    keyword, the fused score for hybrid); `similarity` is the cosine with the query whenever the
     query was embedded (useful for relevance thresholds), else None."""
 
     chunk_id: int
@@ -110,10 +106,14 @@ def search(
     filters: "Mapping[str, Any] | SearchFilters | None" = None,
     *,
     candidates: int = CANDIDATES,
-    rrf_k: int = RRF_K,
+    rrf_k: int | None = None,
+    dense_weight: float | None = None,
     timeout_ms: int | None = None,
 ) -> list[Hit]:
-    """The best `k` chunks for `query`; [] for an empty index or a blank query."""
+    """The best `k` chunks for `query`; [] for an empty index or a blank query.
+
+    Hybrid uses weighted fusion (`dense_weight`, default `fusion.DENSE_WEIGHT`), or
+    reciprocal rank fusion with constant `rrf_k` when that is given."""
     if mode not in MODES:
         raise InvalidSearchError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
@@ -137,20 +137,22 @@ def search(
         dense = dense_candidates(index, vector, depth, allowed, timeout_ms)
     if mode != "dense":
         keyword = keyword_candidates(index, text, depth, wanted, timeout_ms)
+    similarity: dict[int, float] = dict(dense)
+    if mode == "hybrid" and vector is not None:
+        # every keyword-only candidate gets its cosine, so fusion never lacks one
+        missing = [chunk_id for chunk_id, _ in keyword if chunk_id not in similarity]
+        if missing:
+            similarity.update(_similarities(index, vector, missing, timeout_ms))
     if mode == "dense":
         ranked = dense
     elif mode == "keyword":
         ranked = keyword
-    else:
+    elif rrf_k is not None:
         ranked = reciprocal_rank_fusion([dense, keyword], rrf_k)
-    ranked = ranked[:k]
-    similarity: dict[int, float] = {}
-    if vector is not None:
-        similarity = dict(dense)
-        missing = [chunk_id for chunk_id, _ in ranked if chunk_id not in similarity]
-        if missing:
-            similarity.update(_similarities(index, vector, missing, timeout_ms))
-    return hydrate(index, ranked, similarity, timeout_ms)
+    else:
+        weight = DENSE_WEIGHT if dense_weight is None else dense_weight
+        ranked = weighted_fusion(dense, keyword, similarity, weight)
+    return hydrate(index, ranked[:k], similarity, timeout_ms)
 
 
 def search_by_vector(
@@ -254,17 +256,6 @@ def keyword_candidates(
     with index.db.read(timeout_ms) as conn:
         rows = conn.execute(sql, [*params, depth]).fetchall()
     return [(int(r[0]), -float(r[1])) for r in rows]
-
-
-def reciprocal_rank_fusion(
-    lists: Iterable[list[tuple[int, float]]], k: int = RRF_K
-) -> list[tuple[int, float]]:
-    """Fused (chunk id, sum of 1 / (k + rank)), best first; ties broken by chunk id."""
-    fused: dict[int, float] = {}
-    for ranked in lists:
-        for rank, (chunk_id, _) in enumerate(ranked, start=1):
-            fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (k + rank)
-    return sorted(fused.items(), key=lambda pair: (-pair[1], pair[0]))
 
 
 def _similarities(

@@ -122,6 +122,7 @@ class LlamaCppBackend:
         max_tokens: int,
         temperature: float,
         stop: Sequence[str],
+        repeat_penalty: float = 1.0,
     ) -> Iterator[str]:
         """Token pieces as the model produces them."""
         self.load()
@@ -130,6 +131,7 @@ class LlamaCppBackend:
                 messages=list(messages),
                 max_tokens=max_tokens,
                 temperature=temperature,
+                repeat_penalty=repeat_penalty,
                 stop=list(stop),
                 seed=self._config.seed,
                 stream=True,

@@ -129,6 +129,7 @@ class ModelServer:
             max_tokens=int(request["max_tokens"]),
             temperature=float(request["temperature"]),
             stop=list(request["stop"]),
+            repeat_penalty=float(request.get("repeat_penalty", 1.0)),
         )
         try:
             for piece in pieces:

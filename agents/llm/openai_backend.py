@@ -131,10 +131,15 @@ class OpenAICompatibleBackend:
         max_tokens: int,
         temperature: float,
         stop: Sequence[str],
+        repeat_penalty: float = 1.0,
     ) -> Iterator[str]:
         """Token pieces from the server's SSE stream. Retries happen only before the
-        first piece: a retry after that would repeat text the caller already has."""
-        response = self._send(self._body(messages, max_tokens, temperature, stop, stream=True))
+        first piece: a retry after that would repeat text the caller already has.
+        A repeat penalty above 1 is sent as OpenAI's `frequency_penalty` (its excess)."""
+        body = self._body(messages, max_tokens, temperature, stop, stream=True)
+        if repeat_penalty != 1.0:
+            body["frequency_penalty"] = round(repeat_penalty - 1.0, 3)
+        response = self._send(body)
         try:
             for data in iter_sse_data(response.iter_lines()):
                 if data.strip() == "[DONE]":

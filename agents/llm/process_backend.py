@@ -127,6 +127,7 @@ class LlamaProcessBackend:
         max_tokens: int,
         temperature: float,
         stop: Sequence[str],
+        repeat_penalty: float = 1.0,
     ) -> Iterator[str]:
         """Token pieces as the model produces them (closing early stops the generation)."""
         pieces = self._running().stream(
@@ -134,6 +135,7 @@ class LlamaProcessBackend:
             max_tokens=max_tokens,
             temperature=temperature,
             stop=list(stop),
+            repeat_penalty=repeat_penalty,
         )
         try:
             yield from pieces

@@ -107,14 +107,19 @@ class LLMService:
         max_tokens: int = 512,
         temperature: float = 0.0,
         stop: Sequence[str] = (),
+        repeat_penalty: float = 1.0,
     ) -> Iterator[str]:
         """Token pieces of the answer as they are produced.
 
-        The caller's turn on a local model starts at the first `next()` and ends when the
-        iterator is exhausted or closed: close it (or drop it) when stopping early.
+        `repeat_penalty` > 1 makes tokens already in the context less likely (llama.cpp's
+        penalty; sent as `frequency_penalty` to OpenAI-compatible servers). The caller's
+        turn on a local model starts at the first `next()` and ends when the iterator is
+        exhausted or closed: close it (or drop it) when stopping early.
         """
         _check_request(messages, max_tokens, temperature)
-        return self._stream(messages, max_tokens, temperature, stop)
+        if not 0.5 <= repeat_penalty <= 2.0:
+            raise LLMRequestError("repeat_penalty must be between 0.5 and 2")
+        return self._stream(messages, max_tokens, temperature, stop, repeat_penalty)
 
     def generate_json(
         self,
@@ -200,10 +205,15 @@ class LLMService:
         max_tokens: int,
         temperature: float,
         stop: Sequence[str],
+        repeat_penalty: float = 1.0,
     ) -> Iterator[str]:
         with self._turn():
             pieces = self.backend.stream(
-                messages, max_tokens=max_tokens, temperature=temperature, stop=stop
+                messages,
+                max_tokens=max_tokens,
+                temperature=temperature,
+                stop=stop,
+                repeat_penalty=repeat_penalty,
             )
             try:
                 yield from pieces

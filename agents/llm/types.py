@@ -78,4 +78,5 @@ class Backend(Protocol):
         max_tokens: int,
         temperature: float,
         stop: Sequence[str],
+        repeat_penalty: float = 1.0,
     ) -> Iterator[str]: ...

@@ -86,9 +86,14 @@ class MeteredBackend:
         max_tokens: int,
         temperature: float,
         stop: Sequence[str],
+        repeat_penalty: float = 1.0,
     ) -> Iterator[str]:
         pieces = self.inner.stream(
-            messages, max_tokens=max_tokens, temperature=temperature, stop=stop
+            messages,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            stop=stop,
+            repeat_penalty=repeat_penalty,
         )
         return self._metered(messages, pieces)
 

@@ -37,7 +37,7 @@ async def test_an_answer_streams_with_chips_that_open_the_cited_page(
         ).trigger("keydown.enter")
         # THEN an answer appears with a citation chip for page 4 of the document
         await wait_testid(user, "citation", tries=600)
-        assert by_testid(user, "answer").elements.pop().text.strip()
+        assert by_testid(user, "answer").elements.pop().content.strip()  # markdown now
         chips = by_testid(user, "citation").elements
         labels = [chip.props.get("text") or chip.text for chip in chips]
         assert any("p. 4" in str(label) for label in labels), labels

@@ -3,6 +3,7 @@ as chips that open the cited page. The conversation lives for the browser sessio
 """
 
 import asyncio
+import html
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
@@ -23,6 +24,41 @@ NO_ANSWER_HINT = (
     "document that holds the answer."
 )
 UNAVAILABLE = "The question-answering model is not available"
+
+
+STAGES = {
+    "searching": "Searching your documents…",
+    "reading": "Reading {passages} passages…",
+    "writing": "Writing the answer…",
+}
+
+
+def as_markdown(answer: str) -> str:
+    """Markdown source for an answer: HTML in it shows as text, never as markup (the
+    browser also sanitises what markdown produces)."""
+    return html.escape(answer, quote=False)
+
+
+def stage_text(event: dict[str, Any]) -> str:
+    """What the answer bubble says while the answer is on its way."""
+    stage = str(event.get("stage", "searching"))
+    template = STAGES.get(stage, STAGES["searching"])
+    passages = int(event.get("passages") or 0)
+    if stage == "reading" and passages == 1:
+        return "Reading 1 passage…"
+    return template.format(passages=passages)
+
+
+def unique_citations(citations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One chip per document page, in the answer's order."""
+    seen: set[tuple[str, int]] = set()
+    out = []
+    for cited in citations:
+        key = (str(cited.get("document_id")), int(cited.get("page") or 1))
+        if key not in seen:
+            seen.add(key)
+            out.append(cited)
+    return out
 
 
 def citation_url(tenant: TenantChoice, citation: dict[str, Any], turn: int) -> str:
@@ -132,11 +168,14 @@ class TurnView:
             "bg-color=blue-1 text-color=black data-testid=answer-message"
         )
         with answer_bubble:
-            self.answer = (
-                ui.label(turn.answer or "Searching your documents…")
-                .classes("whitespace-pre-wrap")
-                .props("data-testid=answer")
+            self.stage = (
+                ui.label(STAGES["searching"])
+                .classes("text-caption text-grey-8")
+                .props("data-testid=answer-stage")
             )
+            self.stage.set_visibility(not turn.answer)
+            # markdown, not HTML: document text and model output are never rendered raw
+            self.answer = ui.markdown(as_markdown(turn.answer)).props("data-testid=answer")
             self.extras = ui.column().classes("gap-1 pt-1")
 
     async def stream(self, events: Iterator[dict[str, Any]]) -> None:
@@ -146,23 +185,28 @@ class TurnView:
             if event is None:
                 break
             kind = event.get("type")
-            if kind == "token":
+            if kind == "stage":
+                self.stage.text = stage_text(event)
+            elif kind == "token":
                 if not self.turn.answer:
                     self.answer.classes(remove="opacity-60")
                 self.turn.answer += str(event.get("text", ""))
-                self.answer.text = self.turn.answer
+                self.answer.set_content(as_markdown(self.turn.answer))
             elif kind == "citations":
-                self.turn.citations = list(event.get("citations") or [])
+                self.turn.citations = unique_citations(event.get("citations") or [])
             elif kind == "done":
                 self.turn.no_answer = bool(event.get("no_answer"))
+                # the final text: checked against the passages, loops cut, markers fixed
+                self.turn.answer = str(event.get("answer", self.turn.answer))
                 break
         self.fill()
 
     def fill(self) -> None:
         """Show the finished turn: text, citation chips, or the no-answer state."""
         turn = self.turn
+        self.stage.set_visibility(False)
         self.answer.classes(remove="opacity-60")
-        self.answer.text = turn.answer
+        self.answer.set_content(as_markdown(turn.answer))
         self.answer.set_visibility(bool(turn.answer))
         self.extras.clear()
         with self.extras:

@@ -1,0 +1,1 @@
+"""Tests of the analysis agent: retrieval fusion, answers that stay grounded."""

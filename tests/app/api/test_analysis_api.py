@@ -115,7 +115,7 @@ def test_a_ten_thousand_word_question_gets_a_bounded_answer(
     assert len(response.json()["answer"]) < 2000
 
 
-def test_streaming_ask_sends_tokens_then_citations_then_done(
+def test_streaming_ask_sends_stages_then_tokens_then_citations_then_done(
     world: ApiWorld, scene: dict[str, Any]
 ) -> None:
     response = world.client.post(
@@ -130,7 +130,10 @@ def test_streaming_ask_sends_tokens_then_citations_then_done(
     ]
     kinds = [e["type"] for e in events]
     assert kinds[-2:] == ["citations", "done"]
-    assert set(kinds[:-2]) == {"token"}
+    # stages (searching, reading N passages, writing) come before the first token
+    first_token = kinds.index("token")
+    assert first_token >= 1 and set(kinds[:first_token]) == {"stage"}
+    assert set(kinds[first_token:-2]) == {"token"}
 
 
 def test_extract_returns_schema_valid_json_and_bad_schemas_get_422(
