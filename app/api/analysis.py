@@ -1,6 +1,5 @@
 """Ask, extract, classify and summarise over one tenant's documents (viewers may use them)."""
 
-import itertools
 import json
 import time
 from collections.abc import Iterator
@@ -13,6 +12,7 @@ from litestar.response import ServerSentEvent
 from litestar.status_codes import HTTP_200_OK
 
 from agents.analyze import documents_ops
+from agents.analyze.search_filters import SearchFilters
 from agents.documents.ledger import DocumentLedger
 from agents.telemetry.metrics import Metrics
 from app.api.deps import AnswererDep, LedgerDep, LLMDep, MetricsDep, TenantAccessDep
@@ -22,7 +22,7 @@ from app.errors import AppError
 MAX_K = 20
 MAX_TEXT_CHARS = 2_000_000
 MAX_QUESTION_CHARS = 4_000
-MAX_LABELS = 50
+# the LLM service enforces its own limit on labels (100, agents/llm), answering 422
 
 Question = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_QUESTION_CHARS)]
 InputText = Annotated[str, msgspec.Meta(max_length=MAX_TEXT_CHARS)]
@@ -48,7 +48,7 @@ class ExtractRequest(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class ClassifyRequest(msgspec.Struct, forbid_unknown_fields=True):
-    labels: Annotated[list[Label], msgspec.Meta(min_length=1, max_length=MAX_LABELS)]
+    labels: Annotated[list[Label], msgspec.Meta(min_length=1)]
     document_id: Identifier | None = None
     text: InputText | None = None
 
@@ -120,12 +120,11 @@ class AnalysisController(Controller):
         started = time.perf_counter()
         filters = data.filters or None
         if data.stream:
+            # checked before the response starts: a bad filter is a plain JSON 400, not a
+            # stream that breaks off after its first (stage) event
+            SearchFilters.parse(filters)
             events = answerer.stream(tenant_id, data.question, data.k, filters)
-            # the first event comes after retrieval: a bad filter (or any other refusal)
-            # is still a plain JSON error here, not a stream that breaks off
-            first = next(events, None)
-            rest = itertools.chain([] if first is None else [first], events)
-            return ServerSentEvent(_sse(_timed(rest, metrics, tenant_id, started)))
+            return ServerSentEvent(_sse(_timed(events, metrics, tenant_id, started)))
         answer = answerer.ask(tenant_id, data.question, data.k, filters)
         metrics.asked(tenant_id, time.perf_counter() - started)
         return Response(answer)

@@ -110,12 +110,14 @@ def _integral(value: Any) -> Any:
 
 
 _NO_TYPE = object()
-_BODY_TYPES: dict[int, Any] = {}
+_BODY_TYPES: dict[Any, Any] = {}
 
 
 def _body_type(handler: Any) -> Any:
-    """The type of a handler's `data` parameter (None without one), once per handler."""
-    key = id(handler.fn)
+    """The type of a handler's `data` parameter (None without one), once per handler
+    function. Keyed by the function itself, not by an id: a controller method's bound
+    `fn` is a new object per app, and a reused id gave one route another's body type."""
+    key = getattr(handler.fn, "__func__", handler.fn)
     found = _BODY_TYPES.get(key, _NO_TYPE)
     if found is _NO_TYPE:
         field = handler.parsed_fn_signature.parameters.get("data")

@@ -51,7 +51,7 @@ class OutboxController(Controller):
         self,
         tenant_db: TenantDbDep,
         state_filter: Annotated[str | None, QueryParameter(name="state")] = None,
-        limit: FromQuery[int] = 50,
+        limit: Annotated[int, QueryParameter(ge=1, le=200, description="items per page")] = 50,
         cursor: FromQuery[str | None] = None,
     ) -> dict[str, Any]:
         """Messages newest first, optionally of one state; `next_cursor` pages on."""

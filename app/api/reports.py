@@ -6,12 +6,12 @@ requesting and deleting reports and adding templates need an editor.
 """
 
 import functools
-from typing import Any
+from typing import Annotated, Any
 
 import anyio
 import msgspec
 from litestar import Controller, Request, delete, get, post
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Stream
 from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
@@ -71,7 +71,7 @@ class ReportsController(Controller):
         tenant_access: TenantAccessDep,
         reports: ReportsDep,
         status: FromQuery[str | None] = None,
-        limit: FromQuery[int] = 50,
+        limit: Annotated[int, QueryParameter(ge=1, le=200, description="items per page")] = 50,
         cursor: FromQuery[str | None] = None,
     ) -> dict[str, Any]:
         """Newest first; cursor paging."""

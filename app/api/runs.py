@@ -6,11 +6,11 @@ Viewers read; editors retry and cancel.
 """
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, get, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
 from app.api.deps import ServicesDep, SupervisorDep, TenantAccessDep
@@ -45,7 +45,7 @@ class RunsController(Controller):
         status: FromQuery[str | None] = None,
         since: FromQuery[str | None] = None,
         until: FromQuery[str | None] = None,
-        limit: FromQuery[int] = 50,
+        limit: Annotated[int, QueryParameter(ge=1, le=200, description="items per page")] = 50,
         cursor: FromQuery[str | None] = None,
     ) -> dict[str, Any]:
         """Newest first. `since`/`until`: ISO 8601 times the run was queued in."""

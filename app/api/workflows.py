@@ -8,11 +8,11 @@ definitions get 422 whose detail names the step and line (`problems` lists them 
 """
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post, put
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, JSONBody, Parameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
 from app.api.deps import ClientDep, ServicesDep, SupervisorDep, TenantAccessDep
@@ -196,7 +196,7 @@ class WorkflowsController(Controller):
     def version_source(
         self,
         workflow_id: FromPath[str],
-        version: FromPath[int],
+        version: Annotated[int, Parameter(ge=1, le=2**31 - 1)],
         tenant_access: TenantAccessDep,
         services: ServicesDep,
         supervisor: SupervisorDep,

@@ -104,12 +104,20 @@ def test_ask_on_an_empty_tenant_and_about_something_absent_says_so(
         assert "do not contain" in body["answer"]
 
 
-def test_a_ten_thousand_word_question_gets_a_bounded_answer(
+def test_a_ten_thousand_word_question_is_refused_and_a_long_one_gets_a_bounded_answer(
     world: ApiWorld, scene: dict[str, Any]
 ) -> None:
-    question = "Who repaired the pier? " + " ".join(["harbour"] * 10_000)
+    # GIVEN a question far over the 4,000-character limit WHEN asked THEN 400 names it
+    huge = "Who repaired the pier? " + " ".join(["harbour"] * 10_000)
     response = world.client.post(
-        "/api/v1/tenants/alpha/ask", json={"question": question}, headers=scene["ann"]
+        "/api/v1/tenants/alpha/ask", json={"question": huge}, headers=scene["ann"]
+    )
+    assert response.status_code == 400, response.text
+    assert "question" in response.json()["detail"]
+    # AND a question just under the limit gets an answer of bounded length
+    long = "Who repaired the pier? " + " ".join(["harbour"] * 440)
+    response = world.client.post(
+        "/api/v1/tenants/alpha/ask", json={"question": long}, headers=scene["ann"]
     )
     assert response.status_code == 200, response.text
     assert len(response.json()["answer"]) < 2000

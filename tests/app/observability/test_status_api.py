@@ -15,7 +15,7 @@ def test_a_member_sees_its_tenants_status_without_other_tenants_volume(world: Ap
     body = response.json()
     assert body["tenant"] == "alpha"
     assert {"ingest", "analyze", "llm"} <= set(body["agents"])
-    assert body["documents"] == {} and body["runs_in_progress"] is None
+    assert body["documents"] == {} and body["runs_in_progress"] == 0
     assert body["last_errors"] == []
     # AND the queue shows only alpha's own work, no appliance totals
     assert set(body["queue"]) == {"running", "workers", "pending"}
