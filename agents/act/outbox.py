@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from agents.act.errors import MessageStateError, PayloadTooLargeError
+from agents.act.errors import InvalidCursorError, MessageStateError, PayloadTooLargeError
 from storage.clock import now_iso
 from storage.database import Database
 from storage.errors import NotFoundError
@@ -154,7 +154,7 @@ def _decode_cursor(cursor: str) -> tuple[str, str]:
         created_at, message_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
         return str(created_at), str(message_id)
     except (ValueError, TypeError) as error:
-        raise MessageStateError("The cursor is not valid.") from error
+        raise InvalidCursorError("The cursor is not valid.") from error
 
 
 def list_messages(

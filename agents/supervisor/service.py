@@ -4,7 +4,7 @@ from typing import Any
 
 from agents.supervisor.definition import WorkflowDefinition, load_definition
 from agents.supervisor.engine import Engine
-from agents.supervisor.errors import RunStateConflict, WorkflowNotFound
+from agents.supervisor.errors import InvalidInputs, WorkflowNotFound
 from agents.supervisor.reconcile import ReconcileReport, reconcile_tenant
 from agents.supervisor.retention import Retention, prune_runs
 from agents.supervisor.run_store import RUN_STATUSES, list_runs, run_public
@@ -112,7 +112,7 @@ class Supervisor:
         cursor: int | None = None,
     ) -> tuple[list[dict[str, Any]], int | None]:
         if status is not None and status not in RUN_STATUSES:
-            raise RunStateConflict(f"unknown status {status!r}; one of {', '.join(RUN_STATUSES)}")
+            raise InvalidInputs(f"unknown status {status!r}; one of {', '.join(RUN_STATUSES)}")
         store = self.engine.workflows(tenant_id)
         workflow_id = store.get(workflow).id if workflow else None
         names = {r.id: r.name for r in store.list_all()}

@@ -9,7 +9,7 @@ outbox's never-lost delivery.
 """
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, get, post
@@ -33,7 +33,7 @@ class NewOutboxMessage(msgspec.Struct, forbid_unknown_fields=True):
     """POST body: a webhook (connector | url, json) or an http call (connector + path |
     url, method, json). `key` makes the request idempotent."""
 
-    kind: str
+    kind: Literal["webhook", "http"]
     key: str | None = None
     connector: str | None = None
     url: str | None = None
@@ -50,7 +50,10 @@ class OutboxController(Controller):
     def list_outbox(
         self,
         tenant_db: TenantDbDep,
-        state_filter: Annotated[str | None, QueryParameter(name="state")] = None,
+        state_filter: Annotated[
+            Literal["pending", "delivering", "delivered", "dead", "disabled"] | None,
+            QueryParameter(name="state"),
+        ] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=200, description="items per page")] = 50,
         cursor: FromQuery[str | None] = None,
     ) -> dict[str, Any]:

@@ -6,7 +6,7 @@ requesting and deleting reports and adding templates need an editor.
 """
 
 import functools
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import anyio
 import msgspec
@@ -70,7 +70,7 @@ class ReportsController(Controller):
         self,
         tenant_access: TenantAccessDep,
         reports: ReportsDep,
-        status: FromQuery[str | None] = None,
+        status: FromQuery[Literal["queued", "running", "succeeded", "failed"] | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=200, description="items per page")] = 50,
         cursor: FromQuery[str | None] = None,
     ) -> dict[str, Any]:

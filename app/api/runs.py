@@ -42,11 +42,13 @@ class RunsController(Controller):
         services: ServicesDep,
         supervisor: SupervisorDep,
         workflow: FromQuery[str | None] = None,
-        status: FromQuery[str | None] = None,
+        status: FromQuery[
+            Literal["queued", "running", "succeeded", "failed", "cancelled"] | None
+        ] = None,
         since: FromQuery[str | None] = None,
         until: FromQuery[str | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=200, description="items per page")] = 50,
-        cursor: FromQuery[str | None] = None,
+        cursor: Annotated[str | None, QueryParameter(pattern=r"^[0-9]{1,15}$")] = None,
     ) -> dict[str, Any]:
         """Newest first. `since`/`until`: ISO 8601 times the run was queued in."""
         try:

@@ -16,7 +16,8 @@ bounded (about 5 minutes on 2 cores); the operations that run the language model
 fewer examples. Exceptions, per operation (`SETTINGS`): whether a schema-valid body is
 accepted by classify, extract and connector changes depends on more than a schema can
 say (the model's output, whether an extraction schema has a grammar, the settings each
-connector kind needs).
+connector kind needs, whether a report template or a workflow definition is valid, which
+destinations an outbox message may reach).
 """
 
 import os
@@ -46,7 +47,11 @@ generation.max-examples = 3
 request-timeout = 300
 
 [[operations]]
-include-path-regex = "/(classify|extract|connectors(/[^/]+)?)$"
+include-path-regex = "/(classify|extract|connectors(/[^/]+)?|outbox|reports|report-templates)$"
+checks.positive_data_acceptance.enabled = false
+
+[[operations]]
+include-path-regex = "/(workflows(/[^/]+)?|runs)$"
 checks.positive_data_acceptance.enabled = false
 """
 # operations the admin pass covers; what would revoke its token or delete the tenant is left out
