@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.auth.passwords import Passwords
+from app.operations.actor import Actor
+from app.operations.tenants import create_tenant_in
 from app.queue import build_huey
 from app.services import database_options, open_system_db
 from app.settings import Settings
@@ -68,9 +70,9 @@ def initialise(
             demo_slug = None
             if demo:
                 tenants = TenantRegistry(data, system, master, database_options(settings))
-                tenant = tenants.create("demo", "Demo")
-                system.set_membership(tenant.id, admin.id, "owner")
-                system.audit("tenant.create", actor="init", tenant_id=tenant.id, target="demo")
+                tenant = create_tenant_in(
+                    tenants, system, data.inbox_dir, Actor("init"), "demo", "Demo", admin
+                )
                 tenants.close()
                 demo_slug = tenant.slug
         finally:

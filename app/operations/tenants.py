@@ -1,11 +1,14 @@
 """Creating and deleting tenants: data key, database, drop-box folder, first owner, audit."""
 
 import shutil
+from pathlib import Path
 from typing import Any
 
 from app.operations.actor import Actor
 from app.services import Services
 from storage.records import TenantRecord, UserRecord
+from storage.system_store import SystemStore
+from storage.tenants import TenantRegistry
 
 
 def tenant_json(record: TenantRecord, role: str | None = None) -> dict[str, Any]:
@@ -30,9 +33,24 @@ def create_tenant(
 ) -> TenantRecord:
     """A tenant with a new data key, an empty database, its drop-box folder and, when
     `owner` is given, its first owner. Every front end creates tenants this way."""
-    record = services.tenants.create(slug, display_name or None)
-    (services.data.inbox_dir / record.slug).mkdir(mode=0o700, parents=True, exist_ok=True)
-    services.system.audit(
+    return create_tenant_in(
+        services.tenants, services.system, services.data.inbox_dir, actor, slug, display_name, owner
+    )
+
+
+def create_tenant_in(
+    tenants: TenantRegistry,
+    system: SystemStore,
+    inbox_root: Path,
+    actor: Actor,
+    slug: str,
+    display_name: str | None,
+    owner: UserRecord | None,
+) -> TenantRecord:
+    """`create_tenant` for callers without open services (`appliance init --demo`)."""
+    record = tenants.create(slug, display_name or None)
+    (inbox_root / record.slug).mkdir(mode=0o700, parents=True, exist_ok=True)
+    system.audit(
         "tenant.create",
         actor=actor.username,
         tenant_id=record.id,
@@ -40,8 +58,8 @@ def create_tenant(
         client=actor.client,
     )
     if owner is not None:
-        services.system.set_membership(record.id, owner.id, "owner")
-        services.system.audit(
+        system.set_membership(record.id, owner.id, "owner")
+        system.audit(
             "member.set",
             actor=actor.username,
             tenant_id=record.id,
