@@ -24,18 +24,18 @@ import msgspec
 from app.initialise import initialise
 from app.services import open_services
 from app.settings import Settings
-from bench.common import BenchError
+from bench.common import (
+    BenchError,
+    appliance_command,
+    child_env,
+    free_port,
+    server_settings,
+    settings_toml,
+    stop_server,
+    wait_ready,
+)
 from bench.http_load import run_load
 from bench.instrumentation import compare_instrumentation
-from bench.server_suite import (
-    _appliance_command,
-    _bench_settings,
-    _child_env,
-    _free_port,
-    _stop,
-    _toml,
-    _wait_ready,
-)
 
 CLIENTS = 50
 WARM_UP = 200
@@ -67,7 +67,7 @@ def _start(command: list[str], log: Path, stdin_text: str | None = None) -> subp
         stdin=subprocess.PIPE if stdin_text is not None else subprocess.DEVNULL,
         stdout=handle,
         stderr=subprocess.STDOUT,
-        env=_child_env(),
+        env=child_env(),
     )
     if stdin_text is not None and process.stdin is not None:
         # the key goes through a pipe: arguments are visible to every user in `ps`
@@ -102,21 +102,21 @@ def _first_body(process: subprocess.Popen[bytes], url: str, seconds: float = 30)
 def run_api(settings: Settings, requests: int = 3000) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="appliance-bench-api-") as scratch:
         workdir = Path(scratch)
-        bench = _bench_settings(settings, workdir / "data")
+        bench = server_settings(settings, workdir / "data")
         security = msgspec.structs.replace(bench.security, api_rate_limit_per_minute=10**7)
         bench = msgspec.structs.replace(bench, security=security)
         password = secrets.token_urlsafe(18)
         initialise(bench, "admin", password, demo=True, passphrase=None)
         config = workdir / "appliance.toml"
-        config.write_text(_toml(bench))
-        port = _free_port()
+        config.write_text(settings_toml(bench))
+        port = free_port()
         base = f"http://127.0.0.1:{port}"
         appliance = _start(
-            [*_appliance_command(), "serve", "--config", str(config), "--port", str(port)],
+            [*appliance_command(), "serve", "--config", str(config), "--port", str(port)],
             workdir / "serve.log",
         )
         try:
-            if not _wait_ready(appliance, base, verify=True)["ready"]:
+            if not wait_ready(appliance, base, verify=True)["ready"]:
                 raise BenchError("the appliance did not become ready; see its log")
             login = httpx.post(
                 f"{base}/api/v1/auth/login", json={"username": "admin", "password": password}
@@ -133,9 +133,9 @@ def run_api(settings: Settings, requests: int = 3000) -> dict[str, Any]:
             body = httpx.get(url, headers=headers).content
             appliance_result = _load(url, headers, requests)
         finally:
-            _stop(appliance, 30)
+            stop_server(appliance, 30)
         db_path, key_hex = _tenant_file(bench, "demo")
-        bare_port = _free_port()
+        bare_port = free_port()
         bare = _start(
             [sys.executable, "-m", "bench.bare_app", str(bare_port), str(db_path)],
             workdir / "bare.log",
@@ -148,9 +148,9 @@ def run_api(settings: Settings, requests: int = 3000) -> dict[str, Any]:
                 raise BenchError("the bare app's listing differs from the appliance's")
             bare_result = _load(bare_url, {}, requests)
         finally:
-            _stop(bare, 10)
+            stop_server(bare, 10)
         instrumentation = compare_instrumentation(
-            bench, workdir, password, requests, _load, _child_env()
+            bench, workdir, password, requests, _load, child_env()
         )
     ratio = round(appliance_result["requests_per_second"] / bare_result["requests_per_second"], 3)
     return {

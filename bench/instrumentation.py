@@ -20,7 +20,7 @@ import psutil
 
 from app.settings import Settings
 from bench.common import BenchError
-from bench.server_suite import _appliance_command, _free_port, _stop, _toml, _wait_ready
+from bench.server_suite import appliance_command, free_port, settings_toml, stop_server, wait_ready
 
 TARGET_RATIO = 0.97
 ROUNDS = 12
@@ -47,11 +47,11 @@ def _cpu_seconds(process: psutil.Process) -> float:
 
 def _serve(settings: Settings, workdir: Path, name: str, env: dict[str, str]) -> tuple[Any, str]:
     config = workdir / f"{name}.toml"
-    config.write_text(_toml(settings))
-    port = _free_port()
+    config.write_text(settings_toml(settings))
+    port = free_port()
     handle = (workdir / f"{name}.log").open("wb")
     process = subprocess.Popen(
-        [*_appliance_command(), "serve", "--config", str(config), "--port", str(port)],
+        [*appliance_command(), "serve", "--config", str(config), "--port", str(port)],
         stdout=handle,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
@@ -76,7 +76,7 @@ def compare_instrumentation(
     }
     try:
         for name, (process, base) in servers.items():
-            if not _wait_ready(process, base, verify=True)["ready"]:
+            if not wait_ready(process, base, verify=True)["ready"]:
                 raise BenchError(f"the {name} appliance did not become ready; see {name}.log")
         base = servers["observed"][1]
         login = httpx.post(
@@ -119,7 +119,7 @@ def compare_instrumentation(
         plain_metrics = httpx.get(f"{servers['plain'][1]}/metrics").status_code
     finally:
         for process, _ in servers.values():
-            _stop(process, 30)
+            stop_server(process, 30)
     median = round(statistics.median(r["ratio"] for r in paired), 3)
     return {
         "rounds": paired,

@@ -27,15 +27,16 @@ import httpx
 
 from app.initialise import initialise
 from app.settings import Settings
-from bench.common import BenchError, ratio
-from bench.server_suite import (
-    _appliance_command,
-    _bench_settings,
-    _child_env,
-    _free_port,
-    _stop,
-    _toml,
-    _wait_ready,
+from bench.common import (
+    BenchError,
+    appliance_command,
+    child_env,
+    free_port,
+    ratio,
+    server_settings,
+    settings_toml,
+    stop_server,
+    wait_ready,
 )
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
@@ -225,17 +226,17 @@ def run_ui(settings: Settings) -> dict[str, Any]:
     """Start `appliance serve` on a fresh data directory and time UI against API."""
     with tempfile.TemporaryDirectory(prefix="appliance-bench-ui-") as scratch:
         workdir = Path(scratch)
-        bench_settings = _bench_settings(settings, workdir / "data")
+        bench_settings = server_settings(settings, workdir / "data")
         if bench_settings.server.tls:
             raise BenchError("run the ui suite with server.tls = false (plain loopback)")
         password = secrets.token_urlsafe(18)
         initialise(bench_settings, "admin", password, demo=True, passphrase=None)
         config = workdir / "appliance.toml"
-        config.write_text(_toml(bench_settings))
-        port = _free_port()
+        config.write_text(settings_toml(bench_settings))
+        port = free_port()
         base = f"http://127.0.0.1:{port}"
         command = [
-            *_appliance_command(),
+            *appliance_command(),
             "serve",
             "--config",
             str(config),
@@ -248,15 +249,15 @@ def run_ui(settings: Settings) -> dict[str, Any]:
         ]
         with (workdir / "serve.log").open("wb") as log:
             process = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT, env=_child_env()
+                command, stdout=log, stderr=subprocess.STDOUT, env=child_env()
             )
             try:
-                ready = _wait_ready(process, base, verify=True)
+                ready = wait_ready(process, base, verify=True)
                 if not ready["ready"]:
                     raise BenchError(f"the server did not start: {ready['detail']}")
                 results = _measure(base, password, workdir)
             finally:
-                stopped = _stop(process, bench_settings.server.shutdown_timeout_s + 30)
+                stopped = stop_server(process, bench_settings.server.shutdown_timeout_s + 30)
         shutil.rmtree(workdir / "chromium-profile", ignore_errors=True)
     sign_in, upload = results["sign_in"], results["upload_to_indexed"]
     return {

@@ -183,7 +183,7 @@ class DovecotServer:
         self.process = subprocess.Popen(
             [DOVECOT, "-F", "-c", str(self.conf)], stdout=self._log, stderr=subprocess.STDOUT
         )
-        self._wait_ready()
+        self.wait_ready()
 
     def mailbox(self) -> Mailbox:
         """The next unused account: an empty Maildir, nothing shared with other tests."""
@@ -196,7 +196,7 @@ class DovecotServer:
         if os.getuid() == 0:
             os.chown(path, *self._mail_ids)
 
-    def _wait_ready(self, timeout: float = 20.0) -> None:
+    def wait_ready(self, timeout: float = 20.0) -> None:
         deadline = time.monotonic() + timeout
         ports = [self.imap, self.imaps, self.pop3, self.pop3s]
         while time.monotonic() < deadline:

@@ -1,6 +1,7 @@
-"""One contract, two backends: the in-process llama.cpp model and the OpenAI-compatible
-backend talking to a real llama.cpp server (llama-cpp-python's) on 127.0.0.1, both over
-the packaged SmolLM2 GGUF. What a caller of LLMService may rely on holds for both."""
+"""One contract, three backends: llama.cpp in its own model process (the default), in
+this process, and the OpenAI-compatible backend talking to a real llama.cpp server
+(llama-cpp-python's) on 127.0.0.1, all over the packaged SmolLM2 GGUF. What a caller of
+LLMService may rely on holds for each."""
 
 import json
 import os
@@ -17,6 +18,7 @@ import pytest
 
 from agents.llm import (
     LlamaCppBackend,
+    LlamaProcessBackend,
     LLMConfig,
     LLMService,
     Message,
@@ -94,9 +96,16 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         process.wait(timeout=30)
 
 
-@pytest.fixture(scope="module", params=["llama.cpp in process", "OpenAI-compatible server"])
+@pytest.fixture(
+    scope="module",
+    params=["llama.cpp model process", "llama.cpp in process", "OpenAI-compatible server"],
+)
 def service(request: pytest.FixtureRequest) -> Iterator[LLMService]:
-    if request.param == "llama.cpp in process":
+    if request.param == "llama.cpp model process":
+        llm = LLMService(
+            LlamaProcessBackend(locate_llm_model(""), LLMConfig(n_ctx=N_CTX, n_threads=2))
+        )
+    elif request.param == "llama.cpp in process":
         backend = LlamaCppBackend(locate_llm_model(""), LLMConfig(n_ctx=N_CTX, n_threads=2))
         llm = LLMService(backend)
     else:
