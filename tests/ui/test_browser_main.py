@@ -16,7 +16,21 @@ from tests.ui.pdfs import make_pdf
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 INDEXED_TIMEOUT_S = 180
-PAGES = ("/", "/documents", "/ask", "/connectors", "/admin")
+PAGES = (
+    "/",
+    "/documents",
+    "/ask",
+    "/connectors",
+    "/workflows",
+    "/workflows/edit",
+    "/runs",
+    "/reports",
+    "/senders",
+    "/outbox",
+    "/monitoring",
+    "/logs",
+    "/admin",
+)
 
 
 _ROWS_JS = """
@@ -124,6 +138,7 @@ def test_every_page_renders_without_errors_at_desktop_and_narrow_width(
                 driver, lambda d: d.execute_script("return document.readyState") == "complete"
             )
             name = "document" if path.endswith(document_id) else path.strip("/") or "dashboard"
+            name = name.replace("/", "-")
             screenshot(driver, f"page-{name}-{width}")
             # THEN nothing overflows sideways and the browser logged no errors
             overflow = driver.execute_script(

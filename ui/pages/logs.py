@@ -52,7 +52,9 @@ def _view(ctx: PageContext, backend: MonitoringBackend, tenant_id: str | None) -
     table = (
         ui.table(columns=COLUMNS, rows=[], row_key="key")
         .classes("w-full")
-        .props("dense flat data-testid=logs-table")
+        .props(
+            'dense flat data-testid=logs-table no-data-label="Nothing logged yet for these filters"'
+        )
     )
     more = ui.button("Older entries", on_click=lambda: older()).props("flat")
 

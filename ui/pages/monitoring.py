@@ -110,7 +110,7 @@ def _live(ctx: PageContext, backend: MonitoringBackend, wide: bool) -> None:
 
 def register(backend: UiBackend) -> None:
     """Define /monitoring."""
-    add_nav_item(NavItem("Monitoring", "monitoring", "/monitoring"))
+    add_nav_item(NavItem("Monitoring", "insights", "/monitoring"))
 
     @ui.page("/monitoring", title="Monitoring · Agent Appliance")
     def monitoring_page(request: Request, scope: str = "tenant") -> RedirectResponse | None:

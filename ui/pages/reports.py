@@ -116,7 +116,7 @@ class ReportsView:
                     {"pdf": "PDF", "xlsx": "Excel (XLSX)", "csv": "CSV"},
                     value="pdf",
                     label="Format",
-                ).props("data-testid=report-format")
+                ).classes("min-w-[10rem]").props("data-testid=report-format")
             self.description = ui.label("").classes("opacity-70 text-body2")
             self.form = ui.column().classes("w-full gap-1")
             self.inputs: dict[str, Any] = {}
