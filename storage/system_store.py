@@ -182,6 +182,15 @@ class SystemStore:
                 (now_iso(), user_id),
             )
 
+    def set_disabled(self, user_id: str, disabled: bool) -> None:
+        """Disable or enable an account; either way its tokens are outdated."""
+        with self.db.write() as conn:
+            conn.execute(
+                "UPDATE users SET disabled = ?, token_version = token_version + 1, "
+                "updated_at = ? WHERE id = ?",
+                (int(disabled), now_iso(), user_id),
+            )
+
     def delete_user(self, user_id: str) -> None:
         with self.db.write() as conn:
             conn.execute("DELETE FROM users WHERE id = ?", (user_id,))

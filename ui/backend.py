@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from storage.errors import ApplianceError
+from ui.backend_account import AccountBackend, SettingsBackend
 
 Row = dict[str, Any]
 
@@ -99,7 +100,8 @@ class TestOutcome:
     __test__ = False  # not a pytest class when imported into tests
 
     ok: bool
-    message: str
+    message: str  # plain words for people
+    code: str | None = None  # the machine code, shown only in small print
 
 
 @dataclass(frozen=True)
@@ -362,6 +364,8 @@ class UiBackend(
     MonitoringBackend,
     WorkflowsBackend,
     SessionForgetting,
+    AccountBackend,
+    SettingsBackend,
     Protocol,
 ):
     """Everything the pages use; implemented by app.ui_backend.ApplianceUiBackend."""

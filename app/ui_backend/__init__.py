@@ -7,6 +7,7 @@ so the UI can never do more than the API would let the same user do.
 
 from app.runtime import Runtime
 from app.services import Services
+from app.ui_backend.account import AccountMethods
 from app.ui_backend.admin import AdminMethods
 from app.ui_backend.ask import AskMethods
 from app.ui_backend.connectors import ConnectorMethods
@@ -16,6 +17,7 @@ from app.ui_backend.monitoring import MonitoringMethods
 from app.ui_backend.outbox import OutboundConnectorMethods, OutboxMethods
 from app.ui_backend.reports import ReportMethods
 from app.ui_backend.session import SessionMethods
+from app.ui_backend.settings_view import SettingsMethods
 from app.ui_backend.workflows import WorkflowMethods
 
 
@@ -30,6 +32,8 @@ class ApplianceUiBackend(
     MonitoringMethods,
     WorkflowMethods,
     ReportMethods,
+    AccountMethods,
+    SettingsMethods,
 ):
     """Built once by the composition root; holds no per-request state."""
 

@@ -6,11 +6,14 @@ from typing import Any, cast
 from app.api.limits import KEY_NAME, NAME, SLUG
 from app.auth.kit import AuthKit
 from app.auth.principal import ROLES, Role
+from app.errors import NotFound
 from app.operations import Actor, api_keys, members, tenants, users
 from app.operations.audit import entry_json
+from app.operations.expiry import plain_expiry
 from app.services import Services
 from app.ui_backend.errors import InvalidInput
 from app.ui_backend.gate import SessionGate
+from storage.errors import NotFoundError
 
 _AUDIT_MAX = 500
 
@@ -52,6 +55,7 @@ class AdminMethods:
                 "id": u.id,
                 "username": u.username,
                 "admin": "yes" if u.is_admin else "",
+                "status": "disabled" if u.disabled else "active",
                 "tenants": ", ".join(
                     f"{m.tenant_slug}: {m.role}" for m in system.memberships(user_id=u.id)
                 ),
@@ -83,9 +87,15 @@ class AdminMethods:
         if role not in ROLES:
             raise InvalidInput(f"role must be one of {', '.join(ROLES)}")
         actor = Actor(access.principal.username, self._gate.client(token))
-        members.set_member(
-            self._services.system, actor, access.tenant_id, username, cast(Role, role)
-        )
+        try:
+            members.set_member(
+                self._services.system, actor, access.tenant_id, username, cast(Role, role)
+            )
+        except NotFoundError as exc:
+            raise NotFound(
+                f"there is no user named {username}; an appliance admin creates accounts "
+                "under Users first"
+            ) from exc
 
     def remove_member(self, token: str | None, tenant_id: str, username: str) -> None:
         """Remove a member and revoke their keys here, as DELETE .../members/{user}."""
@@ -107,7 +117,13 @@ class AdminMethods:
         access = self._gate.access(token, tenant_id, "viewer")
         KEY_NAME.check("name", name)
         secret, record = api_keys.create_key(
-            self._services.system, self._kit, access, self._gate.client(token), name, role, expires
+            self._services.system,
+            self._kit,
+            access,
+            self._gate.client(token),
+            name,
+            role,
+            plain_expiry(expires),
         )
         return secret, record.public()
 
@@ -120,10 +136,14 @@ class AdminMethods:
     def audit(
         self, token: str | None, tenant_id: str | None, limit: int = 200
     ) -> list[dict[str, Any]]:
+        # reading the log is not activity: the page refreshes it on a timer, which must
+        # not keep an idle session alive
         if tenant_id is None:
-            self._gate.admin(token)
+            self._gate.admin(token, active=False)
         else:
-            tenant_id = self._gate.access(token, tenant_id, "owner", admin_ok=True).tenant_id
+            tenant_id = self._gate.access(
+                token, tenant_id, "owner", admin_ok=True, active=False
+            ).tenant_id
         entries = self._services.system.audit_entries(
             tenant_id=tenant_id, limit=max(1, min(limit, _AUDIT_MAX))
         )

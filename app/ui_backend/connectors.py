@@ -132,5 +132,4 @@ class ConnectorMethods:
             ok=result.ok,
             code=result.code,
         )
-        message = result.message if result.ok else f"{result.message} (code: {result.code})"
-        return TestOutcome(result.ok, message)
+        return TestOutcome(result.ok, result.message, None if result.ok else result.code)

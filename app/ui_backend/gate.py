@@ -112,9 +112,9 @@ class SessionGate:
             users_only=True,
         )
 
-    def admin(self, token: str | None) -> UserRecord:
+    def admin(self, token: str | None, *, active: bool = True) -> UserRecord:
         """The user, if they are an appliance admin; Forbidden otherwise."""
-        user = self.user(token)
+        user = self.user(token, active=active)
         if not user.is_admin:
             raise Forbidden("this needs an appliance admin")
         return user

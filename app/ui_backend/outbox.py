@@ -123,6 +123,4 @@ class OutboundConnectorMethods:
             ok=result.ok,
             code=result.code,
         )
-        return TestOutcome(
-            result.ok, result.message if result.ok else f"{result.message} ({result.code})"
-        )
+        return TestOutcome(result.ok, result.message, None if result.ok else result.code)

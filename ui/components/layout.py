@@ -1,8 +1,8 @@
 """The one frame around every signed-in page: header, navigation drawer, session watch.
 
-The header always shows the current tenant (a switcher when the user has several), the
-theme toggle and the account menu. Later pages (Reports, Workflows, Logs) add themselves
-to the drawer with `add_nav_item`.
+The header always shows the current workspace (a tenant; a switcher when the user has
+several), the theme toggle and the account menu (change password, sign out). Later pages
+(Reports, Workflows, Logs) add themselves to the drawer with `add_nav_item`.
 """
 
 from collections.abc import Callable
@@ -14,6 +14,7 @@ from ui.components.context import EXPIRED, PageContext
 from ui.components.feedback import call
 
 SESSION_END = "/ui-session/end"
+ACCOUNT = "/account"
 SESSION_CHECK_S = 30.0
 
 
@@ -57,10 +58,10 @@ def _tenant_indicator(ctx: PageContext, path_after_switch: str) -> None:
             on_change=switch,
         ).props(
             "dense borderless dark options-dense data-testid=tenant-switcher "
-            "aria-label='Current tenant'"
+            "aria-label='Current workspace'"
         ).classes("min-w-[9rem]")
     else:
-        text = f"{current.name} ({current.role})" if current else "no tenant"
+        text = f"{current.name} ({current.role})" if current else "no workspace"
         ui.label(text).classes("text-sm").props("data-testid=current-tenant")
 
 
@@ -89,6 +90,9 @@ def frame(ctx: PageContext, title: str, path_after_switch: str = "/") -> ui.colu
                 with ui.menu():
                     ui.label(ctx.user.username).classes("px-4 py-2 font-medium").props(
                         "data-testid=current-user"
+                    )
+                    ui.menu_item("Change password", lambda: ui.navigate.to(ACCOUNT)).props(
+                        "data-testid=change-password"
                     )
                     ui.menu_item("Sign out", lambda: ui.navigate.to(SESSION_END)).props(
                         "data-testid=sign-out"

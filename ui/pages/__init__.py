@@ -11,18 +11,22 @@ def register_pages(backend: UiBackend) -> None:
     """Define every page; called once by the composition root (app/server.py)."""
     # imported here: app/server.py imports this package for its constants alone
     from ui.pages import (
+        account,
         admin,
         ask,
         connectors,
         dashboard,
         document_detail,
         documents,
+        guide,
         logs,
         monitoring,
+        not_found,
         outbound,
         outbox,
         reports,
         runs,
+        settings,
         signin,
         workflows,
     )
@@ -42,5 +46,5 @@ def register_pages(backend: UiBackend) -> None:
         monitoring,
         logs,
     )
-    for page in (*pages, admin):
+    for page in (*pages, admin, settings, guide, account, not_found):
         page.register(backend)

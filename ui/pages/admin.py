@@ -1,5 +1,5 @@
-"""Admin: tenants and users (appliance admins), members and audit (owners and admins),
-API keys (every member, for themselves; owners see everyone's).
+"""Admin: workspaces (tenants) and users (appliance admins), members and audit (owners
+and admins), API keys (every member, for themselves; owners see everyone's).
 
 Each section only offers what the role allows; the backend applies the same checks as
 the API on every call.
@@ -13,15 +13,17 @@ from ui.backend import UiBackend
 from ui.components.context import PageContext, open_page
 from ui.components.layout import frame
 from ui.components.widgets import empty_state
-from ui.pages.admin_keys import ApiKeysSection, AuditSection
-from ui.pages.admin_people import MembersSection, TenantsSection, UsersSection
+from ui.pages.admin_audit import AuditSection
+from ui.pages.admin_keys import ApiKeysSection
+from ui.pages.admin_people import MembersSection, TenantsSection
+from ui.pages.admin_users import UsersSection
 
 
 def tabs_for(ctx: PageContext) -> list[tuple[str, str, str]]:
     """(name, label, icon) of the sections this user may use."""
     tabs: list[tuple[str, str, str]] = []
     if ctx.user.is_admin:
-        tabs += [("tenants", "Tenants", "apartment"), ("users", "Users", "group")]
+        tabs += [("tenants", "Workspaces", "apartment"), ("users", "Users", "group")]
     if ctx.can_administer:
         tabs.append(("members", "Members", "manage_accounts"))
     if ctx.tenants:
@@ -39,12 +41,15 @@ def register(backend: UiBackend) -> None:
         ctx = open_page(backend, request)
         if isinstance(ctx, RedirectResponse):
             return ctx
-        with frame(ctx, "Admin", "/admin"):
+        # members who manage nothing only have their API keys here: the page says so
+        title = "Admin" if ctx.can_administer else "API keys"
+        ui.page_title(f"{title} · Agent Appliance")
+        with frame(ctx, title, "/admin"):
             available = tabs_for(ctx)
             if not available:
-                empty_state("lock", "Nothing to manage", "You are not a member of any tenant.")
+                empty_state("lock", "Nothing to manage", "You are not a member of any workspace.")
                 return None
-            ui.label("Admin" if ctx.can_administer else "API keys").classes("text-h5")
+            ui.label(title).classes("text-h5").props("data-testid=admin-title")
             names = [name for name, _, _ in available]
             with (
                 ui.tabs()

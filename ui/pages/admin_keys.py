@@ -1,6 +1,5 @@
-"""Admin sections: API keys (shown once) and the audit log."""
+"""Admin section: API keys (the secret shown once)."""
 
-import json
 from typing import Any
 
 from nicegui import ui
@@ -10,9 +9,9 @@ from ui.components.context import PageContext
 from ui.components.feedback import Failed, call, show_error
 from ui.components.formatting import short_time
 from ui.components.widgets import LIST_ROW, empty_state
-from ui.pages.admin_people import data_table
 
 ROLE_ORDER = ("viewer", "editor", "owner")
+EXPIRY_HINT = "e.g. 90 days, 3 months, 1 year; empty: never"
 
 
 class ApiKeysSection:
@@ -22,12 +21,14 @@ class ApiKeysSection:
         self.ctx, self.backend = ctx, backend
         tenant = ctx.tenant
         if tenant is None:
-            empty_state("key", "No tenant", "API keys belong to a tenant you are a member of.")
+            empty_state(
+                "key", "No workspace", "API keys belong to a workspace you are a member of."
+            )
             return
         self.tenant = tenant
         ui.label(
             f"API keys for scripts in {tenant.name}. A key acts with its role in this "
-            "tenant only; keep it secret."
+            "workspace only; keep it secret."
         ).classes("opacity-70")
         allowed = (
             ROLE_ORDER[: ROLE_ORDER.index(tenant.role) + 1]
@@ -40,7 +41,11 @@ class ApiKeysSection:
                     "data-testid=key-name"
                 )
                 self.role = ui.select(list(allowed), value="viewer", label="Role")
-                self.expires = ui.input("Expires after", placeholder="e.g. 90d (empty: never)")
+                # the format stays visible (a hint, not a placeholder that shows only
+                # while the field is focused); words like "3 months" are understood
+                self.expires = ui.input("Expires after").props(
+                    f"hint='{EXPIRY_HINT}' data-testid=key-expires"
+                ).classes("min-w-[16rem]")
                 ui.button("Create key", icon="vpn_key", on_click=self.create).props(
                     "data-testid=create-key"
                 )
@@ -132,62 +137,3 @@ class ApiKeysSection:
         if not isinstance(done, Failed):
             ui.notify(f"Key {key['name']} revoked", type="positive")
         await self.reload()
-
-
-def _detail(entry: dict[str, Any]) -> str:
-    detail = entry.get("detail")
-    return json.dumps(detail, sort_keys=True)[:200] if detail else ""
-
-
-class AuditSection:
-    """Admins: the whole log or one tenant's; owners: their tenants' logs."""
-
-    def __init__(self, ctx: PageContext, backend: UiBackend) -> None:
-        self.ctx, self.backend = ctx, backend
-        choices: dict[str, str] = {}
-        if ctx.user.is_admin:
-            choices[""] = "All tenants and sign-ins"
-            choices.update({t["id"]: t["slug"] for t in backend.all_tenants(ctx.token)})
-        else:
-            choices.update({t.id: t.slug for t in ctx.tenants if t.can_manage})
-        with ui.row().classes("w-full items-end gap-2"):
-            self.scope = ui.select(
-                choices, value=next(iter(choices)), label="Log of", on_change=self.reload
-            ).classes("min-w-[14rem]")
-            ui.button(icon="refresh", on_click=self.reload).props("flat aria-label='Refresh'")
-        self.table = data_table(
-            [],
-            [
-                ("at", "When"),
-                ("actor", "Who"),
-                ("action", "What"),
-                ("target", "On"),
-                ("client", "From"),
-                ("outcome", "Outcome"),
-                ("detail", "Detail"),
-            ],
-            "audit-table",
-            row_key="id",
-        )
-        self.table.props("wrap-cells")
-        self._fill(self._load())
-
-    def _load(self) -> list[dict[str, Any]]:
-        try:
-            return self.backend.audit(self.ctx.token, self.scope.value or None)
-        except Exception as exc:  # noqa: BLE001 - shown; the section stays usable
-            show_error(exc, "Loading the audit log")
-            return []
-
-    def _fill(self, entries: list[dict[str, Any]]) -> None:
-        self.table.rows = [
-            {**e, "at": short_time(e.get("at")), "detail": _detail(e)} for e in entries
-        ]
-        self.table.update()
-
-    async def reload(self) -> None:
-        entries = await call(
-            "Loading the audit log", self.backend.audit, self.ctx.token, self.scope.value or None
-        )
-        if not isinstance(entries, Failed):
-            self._fill(entries)

@@ -1,4 +1,6 @@
-"""Admin sections about people and places: tenants, users, members and their roles."""
+"""Admin sections about places and people: workspaces (tenants), members and their roles.
+
+The code says tenant; people see "workspace". Accounts are in admin_users.py."""
 
 from typing import Any
 
@@ -37,12 +39,12 @@ def data_table(
 
 
 class TenantsSection:
-    """Appliance admins: every tenant; create one with its first owner; delete one."""
+    """Appliance admins: every workspace; create one with its first owner; delete one."""
 
     def __init__(self, ctx: PageContext, backend: UiBackend) -> None:
         self.ctx, self.backend = ctx, backend
         with ui.card().classes("w-full").props("flat bordered"):
-            ui.label("New tenant").classes("text-subtitle1 font-medium")
+            ui.label("New workspace").classes("text-subtitle1 font-medium")
             with ui.row().classes("w-full items-end gap-2"):
                 self.name = ui.input("Short name", placeholder="e.g. sales").props(
                     "hint='lowercase letters, digits, -' data-testid=tenant-name"
@@ -59,7 +61,7 @@ class TenantsSection:
         self.table_box.clear()
         with self.table_box:
             if not tenants:
-                empty_state("apartment", "No tenants", "Create the first tenant above.")
+                empty_state("apartment", "No workspaces", "Create the first workspace above.")
                 return
             for t in tenants:
                 with ui.row().classes(LIST_ROW):
@@ -67,17 +69,17 @@ class TenantsSection:
                     ui.label(t["name"]).classes("flex-1")
                     ui.label(short_time(t.get("created_at"))).classes("text-caption opacity-70")
                     ui.button(icon="delete", on_click=lambda t=t: self.confirm_delete(t)).props(
-                        f"flat dense color=negative aria-label='Delete tenant {t['slug']}'"
+                        f"flat dense color=negative aria-label='Delete workspace {t['slug']}'"
                     )
 
     async def reload(self) -> None:
-        tenants = await call("Loading tenants", self.backend.all_tenants, self.ctx.token)
+        tenants = await call("Loading workspaces", self.backend.all_tenants, self.ctx.token)
         if not isinstance(tenants, Failed):
             self.render(tenants)
 
     async def create(self) -> None:
         made = await call(
-            "Creating the tenant",
+            "Creating the workspace",
             self.backend.create_tenant,
             self.ctx.token,
             (self.name.value or "").strip(),
@@ -85,16 +87,16 @@ class TenantsSection:
             (self.owner.value or "").strip(),
         )
         if not isinstance(made, Failed):
-            ui.notify(f"Tenant {made['slug']} created", type="positive")
+            ui.notify(f"Workspace {made['slug']} created", type="positive")
             self.name.value = self.display.value = ""
             await self.reload()
 
     def confirm_delete(self, tenant: dict[str, Any]) -> None:
         with ui.dialog() as dialog, ui.card():
-            ui.label(f"Delete tenant {tenant['slug']}?").classes("text-h6 text-negative")
+            ui.label(f"Delete workspace {tenant['slug']}?").classes("text-h6 text-negative")
             ui.label(
                 "Its key is destroyed first: every document, answer and mailbox of this "
-                "tenant is gone for good."
+                "workspace is gone for good."
             ).classes("max-w-prose")
             typed = ui.input(f"Type {tenant['slug']} to confirm").classes("w-full")
 
@@ -103,11 +105,14 @@ class TenantsSection:
                     ui.notify("The name does not match", type="warning")
                     return
                 done = await call(
-                    "Deleting the tenant", self.backend.delete_tenant, self.ctx.token, tenant["id"]
+                    "Deleting the workspace",
+                    self.backend.delete_tenant,
+                    self.ctx.token,
+                    tenant["id"],
                 )
                 dialog.close()
                 if not isinstance(done, Failed):
-                    ui.notify(f"Tenant {tenant['slug']} deleted", type="positive")
+                    ui.notify(f"Workspace {tenant['slug']} deleted", type="positive")
                     await self.reload()
 
             with ui.row().classes("w-full justify-end"):
@@ -116,60 +121,8 @@ class TenantsSection:
         dialog.open()
 
 
-class UsersSection:
-    """Appliance admins: accounts, with their tenant roles; create an account."""
-
-    def __init__(self, ctx: PageContext, backend: UiBackend) -> None:
-        self.ctx, self.backend = ctx, backend
-        with ui.card().classes("w-full").props("flat bordered"):
-            ui.label("New user").classes("text-subtitle1 font-medium")
-            with ui.row().classes("w-full items-end gap-2"):
-                self.username = ui.input("Username").props("data-testid=new-username")
-                self.password = ui.input("Password", password=True, password_toggle_button=True)
-                self.password.props(
-                    "autocomplete=new-password hint='at least 12 characters' "
-                    "data-testid=new-password"
-                )
-                self.admin = ui.checkbox("Appliance admin")
-                ui.button("Create", icon="person_add", on_click=self.create).props(
-                    "data-testid=create-user"
-                )
-        self.table = data_table(
-            backend.users(ctx.token),
-            [
-                ("username", "User"),
-                ("admin", "Admin"),
-                ("tenants", "Tenants and roles"),
-                ("created_at", "Created"),
-            ],
-            "users-table",
-        )
-
-    async def create(self) -> None:
-        made = await call(
-            "Creating the user",
-            self.backend.create_user,
-            self.ctx.token,
-            (self.username.value or "").strip(),
-            self.password.value or "",
-            bool(self.admin.value),
-        )
-        # the password is not kept in the form (nor sent back) once it was used
-        self.password.value = ""
-        if isinstance(made, Failed):
-            return
-        ui.notify(
-            f"User {made['username']} created; add them to a tenant under Members", type="positive"
-        )
-        self.username.value = ""
-        users = await call("Loading users", self.backend.users, self.ctx.token)
-        if not isinstance(users, Failed):
-            self.table.rows = users
-            self.table.update()
-
-
 class MembersSection:
-    """Owners (of their tenants) and admins (any tenant): who belongs, with which role."""
+    """Owners (of their workspaces) and admins (any): who belongs, with which role."""
 
     def __init__(self, ctx: PageContext, backend: UiBackend) -> None:
         self.ctx, self.backend = ctx, backend
@@ -178,14 +131,26 @@ class MembersSection:
         else:
             choices = {t.id: t.slug for t in ctx.tenants if t.can_manage}
         if not choices:
-            empty_state("apartment", "No tenants", "Create a tenant first.")
+            empty_state("apartment", "No workspaces", "Create a workspace first.")
             return
         current = ctx.tenant.id if ctx.tenant and ctx.tenant.id in choices else next(iter(choices))
         with ui.row().classes("w-full items-end gap-2"):
             self.tenant = ui.select(
-                choices, value=current, label="Tenant", on_change=self.reload
+                choices, value=current, label="Workspace", on_change=self.reload
             ).classes("min-w-[10rem]")
-            self.username = ui.input("Username").props("data-testid=member-username")
+            # search as you type among existing accounts; a name not in the list is
+            # still sent, so the answer names the problem plainly
+            self.username = (
+                ui.select(
+                    self._names(),
+                    label="User",
+                    with_input=True,
+                    new_value_mode="add-unique",
+                    clearable=True,
+                )
+                .classes("min-w-[12rem]")
+                .props("data-testid=member-username")
+            )
             self.role = ui.select(ROLES, value="viewer", label="Role").classes("min-w-[12rem]")
             self.role.props("data-testid=member-role")
             ui.button("Add or change", icon="person_add", on_click=self.add).props(
@@ -193,6 +158,13 @@ class MembersSection:
             )
         self.box = ui.column().classes("w-full gap-0").props("data-testid=members")
         self._render(self._load())
+
+    def _names(self) -> list[str]:
+        try:
+            return self.backend.user_names(self.ctx.token, self.tenant.value)
+        except Exception as exc:  # noqa: BLE001 - shown; typing a name still works
+            show_error(exc, "Loading user names")
+            return []
 
     def _load(self) -> list[dict[str, Any]]:
         try:
@@ -228,9 +200,9 @@ class MembersSection:
         if not isinstance(members, Failed):
             self._render(members)
 
-    async def _set(self, username: str, role: str) -> None:
+    async def _set(self, username: str, role: str, action: str = "Changing the role") -> None:
         done = await call(
-            "Changing the role",
+            action,
             self.backend.set_member,
             self.ctx.token,
             self.tenant.value,
@@ -242,12 +214,12 @@ class MembersSection:
         await self.reload()
 
     async def add(self) -> None:
-        name = (self.username.value or "").strip()
+        name = str(self.username.value or "").strip()
         if not name:
-            ui.notify("Enter a username", type="warning")
+            ui.notify("Choose a user from the list", type="warning")
             return
-        await self._set(name, self.role.value)
-        self.username.value = ""
+        await self._set(name, self.role.value, "Adding the member")
+        self.username.value = None
 
     async def _remove(self, username: str) -> None:
         done = await call(
@@ -259,6 +231,7 @@ class MembersSection:
         )
         if not isinstance(done, Failed):
             ui.notify(
-                f"{username} removed; their API keys for this tenant are revoked", type="positive"
+                f"{username} removed; their API keys for this workspace are revoked",
+                type="positive",
             )
         await self.reload()

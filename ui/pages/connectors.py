@@ -142,6 +142,8 @@ class ConnectorsView:
                 "text-h6 " + ("text-positive" if outcome.ok else "text-negative")
             )
             ui.label(outcome.message).classes("max-w-prose")
+            if outcome.code:
+                ui.label(f"for support: {outcome.code}").classes("text-caption opacity-60")
             ui.button("Close", on_click=dialog.close).props("flat")
         dialog.open()
         await self.reload()

@@ -12,6 +12,7 @@ from starlette.responses import RedirectResponse
 
 from ui.backend import Dashboard, DocumentsBackend, ModelStatus, UiBackend
 from ui.components.context import PageContext, open_page
+from ui.components.dropbox import dropbox_note
 from ui.components.feedback import Failed, call
 from ui.components.formatting import STATES, failure_text, human_size, short_time
 from ui.components.layout import frame
@@ -102,11 +103,11 @@ def register(backend: UiBackend) -> None:
             tenant = ctx.tenant
             if tenant is None:
                 hint = (
-                    "Create a tenant or add yourself to one on the Admin page."
+                    "Create a workspace or add yourself to one on the Admin page."
                     if ctx.user.is_admin
-                    else "Ask an administrator to add you to a tenant."
+                    else "Ask an administrator to add you to a workspace."
                 )
-                empty_state("apartment", "You are not a member of any tenant yet", hint)
+                empty_state("apartment", "You are not a member of any workspace yet", hint)
                 return None
             _live_dashboard(ctx, backend, tenant.id, tenant.slug)
         return None
@@ -119,12 +120,9 @@ def _live_dashboard(ctx: PageContext, backend: DocumentsBackend, tenant_id: str,
     def body() -> None:
         data = shown[0]
         if sum(data.counts.values()) == 0:
-            empty_state(
-                "upload_file",
-                "No documents yet",
-                f"Upload files on the Documents page, or drop them into the folder "
-                f"inbox/{slug}/ in the appliance's data directory.",
-            )
+            empty_state("upload_file", "No documents yet", "Upload files on the Documents page.")
+            if ctx.tenant is not None:
+                dropbox_note(ctx.backend, ctx.token, tenant_id, ctx.tenant.name)
         _counts(ctx, data)
         _queue_and_models(data)
         _recent(ctx, data)

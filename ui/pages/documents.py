@@ -14,6 +14,7 @@ from starlette.responses import RedirectResponse
 
 from ui.backend import TenantChoice, UiBackend
 from ui.components.context import PageContext, open_page
+from ui.components.dropbox import dropbox_note
 from ui.components.feedback import Failed, call, reason, show_error
 from ui.components.formatting import FINAL_STATES, STATES, table_row
 from ui.components.layout import frame
@@ -166,11 +167,9 @@ class DocumentsView:
                     empty_state("filter_alt_off", "Nothing matches", "Clear the filter or search.")
                 elif self.tenant.can_edit:
                     empty_state(
-                        "upload_file",
-                        "No documents yet",
-                        "Drop files on the upload area above, or into the inbox/"
-                        f"{self.tenant.slug}/ folder of the appliance's data directory.",
+                        "upload_file", "No documents yet", "Drop files on the upload area above."
                     )
+                    dropbox_note(self.ctx.backend, self.ctx.token, self.tenant.id, self.tenant.name)
                 else:
                     empty_state("description", "No documents yet", "Editors can add documents.")
 

@@ -20,6 +20,7 @@ SESSION_START = "/ui-session/start"
 NOTICES = {
     "expired": "Your session ended. Please sign in again.",
     "signed-out": "You are signed out.",
+    "password-changed": "Your password was changed. Sign in with the new one.",
 }
 
 
