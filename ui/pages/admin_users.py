@@ -65,14 +65,14 @@ class UsersSection:
             ):
                 with ui.menu():
                     ui.menu_item("Reset password", lambda: self.reset(name)).props(
-                        "data-testid=reset-password"
+                        f"data-testid=reset-password-{name}"
                     )
                     ui.menu_item(
                         "Enable" if disabled else "Disable",
                         lambda: self.toggle(name, not disabled),
-                    ).props("data-testid=toggle-user")
+                    ).props(f"data-testid=toggle-user-{name}")
                     ui.menu_item("Delete", lambda: self.confirm_delete(name)).props(
-                        "data-testid=delete-user"
+                        f"data-testid=delete-user-{name}"
                     )
 
     async def reload(self) -> None:
