@@ -100,8 +100,8 @@ async def test_a_user_without_tenant_gets_a_hint(world: UiWorld) -> None:
     world.user("nomad")
     async with simulated_user(world, session_of="nomad") as user:
         await user.open("/")
-        await user.should_see("You are not a member of any tenant yet")
-        await user.should_see("Ask an administrator to add you to a tenant.")
+        await user.should_see("You are not a member of any workspace yet")
+        await user.should_see("Ask an administrator to add you to a workspace.")
 
 
 async def test_tenant_switcher_changes_the_current_tenant(world: UiWorld) -> None:

@@ -58,7 +58,7 @@ async def test_logs_page_shows_the_tenants_own_entries_and_filters_them(world: U
 async def test_monitoring_page_draws_live_charts_for_the_tenant(world: UiWorld) -> None:
     async with simulated_user(world, session_of="vera") as user:
         await user.open("/monitoring")
-        await user.should_see("Live figures of tenant")
+        await user.should_see("Live figures of workspace")
         # THEN the four charts are there and fill with series after two samples
         for name in ("chart-throughput", "chart-queue", "chart-latency", "chart-errors"):
             assert has_testid(user, name)
@@ -82,4 +82,4 @@ async def test_admins_get_the_appliance_wide_views(world: UiWorld) -> None:
 async def test_a_non_admin_asking_for_the_appliance_view_gets_the_tenant(world: UiWorld) -> None:
     async with simulated_user(world, session_of="vera") as user:
         await user.open("/monitoring?scope=appliance")
-        await user.should_see("Live figures of tenant")
+        await user.should_see("Live figures of workspace")

@@ -50,3 +50,8 @@ def section_title(text: str) -> None:
 
 # one line of a list (members, keys, tenants): wraps on narrow screens, hairline between
 LIST_ROW = "w-full items-center gap-x-3 gap-y-0 py-2 border-b border-gray-400/30"
+
+
+def no_workspace() -> None:
+    """The empty state of a page that needs a workspace when the user is in none."""
+    empty_state("apartment", "No workspace", "You are not a member of any workspace yet.")

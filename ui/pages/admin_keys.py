@@ -43,9 +43,11 @@ class ApiKeysSection:
                 self.role = ui.select(list(allowed), value="viewer", label="Role")
                 # the format stays visible (a hint, not a placeholder that shows only
                 # while the field is focused); words like "3 months" are understood
-                self.expires = ui.input("Expires after").props(
-                    f"hint='{EXPIRY_HINT}' data-testid=key-expires"
-                ).classes("min-w-[16rem]")
+                self.expires = (
+                    ui.input("Expires after")
+                    .props(f"hint='{EXPIRY_HINT}' data-testid=key-expires")
+                    .classes("min-w-[16rem]")
+                )
                 ui.button("Create key", icon="vpn_key", on_click=self.create).props(
                     "data-testid=create-key"
                 )

@@ -17,10 +17,10 @@ from ui.components.context import PageContext, open_page
 from ui.components.feedback import reason, show_error
 from ui.components.layout import frame
 from ui.components.state import Turn
-from ui.components.widgets import empty_state
+from ui.components.widgets import empty_state, no_workspace
 
 NO_ANSWER_HINT = (
-    "Nothing in this tenant's documents answers that. Try other words, or upload the "
+    "Nothing in this workspace's documents answers that. Try other words, or upload the "
     "document that holds the answer."
 )
 UNAVAILABLE = "The question-answering model is not available"
@@ -81,7 +81,7 @@ def register(backend: UiBackend) -> None:
         with frame(ctx, "Ask", "/ask"):
             current = ctx.tenant
             if current is None:
-                empty_state("apartment", "No tenant", "You are not a member of any tenant yet.")
+                no_workspace()
                 return None
             AskView(ctx, backend, current)
         return None

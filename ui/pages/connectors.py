@@ -14,7 +14,7 @@ from ui.backend import ConnectorView, TenantChoice, UiBackend
 from ui.components.context import PageContext, open_page
 from ui.components.feedback import Failed, call, show_error
 from ui.components.layout import frame
-from ui.components.widgets import empty_state
+from ui.components.widgets import empty_state, no_workspace
 
 PASSWORD_MASK = "••••••••"  # noqa: S105 - dots shown in place of a password
 SECURITY = {"tls": "TLS", "starttls": "STARTTLS", "plain": "none (this machine only)"}
@@ -38,7 +38,7 @@ def register(backend: UiBackend) -> None:
         with frame(ctx, "Mailboxes", "/connectors"):
             current = ctx.tenant
             if current is None:
-                empty_state("apartment", "No tenant", "You are not a member of any tenant yet.")
+                no_workspace()
             elif not backend.connectors_available():
                 empty_state(
                     "mail",
@@ -89,7 +89,7 @@ class ConnectorsView:
                 hint = (
                     "Add a mailbox to bring in mail automatically."
                     if self.tenant.can_manage
-                    else "An owner of this tenant can add mailboxes."
+                    else "An owner of this workspace can add mailboxes."
                 )
                 empty_state("mail", "No mailboxes yet", hint)
             for connector in connectors:

@@ -59,7 +59,7 @@ def register(backend: UiBackend) -> None:
                 empty_state(
                     "search_off",
                     "Document not found",
-                    "It may have been deleted, or it belongs to another tenant.",
+                    "It may have been deleted, or it belongs to another workspace.",
                 )
                 return None
             DocumentView(ctx, backend, current, document, page, _quote(ctx, current.id, cite))

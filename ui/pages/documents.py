@@ -18,7 +18,7 @@ from ui.components.dropbox import dropbox_note
 from ui.components.feedback import Failed, call, reason, show_error
 from ui.components.formatting import FINAL_STATES, STATES, table_row
 from ui.components.layout import frame
-from ui.components.widgets import empty_state
+from ui.components.widgets import empty_state, no_workspace
 
 REFRESH_S = 0.5  # only re-queries while a listed document is still in the pipeline
 _HIDE_NARROW = {"classes": "gt-sm", "headerClasses": "gt-sm"}
@@ -67,7 +67,7 @@ def register(backend: UiBackend) -> None:
         with frame(ctx, "Documents", "/documents"):
             current = ctx.tenant
             if current is None:
-                empty_state("apartment", "No tenant", "You are not a member of any tenant yet.")
+                no_workspace()
                 return None
             DocumentsView(ctx, backend, current, state if state in STATES else "", q)
         return None

@@ -113,12 +113,12 @@ def register(backend: UiBackend) -> None:
             wide = scope == "appliance" and ctx.user.is_admin
             if ctx.user.is_admin:
                 with ui.row().classes("gap-2"):
-                    ui.link("This tenant", "/logs?scope=tenant")
+                    ui.link("This workspace", "/logs?scope=tenant")
                     ui.link("Whole appliance", "/logs?scope=appliance").props(
                         "data-testid=logs-appliance"
                     )
             if not wide and ctx.tenant is None:
-                empty_state("receipt_long", "No tenant", "Join a tenant to see its log.")
+                empty_state("receipt_long", "No workspace", "Join a workspace to see its log.")
                 return None
             _view(ctx, backend, None if wide else ctx.tenant.id)  # type: ignore[union-attr]
         return None

@@ -122,17 +122,17 @@ def register(backend: UiBackend) -> None:
             wide = scope == "appliance" and ctx.user.is_admin
             if ctx.user.is_admin:
                 with ui.row().classes("gap-2"):
-                    ui.link("This tenant", "/monitoring?scope=tenant")
+                    ui.link("This workspace", "/monitoring?scope=tenant")
                     ui.link("Whole appliance", "/monitoring?scope=appliance").props(
                         "data-testid=monitoring-appliance"
                     )
             if not wide and ctx.tenant is None:
-                empty_state("monitoring", "No tenant", "Join a tenant to see its activity.")
+                empty_state("monitoring", "No workspace", "Join a workspace to see its activity.")
                 return None
             if not backend.monitoring_available():
                 empty_state("monitoring", "Not available", "The work queue runs elsewhere.")
                 return None
-            caption = "the whole appliance" if wide else f"tenant {ctx.tenant.name}"  # type: ignore[union-attr]
+            caption = "the whole appliance" if wide else f"workspace {ctx.tenant.name}"  # type: ignore[union-attr]
             ui.label(f"Live figures of {caption}, every {SAMPLE_S:g} s.").classes("opacity-70")
             _live(ctx, backend, wide)
         return None

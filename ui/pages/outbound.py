@@ -17,7 +17,7 @@ from ui.backend import OutboundView, TenantChoice, UiBackend
 from ui.components.context import PageContext, open_page
 from ui.components.feedback import Failed, call, show_error
 from ui.components.layout import NavItem, add_nav_item, frame
-from ui.components.widgets import empty_state
+from ui.components.widgets import empty_state, no_workspace
 
 KINDS = {"smtp": "E-mail (SMTP)", "webhook": "Webhook", "http": "HTTP API", "crm": "CRM"}
 SECRETS = {
@@ -55,7 +55,7 @@ def register(backend: UiBackend) -> None:
             return ctx
         with frame(ctx, "Senders", "/senders"):
             if ctx.tenant is None:
-                empty_state("apartment", "No tenant", "You are not a member of any tenant yet.")
+                no_workspace()
             else:
                 SendersView(ctx, backend, ctx.tenant)
         return None

@@ -13,7 +13,7 @@ from ui.backend import OutboxRow, TenantChoice, UiBackend
 from ui.components.context import PageContext, open_page
 from ui.components.feedback import Failed, call, show_error
 from ui.components.layout import NavItem, add_nav_item, frame
-from ui.components.widgets import empty_state
+from ui.components.widgets import empty_state, no_workspace
 
 STATES = {
     "": "all",
@@ -42,7 +42,7 @@ def register(backend: UiBackend) -> None:
             return ctx
         with frame(ctx, "Outbox", "/outbox"):
             if ctx.tenant is None:
-                empty_state("apartment", "No tenant", "You are not a member of any tenant yet.")
+                no_workspace()
             else:
                 OutboxView(ctx, backend, ctx.tenant)
         return None
@@ -52,9 +52,12 @@ class OutboxView:
     def __init__(self, ctx: PageContext, backend: UiBackend, tenant: TenantChoice) -> None:
         self.ctx, self.backend, self.tenant = ctx, backend, tenant
         self.state = ""
-        with ui.row().classes("w-full items-center justify-between"):
+        with ui.row().classes("w-full items-center justify-between gap-2"):
             ui.label("Outbox").classes("text-h5")
-            ui.toggle(STATES, value="", on_change=self._filter).props("data-testid=outbox-state")
+            # the five states wrap on a narrow window instead of pushing the page sideways
+            ui.toggle(STATES, value="", on_change=self._filter).props(
+                "dense no-caps data-testid=outbox-state"
+            ).classes("flex-wrap max-w-full")
         ui.label(
             "Every mail, webhook and call a workflow makes waits here until the receiver "
             "took it; failures are retried for about 38 hours."

@@ -15,7 +15,7 @@ from ui.components.context import PageContext, open_page
 from ui.components.feedback import Failed, call, show_error
 from ui.components.formatting import human_size
 from ui.components.layout import NAV_ITEMS, NavItem, add_nav_item, frame
-from ui.components.widgets import empty_state
+from ui.components.widgets import empty_state, no_workspace
 
 REFRESH_S = 3.0
 STATUS_COLORS = {
@@ -42,7 +42,7 @@ def register(backend: UiBackend) -> None:
             return ctx
         with frame(ctx, "Reports", "/reports"):
             if ctx.tenant is None:
-                empty_state("apartment", "No tenant", "You are not a member of any tenant yet.")
+                no_workspace()
             elif not backend.reports_available():
                 empty_state(
                     "summarize",
@@ -202,7 +202,7 @@ class ReportsView:
                     "No reports yet",
                     "Generate one from a template above."
                     if self.tenant.can_edit
-                    else "An editor of this tenant can generate reports.",
+                    else "An editor of this workspace can generate reports.",
                 )
             for row in rows:
                 self._card(row)

@@ -11,7 +11,7 @@ from ui.backend import TenantChoice, UiBackend
 from ui.components.context import PageContext, open_page
 from ui.components.feedback import Failed, call, show_error
 from ui.components.layout import NavItem, add_nav_item, frame
-from ui.components.widgets import empty_state
+from ui.components.widgets import empty_state, no_workspace
 from ui.components.workflow_view import STATUS_COLORS, mermaid_graph, trigger_words
 
 NEW_WORKFLOW = """name: my-workflow
@@ -40,7 +40,7 @@ def register(backend: UiBackend) -> None:
             return ctx
         with frame(ctx, "Workflows", "/workflows"):
             if ctx.tenant is None:
-                empty_state("apartment", "No tenant", "You are not a member of any tenant yet.")
+                no_workspace()
             elif not backend.workflows_available():
                 empty_state(
                     "account_tree",
