@@ -87,7 +87,7 @@ async def test_the_audit_log_shows_new_entries_by_itself_in_plain_words(world: U
         world.backend.set_member(world.session("olga"), world.tenant_id("demo"), "vera", "editor")
         # THEN the entry appears without a reload, its detail as words, not JSON
         for _ in range(80):
-            rows = [r for r in table.rows if r["action"] == "member.set" and r["target"] == "vera"]
+            rows = [r for r in table.rows if r["action"] == "role set" and r["target"] == "vera"]
             if rows:
                 break
             await asyncio.sleep(0.1)

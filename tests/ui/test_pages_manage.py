@@ -62,6 +62,10 @@ async def test_owner_adds_a_mailbox_whose_password_never_returns(world: UiWorld)
         await user.should_see("Connection failed", retries=50)
         await user.should_see("for support: mail_unreachable")
         assert "(code:" not in page_dump(user)
+    # AND the audit log records the failed test as failed
+    entries = world.backend.audit(world.session("olga"), world.tenant_id("demo"))
+    test = next(e for e in entries if e["action"] == "connector.test")
+    assert test["outcome"] == "failed" and test["detail"]["code"] == "mail_unreachable"
 
 
 async def test_a_viewer_sees_mailboxes_but_cannot_change_them(world: UiWorld) -> None:
@@ -115,7 +119,7 @@ async def test_owner_manages_members_and_reads_the_audit_log(world: UiWorld) -> 
         assert change["detail"] == {"role": "editor", "previous": "viewer"}
         await user.open("/admin?tab=audit")
         table = by_testid(user, "audit-table").elements.pop()
-        assert any(row["action"] == "member.set" for row in table.rows)
+        assert any(row["action"] == "role set" for row in table.rows)
 
 
 async def test_non_admins_see_only_their_sections(world: UiWorld) -> None:

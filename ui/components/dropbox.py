@@ -5,19 +5,27 @@ from nicegui import ui
 from ui.backend import UiBackend
 
 
-def dropbox_note(backend: UiBackend, token: str, tenant_id: str, workspace: str) -> None:
-    """A short block about the workspace's drop-box folder (nothing when it is off)."""
+def dropbox_note(
+    backend: UiBackend, token: str, tenant_id: str, workspace: str, centered: bool = True
+) -> None:
+    """A short block about the workspace's drop-box folder (nothing when it is off);
+    centred under an empty state, or left-aligned with a heading (help page)."""
     try:
         path = backend.dropbox_folder(token, tenant_id)
     except Exception:  # noqa: BLE001 - an optional hint; the page works without it
         return
     if not path:
         return
-    with ui.column().classes("w-full gap-1 items-center").props("data-testid=dropbox-note"):
+    box = ui.column().classes("w-full gap-1").props("data-testid=dropbox-note")
+    box.classes("items-center text-center" if centered else "items-start")
+    with box:
+        if not centered:
+            ui.label("Drop-box folder").classes("font-medium")
+        lead = "Or use the drop-box folder: files" if centered else "Files"
         ui.label(
-            f"Or use the drop-box folder: files copied into this folder on the appliance's "
-            f"computer are added to {workspace} by themselves within a few seconds, and moved "
-            "to its .done subfolder once stored."
+            f"{lead} copied into this folder on the appliance's computer are added to "
+            f"{workspace} by themselves within a few seconds, and moved to its .done "
+            "subfolder once stored."
         ).classes("text-body2 opacity-80 max-w-prose")
         with ui.row().classes("items-center gap-1 no-wrap max-w-full"):
             ui.label(path).classes("font-mono text-caption break-all").props(

@@ -30,6 +30,35 @@ def _value(value: Any) -> str:
     return str(value)
 
 
+ACTIONS = {
+    "login": "signed in",
+    "logout": "signed out everywhere",
+    "member.set": "role set",
+    "member.remove": "member removed",
+    "user.create": "account created",
+    "user.delete": "account deleted",
+    "user.disable": "account disabled",
+    "user.enable": "account enabled",
+    "user.password_change": "password changed",
+    "user.password_check": "password checked",
+    "user.password_reset": "password reset by an admin",
+    "tenant.create": "workspace created",
+    "tenant.delete": "workspace deleted",
+    "api_key.create": "API key created",
+    "api_key.revoke": "API key revoked",
+    "connector.create": "connection added",
+    "connector.update": "connection changed",
+    "connector.delete": "connection deleted",
+    "connector.test": "connection tested",
+    "backup": "backup written",
+}
+
+
+def readable_action(action: str) -> str:
+    """What happened, in words; unknown actions with their dots and underscores spaced."""
+    return ACTIONS.get(action) or action.replace(".", " ").replace("_", " ")
+
+
 def readable_detail(detail: Any) -> str:
     """An audit entry's detail as plain "key: value" text, keys in a fixed order."""
     if not detail:
@@ -95,6 +124,7 @@ class AuditSection:
             {
                 **e,
                 "at": short_time(e.get("at")),
+                "action": readable_action(str(e.get("action", ""))),
                 "target": e.get("target") or "",
                 "client": e.get("client") or "",
                 "detail": readable_detail(e.get("detail")),

@@ -78,7 +78,7 @@ def register(backend: UiBackend) -> None:
                         ui.label(title).classes("font-medium")
                         ui.label(text).classes("text-body2 max-w-prose")
             if ctx.tenant is not None:
-                dropbox_note(backend, ctx.token, ctx.tenant.id, ctx.tenant.name)
+                dropbox_note(backend, ctx.token, ctx.tenant.id, ctx.tenant.name, centered=False)
             with ui.row().classes("gap-2"):
                 ui.button("Read the full user guide", icon="menu_book").props(
                     f"href={GUIDE} data-testid=user-guide-link"

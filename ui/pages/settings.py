@@ -25,8 +25,9 @@ def _group(group: SettingsGroup) -> None:
         ui.label(group.title).classes("text-subtitle1 font-medium")
         for row in group.rows:
             with ui.row().classes(LIST_ROW):
-                ui.label(row.label).classes("w-56 opacity-80")
-                ui.label(row.value).classes("flex-1 font-mono text-body2 break-all")
+                # label above the value on a narrow window, beside it on a wide one
+                ui.label(row.label).classes("w-full sm:w-56 opacity-80")
+                ui.label(row.value).classes("flex-1 min-w-[12rem] font-mono text-body2 break-all")
                 if row.note:
                     ui.label(row.note).classes("w-full text-caption opacity-60")
 
