@@ -39,6 +39,7 @@ from app.api.runs import RunsController
 from app.api.search import search_chunks
 from app.api.tenant_scope import build_tenant_router
 from app.api.tenants import TenantsController, delete_tenant, show_tenant
+from app.api.users import UsersController
 from app.api.workflows import WorkflowsController
 from app.auth.client_address import check_trusted_proxies, client_address
 from app.auth.principal import Principal
@@ -106,6 +107,7 @@ def build_api(runtime: Runtime, extra_tenant_handlers: Sequence[Any] = ()) -> Li
             public,
             AuthController,
             TenantsController,
+            UsersController,
             AuditController,
             appliance_logs,
             build_tenant_router(services.tenants, [*TENANT_HANDLERS, *extra_tenant_handlers]),

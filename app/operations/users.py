@@ -27,6 +27,17 @@ class OwnAccount(AppError):
     code = "own_account"
 
 
+def user_json(user: UserRecord) -> dict[str, object]:
+    """An account as admins see it (API and UI): never the password hash."""
+    return {
+        "id": user.id,
+        "username": user.username,
+        "admin": user.is_admin,
+        "disabled": user.disabled,
+        "created_at": user.created_at,
+    }
+
+
 def check_username(username: str) -> None:
     if not USERNAME.fullmatch(username):
         raise InvalidUsername(USERNAME_RULE)
