@@ -77,12 +77,13 @@ async def test_a_failed_document_explains_why_in_plain_words(world: UiWorld) -> 
         await user.open(f"/documents/{doc['id']}")
         # THEN the reason, its code and what to do are shown
         await user.should_see("This document could not be processed")
-        await user.should_see("code: malformed")
+        await user.should_see("for support: malformed")
         await user.should_see("What you can do")
+        assert "(code:" not in page_dump(user)
         # AND the dashboard lists it under failures
         await user.open("/")
         await user.should_see("broken.pdf")
-        assert "code: malformed" in page_dump(user)
+        assert "(code:" not in page_dump(user)
 
 
 async def test_dashboard_counts_documents_per_state(world: UiWorld, tmp_path: Path) -> None:

@@ -55,13 +55,17 @@ def short_time(iso: str | None) -> str:
 
 
 def failure_text(document: dict[str, Any]) -> str | None:
-    """'Could not be read: <message> (<code>)' for failed documents, else None."""
+    """The plain reason a document failed, else None (its code: `failure_code`)."""
     error = document.get("error")
     if not error:
         return None
-    code = error.get("code") or "error"
-    message = error.get("message") or "no reason was recorded"
-    return f"{message} (code: {code})"
+    return str(error.get("message") or "no reason was recorded")
+
+
+def failure_code(document: dict[str, Any]) -> str | None:
+    """The machine code of a failure, for the small print ("for support: ...")."""
+    error = document.get("error") or {}
+    return str(error["code"]) if error.get("code") else None
 
 
 def failure_hint(document: dict[str, Any]) -> str | None:

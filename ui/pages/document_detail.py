@@ -18,6 +18,7 @@ from ui.components.context import EXPIRED, PageContext, open_page
 from ui.components.feedback import Failed, call
 from ui.components.formatting import (
     FINAL_STATES,
+    failure_code,
     failure_hint,
     failure_text,
     human_size,
@@ -174,6 +175,9 @@ class DocumentView:
             hint = failure_hint(doc)
             if hint:
                 ui.label(f"What you can do: {hint}").classes("text-body2")
+            code = failure_code(doc)
+            if code:
+                ui.label(f"for support: {code}").classes("text-caption opacity-70")
 
     def _actions(self, doc: dict[str, Any]) -> None:
         with ui.row().classes("gap-2"):
