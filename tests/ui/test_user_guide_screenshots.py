@@ -48,6 +48,7 @@ TOUR = (
     ("18-admin-audit", "/admin?tab=audit"),
     ("19-settings", "/settings"),
     ("20-help", "/help"),
+    ("20-user-guide", "/help/guide"),
     ("21-account", "/account"),
     ("22-not-found", "/no-such-page"),
 )

@@ -95,6 +95,12 @@ def register(backend: UiBackend) -> None:
             if not source.is_file():
                 ui.label("The user guide is not installed on this machine.")
                 return None
+            # the guide's pictures are 1280 px wide: they shrink to the window
+            ui.add_css(
+                ".user-guide img { max-width: 100%; height: auto; }"
+                ".user-guide h1 { font-size: 2rem; line-height: 1.2; margin: 0.5rem 0; }"
+                ".user-guide h2 { font-size: 1.5rem; line-height: 1.3; margin: 1.5rem 0 0.5rem; }"
+            )
             text = source.read_text(encoding="utf-8").replace("](user-guide/", f"]({GUIDE_FILES}/")
             ui.markdown(text).classes("max-w-screen-md user-guide").props("data-testid=user-guide")
         return None
