@@ -41,7 +41,10 @@ class SettingsMethods:
     def _base_url(self) -> str:
         server = self._services.settings.server
         scheme = "https" if server.tls else "http"
-        return f"{scheme}://{server.host}:{server.port}"
+        # listening on every address: other machines use this machine's name
+        wildcard = server.host in ("0.0.0.0", "::", "")  # noqa: S104 - compared, not bound
+        host = "<this machine's name>" if wildcard else server.host
+        return f"{scheme}://{host}:{server.port}"
 
     def _hooks(self) -> list[SettingRow]:
         rows = []

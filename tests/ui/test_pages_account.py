@@ -1,10 +1,18 @@
 """Account, people, audit, settings, help and 404 pages with NiceGUI's simulated user."""
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
-from tests.ui.conftest import PASSWORD, UiWorld, by_testid, page_dump, simulated_user
+from tests.ui.conftest import (
+    PASSWORD,
+    UiWorld,
+    by_testid,
+    page_dump,
+    simulated_user,
+    world_settings,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -140,3 +148,22 @@ async def test_an_unknown_address_gets_the_friendly_404_page(world: UiWorld) -> 
         assert answer.status_code == 404
         assert "This page does not exist" in answer.text
         assert "HTTPException" not in answer.text
+
+
+async def test_the_settings_overview_never_shows_a_secret(tmp_path: Path) -> None:
+    # GIVEN an appliance configured with a remote model key and a metrics token
+    services = world_settings(
+        tmp_path,
+        models={"remote_api_key": "sk-canary-remote-7781"},
+        observability={"metrics_token": "metrics-canary-5512"},
+    )
+    world = UiWorld(services)
+    try:
+        async with simulated_user(world, session_of="admin") as user:
+            # WHEN the admin opens Settings THEN only "set (hidden)" is shown for them
+            await user.open("/settings")
+            await user.should_see("set (hidden)")
+            dump = page_dump(user)
+            assert "sk-canary-remote-7781" not in dump and "metrics-canary-5512" not in dump
+    finally:
+        services.close()
