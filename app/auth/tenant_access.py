@@ -75,5 +75,5 @@ def resolve_access(
     if users_only and principal.via == "api_key":
         raise Forbidden("API keys cannot do this; sign in as a user")
     if not admin_here and not role_at_least(role, needed):
-        raise Forbidden(f"this needs the {needed} role in tenant {tenant.slug}")
+        raise Forbidden(f"this needs the {needed} role in workspace (tenant) {tenant.slug}")
     return TenantAccess(tenant, principal, role)

@@ -58,7 +58,7 @@ def revoke_key(
     except NotFoundError:
         key = None
     if key is None or key.tenant_id != access.tenant_id or not visible(access, key):
-        raise NotFound(f"no API key {key_id!r} in this tenant")
+        raise NotFound(f"no API key {key_id!r} in this workspace (tenant)")
     auth.api_keys.revoke(key.id)
     system.audit(
         "api_key.revoke",

@@ -23,7 +23,9 @@ def keep_an_owner(system: SystemStore, tenant_id: str, user_id: str) -> None:
     """Refuse a change that would leave the tenant without an owner."""
     owners = [m for m in system.memberships(tenant_id=tenant_id) if m.role == "owner"]
     if [m.user_id for m in owners] == [user_id]:
-        raise LastOwner("a tenant must keep at least one owner; add another owner first")
+        raise LastOwner(
+            "a workspace (tenant) must keep at least one owner; add another owner first"
+        )
 
 
 def set_member(
@@ -53,7 +55,7 @@ def remove_member(
     record = system.find_user(username)
     previous = system.role_of(tenant_id, record.id)
     if previous is None:
-        raise NotFound(f"{record.username} is not a member of this tenant")
+        raise NotFound(f"{record.username} is not a member of this workspace (tenant)")
     if previous == "owner":
         keep_an_owner(system, tenant_id, record.id)
     system.remove_membership(tenant_id, record.id)
