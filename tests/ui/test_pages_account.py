@@ -2,8 +2,10 @@
 
 import asyncio
 from pathlib import Path
+from typing import cast
 
 import pytest
+from nicegui import ui
 
 from tests.ui.conftest import (
     PASSWORD,
@@ -52,6 +54,7 @@ async def test_admin_resets_disables_and_deletes_other_accounts(world: UiWorld) 
         await user.open("/admin?tab=users")
         # THEN the admin's own row offers no actions
         await user.should_see("you")
+        assert user.client is not None
         testids = {e.props.get("data-testid") for e in user.client.elements.values()}
         assert "user-actions-admin" not in testids and "user-actions-vera" in testids
         # WHEN the admin resets vera's password
@@ -77,7 +80,7 @@ async def test_admin_resets_disables_and_deletes_other_accounts(world: UiWorld) 
 async def test_adding_an_unknown_member_says_there_is_no_such_user(world: UiWorld) -> None:
     async with simulated_user(world, session_of="olga") as user:
         await user.open("/admin?tab=members")
-        select = by_testid(user, "member-username").elements.pop()
+        select = cast(ui.select, by_testid(user, "member-username").elements.pop())
         # THEN existing accounts are offered to pick from
         assert {"vera", "eddie", "mallory"} <= set(select.options)
         # WHEN a misspelt name is typed in anyway (Enter adds it as a new value)
@@ -90,7 +93,7 @@ async def test_adding_an_unknown_member_says_there_is_no_such_user(world: UiWorl
 async def test_the_audit_log_shows_new_entries_by_itself_in_plain_words(world: UiWorld) -> None:
     async with simulated_user(world, session_of="admin") as user:
         await user.open("/admin?tab=audit")
-        table = by_testid(user, "audit-table").elements.pop()
+        table = cast(ui.table, by_testid(user, "audit-table").elements.pop())
         # WHEN someone changes a role while the log is open
         world.backend.set_member(world.session("olga"), world.tenant_id("demo"), "vera", "editor")
         # THEN the entry appears without a reload, its detail as words, not JSON
@@ -108,7 +111,7 @@ async def test_api_key_lifetime_in_words(world: UiWorld) -> None:
         await user.open("/admin?tab=keys")
         # THEN the page is about API keys, not "Admin", and the format is shown up front
         await user.should_see("API keys")
-        assert by_testid(user, "admin-title").elements.pop().text == "API keys"
+        assert cast(ui.label, by_testid(user, "admin-title").elements.pop()).text == "API keys"
         expires = by_testid(user, "key-expires").elements.pop()
         assert expires.props["hint"] == "e.g. 90 days, 3 months, 1 year; empty: never"
         by_testid(user, "key-name").type("export")
