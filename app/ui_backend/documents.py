@@ -14,6 +14,18 @@ from storage.errors import NotFoundError
 from ui.backend import Dashboard, ModelStatus
 
 _MAX_LIST = 200
+_SNIPPET_CHARS = 280
+
+
+def snippet(text: str) -> str:
+    """The passage on one line, cut at a word near `_SNIPPET_CHARS`."""
+    flat = " ".join(text.split())
+    if len(flat) <= _SNIPPET_CHARS:
+        return flat
+    cut = flat[:_SNIPPET_CHARS].rsplit(" ", 1)[0]
+    return cut + " …"
+
+
 _RECENT = 8
 _FAILURES = 6
 
@@ -99,19 +111,27 @@ class DocumentMethods:
     def _by_meaning(
         self, ledger: DocumentLedger, tenant_id: str, q: str, state: str | None, limit: int
     ) -> list[dict[str, Any]]:
+        """Documents in order of their best passage's relevance, each with that passage
+        (`snippet`, `page`) and its score (0-1, `score`)."""
         hits = self._runtime.analysis.search(tenant_id, q, k=min(limit, 50), mode="hybrid")
-        seen: list[str] = []
-        for hit in hits:
-            if hit.document_id not in seen:
-                seen.append(hit.document_id)
+        best: dict[str, Any] = {}
+        for hit in sorted(hits, key=lambda h: h.score, reverse=True):
+            best.setdefault(hit.document_id, hit)
         found = []
-        for doc_id in seen:
+        for doc_id, hit in best.items():
             try:
                 record = ledger.get(doc_id)
             except NotFoundError:
                 continue  # deleted since it was indexed
             if state is None or record.state == state:
-                found.append(record.public())
+                found.append(
+                    {
+                        **record.public(),
+                        "snippet": snippet(hit.text),
+                        "page": hit.page,
+                        "score": round(max(0.0, min(1.0, float(hit.score))), 3),
+                    }
+                )
         return found
 
     def document(self, token: str | None, tenant_id: str, document_id: str) -> dict[str, Any]:

@@ -16,13 +16,8 @@ from starlette.responses import RedirectResponse
 from ui.backend import SessionExpired, TenantChoice, UiBackend
 from ui.components.context import EXPIRED, PageContext, open_page
 from ui.components.feedback import Failed, call
-from ui.components.formatting import (
-    FINAL_STATES,
-    failure_hint,
-    failure_text,
-    human_size,
-    short_time,
-)
+from ui.components.document_facts import document_facts
+from ui.components.formatting import FINAL_STATES, failure_hint, failure_text
 from ui.components.layout import frame
 from ui.components.widgets import empty_state, state_badge
 
@@ -215,31 +210,12 @@ class DocumentView:
         dialog.open()
 
     def _metadata(self, doc: dict[str, Any]) -> None:
-        facts = [
-            ("Type", doc.get("type") or "not known yet"),
-            ("Source", doc.get("source")),
-            ("From", doc.get("source_ref")),
-            ("File name", doc.get("filename")),
-            ("Size", human_size(doc.get("size"))),
-            ("Pages", doc.get("pages")),
-            ("Added", short_time(doc.get("created_at"))),
-            ("Updated", short_time(doc.get("updated_at"))),
-            ("Attempts", doc.get("attempts")),
-            ("SHA-256", doc.get("sha256")),
-        ]
-        extra = {
-            k: v
-            for k, v in (doc.get("metadata") or {}).items()
-            if k not in ("sections", "page_count") and isinstance(v, str | int | float)
-        }
         with ui.card().classes("w-full md:w-80 gap-1").props("flat bordered data-testid=metadata"):
             ui.label("Details").classes("text-subtitle1 font-medium")
-            for label, value in [*facts, *sorted(extra.items())]:
-                if value in (None, ""):
-                    continue
+            for label, value in document_facts(doc):
                 with ui.row().classes("w-full gap-2 no-wrap"):
-                    ui.label(str(label)).classes("w-24 shrink-0 opacity-70 text-body2")
-                    ui.label(str(value)).classes("text-body2 break-all")
+                    ui.label(label).classes("w-28 shrink-0 opacity-70 text-body2")
+                    ui.label(value).classes("text-body2 break-all")
 
     def _text(self) -> None:
         with ui.card().classes("w-full md:w-0 md:flex-1 gap-2").props("flat bordered"):
