@@ -94,7 +94,7 @@ class DocumentTags:
                 part = ids[start : start + 500]
                 marks = ",".join("?" * len(part))
                 rows = conn.execute(
-                    f"SELECT document_id, tag FROM document_tags WHERE document_id IN ({marks}) "  # noqa: S608 - only placeholders
+                    f"SELECT document_id, tag FROM document_tags WHERE document_id IN ({marks}) "
                     "ORDER BY tag",
                     part,
                 ).fetchall()

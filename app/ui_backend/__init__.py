@@ -9,7 +9,10 @@ from app.runtime import Runtime
 from app.services import Services
 from app.ui_backend.admin import AdminMethods
 from app.ui_backend.ask import AskMethods
+from app.ui_backend.connector_check import ConnectorCheckMethods
 from app.ui_backend.connectors import ConnectorMethods
+from app.ui_backend.conversations import ConversationMethods
+from app.ui_backend.document_tools import DocumentToolMethods
 from app.ui_backend.documents import DocumentMethods
 from app.ui_backend.gate import SessionGate
 from app.ui_backend.monitoring import MonitoringMethods
@@ -30,6 +33,9 @@ class ApplianceUiBackend(
     MonitoringMethods,
     WorkflowMethods,
     ReportMethods,
+    DocumentToolMethods,
+    ConversationMethods,
+    ConnectorCheckMethods,
 ):
     """Built once by the composition root; holds no per-request state."""
 

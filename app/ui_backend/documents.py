@@ -4,6 +4,7 @@ from typing import Any
 
 from agents.documents.ledger import DocumentLedger
 from agents.documents.records import STATES
+from agents.documents.tags import DocumentTags
 from agents.ingest.service import IngestService
 from app.api.documents import display_name
 from app.runtime import Runtime
@@ -97,16 +98,25 @@ class DocumentMethods:
         q: str | None = None,
         semantic: bool = False,
         limit: int = _MAX_LIST,
+        tag: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Newest first, filtered by state and title; by meaning when `semantic`."""
+        """Newest first, filtered by state, title and tag; by meaning (best match first,
+        with `snippet`, `page` and `score`) when `semantic`. Each row has its `tags`."""
         if state and state not in STATES:
             raise InvalidInput(f"unknown state {state!r}")
         ledger = self._ledger(token, tenant_id, active=False)
         limit = max(1, min(limit, _MAX_LIST))
         if semantic and q and self.semantic_search_available():
-            return self._by_meaning(ledger, tenant_id, q, state, limit)
-        records, _ = ledger.list_documents(state=state, q=q, limit=limit)
-        return [r.public() for r in records]
+            found = self._by_meaning(ledger, tenant_id, q, state, limit)
+        else:
+            records, _ = ledger.list_documents(state=state, q=q, limit=limit)
+            found = [r.public() for r in records]
+        tags = DocumentTags(ledger.db)
+        if tag:
+            wanted = tags.tagged(tag)
+            found = [d for d in found if d["id"] in wanted]
+        of = tags.of(d["id"] for d in found)
+        return [{**d, "tags": of.get(d["id"], [])} for d in found]
 
     def _by_meaning(
         self, ledger: DocumentLedger, tenant_id: str, q: str, state: str | None, limit: int

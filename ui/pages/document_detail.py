@@ -15,8 +15,8 @@ from starlette.responses import RedirectResponse
 
 from ui.backend import SessionExpired, TenantChoice, UiBackend
 from ui.components.context import EXPIRED, PageContext, open_page
-from ui.components.feedback import Failed, call
 from ui.components.document_facts import document_facts
+from ui.components.feedback import Failed, call
 from ui.components.formatting import FINAL_STATES, failure_hint, failure_text
 from ui.components.layout import frame
 from ui.components.widgets import empty_state, state_badge
