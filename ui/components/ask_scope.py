@@ -27,6 +27,17 @@ def parse_scope(docs: str) -> list[str]:
     return list(dict.fromkeys(ids))[:MAX_SCOPE]
 
 
+def _title(
+    ctx: PageContext, backend: UiBackend, tenant: TenantChoice, document_id: str
+) -> str | None:
+    """The document's title; None for a deleted or foreign id (simply left out)."""
+    try:
+        doc = backend.document(ctx.token, tenant.id, document_id)
+    except Exception:  # noqa: BLE001 - the scope shows what is still there
+        return None
+    return str(doc.get("title") or document_id)
+
+
 class AskScope:
     """The chips naming the documents a question is about; no chips: all documents."""
 
@@ -35,11 +46,9 @@ class AskScope:
     ) -> None:
         self.titles: dict[str, str] = {}
         for document_id in parse_scope(docs):
-            try:
-                doc = backend.document(ctx.token, tenant.id, document_id)
-            except Exception:  # noqa: BLE001 - a deleted or foreign id is simply left out
-                continue
-            self.titles[document_id] = str(doc.get("title") or document_id)
+            title = _title(ctx, backend, tenant, document_id)
+            if title is not None:
+                self.titles[document_id] = title
         if not self.titles:
             return
         with ui.row().classes("w-full items-center gap-1").props("data-testid=ask-scope"):
