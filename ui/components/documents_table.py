@@ -51,7 +51,8 @@ _ITEM = f"""
         <q-badge :color="props.row.state_color" :label="props.row.state" />
       </div>
       <div class="text-caption opacity-70"
-        >{{{{ props.row.date_text }}}} · {{{{ props.row.size_text }}}}<span v-if="props.row.progress"> · {{{{ props.row.progress }}}}</span></div>
+        >{{{{ props.row.date_text }}}} · {{{{ props.row.size_text }}}}<span
+          v-if="props.row.progress"> · {{{{ props.row.progress }}}}</span></div>
       <div v-if="props.row.tags.length">{_TAGS}</div>
       <div v-if="props.row.problem" class="text-negative text-caption"
         >{{{{ props.row.problem }}}}</div>
