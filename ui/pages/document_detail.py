@@ -16,13 +16,14 @@ from starlette.responses import RedirectResponse
 from ui.backend import SessionExpired, TenantChoice, UiBackend
 from ui.components.context import EXPIRED, PageContext, open_page
 from ui.components.document_facts import document_facts
+from ui.components.document_tools import DocumentTools
 from ui.components.feedback import Failed, call
-from ui.components.formatting import FINAL_STATES, failure_hint, failure_text
+from ui.components.formatting import FINAL_STATES, failure_hint, failure_text, progress_text
 from ui.components.layout import frame
 from ui.components.widgets import empty_state, state_badge
 
 ORIGINAL_URL = "/ui-files/{tenant_id}/documents/{document_id}/original"
-REFRESH_S = 2.0
+REFRESH_S = 1.0  # the elapsed time of a document in the pipeline ticks by the second
 
 
 def original_url(tenant_id: str, document_id: str) -> str:
@@ -126,7 +127,10 @@ class DocumentView:
             self.tenant.id,
             self.document["id"],
         )
-        if isinstance(doc, Failed) or doc == self.document:
+        if isinstance(doc, Failed):
+            return
+        self.progress.text = progress_text(doc)  # the elapsed time ticks on
+        if doc == self.document:
             return
         self.document = doc
         self.pages = self._pages()
@@ -143,12 +147,26 @@ class DocumentView:
                     "data-testid=document-title"
                 )
                 state_badge(doc["state"])
+                self.progress = (
+                    ui.label(progress_text(doc))
+                    .classes("text-body2 opacity-80")
+                    .props("data-testid=doc-progress")
+                )
             self._failure(doc)
             self._actions(doc)
+            if doc["state"] in ("parsed", "indexing", "indexed"):
+                DocumentTools(self.ctx, self.backend, self.tenant, self._with_tags(doc))
             # text first on narrow screens (a citation opens here), beside the details on wide
             with ui.row().classes("w-full gap-4 items-start flex-col md:flex-row-reverse"):
                 self._text()
                 self._metadata(doc)
+
+    def _with_tags(self, doc: dict[str, Any]) -> dict[str, Any]:
+        try:
+            tags = self.backend.tags_of(self.ctx.token, self.tenant.id, [doc["id"]])
+        except Exception:  # noqa: BLE001 - the tools still work without the tags shown
+            tags = {}
+        return {**doc, "tags": tags.get(doc["id"], [])}
 
     def _failure(self, doc: dict[str, Any]) -> None:
         text = failure_text(doc)
