@@ -121,11 +121,19 @@ class DocumentMethods:
     def _by_meaning(
         self, ledger: DocumentLedger, tenant_id: str, q: str, state: str | None, limit: int
     ) -> list[dict[str, Any]]:
-        """Documents in order of their best passage's relevance, each with that passage
-        (`snippet`, `page`) and its score (0-1, `score`)."""
+        """Documents in order of their best passage's closeness in meaning to the query,
+        each with that passage (`snippet`, `page`) and its score (0-1, `score`).
+
+        Candidates come from hybrid search (so exact words count); they are ranked by the
+        cosine similarity with the query, which, unlike the fused score (scaled so the
+        weakest candidate is 0), means the same from one search to the next."""
         hits = self._runtime.analysis.search(tenant_id, q, k=min(limit, 50), mode="hybrid")
+
+        def closeness(hit: Any) -> float:
+            return float(hit.similarity if hit.similarity is not None else hit.score)
+
         best: dict[str, Any] = {}
-        for hit in sorted(hits, key=lambda h: h.score, reverse=True):
+        for hit in sorted(hits, key=closeness, reverse=True):
             best.setdefault(hit.document_id, hit)
         found = []
         for doc_id, hit in best.items():
@@ -139,7 +147,7 @@ class DocumentMethods:
                         **record.public(),
                         "snippet": snippet(hit.text),
                         "page": hit.page,
-                        "score": round(max(0.0, min(1.0, float(hit.score))), 3),
+                        "score": round(max(0.0, min(1.0, closeness(hit))), 3),
                     }
                 )
         return found

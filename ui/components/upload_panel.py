@@ -13,24 +13,24 @@ from ui.backend import TenantChoice, UiBackend
 from ui.components.context import PageContext
 from ui.components.feedback import reason, show_error
 
-# Quasar's own header shows "0.0B / 0.00%"; this one says what is going on
+# (NiceGUI names a slot's scope `props`.) Quasar's own header shows "0.0B / 0.00%"; this one says what is going on
 _HEADER = """
 <div class="row items-center no-wrap full-width q-pa-sm q-gutter-sm">
   <q-icon name="cloud_upload" size="sm" />
   <div class="col">
     <div class="q-uploader__title">Drop files here, or choose them</div>
-    <div class="q-uploader__subtitle" v-if="scope.isUploading">Sending files…</div>
+    <div class="q-uploader__subtitle" v-if="props.isUploading">Sending files…</div>
     <div class="q-uploader__subtitle" v-else>PDF, Word, Excel, CSV, text, HTML, e-mail</div>
   </div>
-  <q-spinner v-if="scope.isUploading" size="sm" />
-  <q-btn v-if="scope.canAddFiles" no-caps unelevated dense icon="add" label="Choose files"
+  <q-spinner v-if="props.isUploading" size="sm" />
+  <q-btn v-if="props.canAddFiles" no-caps unelevated dense icon="add" label="Choose files"
          color="white" text-color="primary" class="q-px-sm" data-testid="choose-files"
-         @click="scope.pickFiles"><q-uploader-add-trigger /></q-btn>
+         @click="props.pickFiles"><q-uploader-add-trigger /></q-btn>
 </div>
 """
 _LIST = """
 <q-list dense>
-  <q-item v-for="file in scope.files" :key="file.__key" class="q-px-none">
+  <q-item v-for="file in props.files" :key="file.__key" class="q-px-none">
     <q-item-section>
       <q-item-label class="ellipsis">{{ file.name }}</q-item-label>
       <q-item-label caption>{{ file.__status === 'failed' ? 'could not be sent'
