@@ -13,7 +13,8 @@ from ui.backend import TenantChoice, UiBackend
 from ui.components.context import PageContext
 from ui.components.feedback import reason, show_error
 
-# (NiceGUI names a slot's scope `props`.) Quasar's own header shows "0.0B / 0.00%"; this one says what is going on
+# Quasar's own header shows "0.0B / 0.00%"; this one says what is going on (NiceGUI
+# names a slot's scope `props`)
 _HEADER = """
 <div class="row items-center no-wrap full-width q-pa-sm q-gutter-sm">
   <q-icon name="cloud_upload" size="sm" />
