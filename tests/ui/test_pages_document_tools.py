@@ -57,7 +57,7 @@ async def test_an_editor_deletes_several_documents_at_once(world: UiWorld, tmp_p
 async def test_the_ask_page_names_the_documents_a_question_is_about(
     world: UiWorld, tmp_path: Path
 ) -> None:
-    a, b = _docs(world, tmp_path, "harbour.pdf", "bakery.pdf")
+    a, _bakery = _docs(world, tmp_path, "harbour.pdf", "bakery.pdf")
     async with simulated_user(world, session_of="vera") as user:
         # WHEN the Ask page is opened for one document (as its page's button does)
         await user.open(f"/ask?docs={a},unknown-id")
