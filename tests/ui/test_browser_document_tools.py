@@ -233,3 +233,42 @@ def test_a_document_is_summarized_from_its_page(appliance: Appliance, driver: An
     summary = wait_for(driver, "[data-testid=summary]", timeout=MODEL_TIMEOUT_S)
     assert len(summary.text.split()) >= 3, summary.text
     screenshot(driver, "tools-summary-1280")
+
+
+CHANGED_PAGES = ("/", "/documents", "/documents/{doc}", "/connectors", "/ask?docs={doc}")
+
+
+@pytest.mark.parametrize("width", [1280, 400])
+def test_the_changed_pages_fit_the_window_at_desktop_and_narrow_width(
+    appliance: Appliance, width: int
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    document_id = appliance.ids["pump-maintenance.txt"]
+    with chromium(width, 800) as driver:
+        sign_in(driver, appliance.base, "admin", ADMIN_PASSWORD)
+        wait_for(driver, "[data-testid=dashboard-title]")
+        for path in CHANGED_PAGES:
+            # WHEN each page this work changed is opened
+            driver.get(appliance.base + path.format(doc=document_id))
+            wait_for(driver, "#main")
+            wait_until(
+                driver, lambda d: d.execute_script("return document.readyState") == "complete"
+            )
+            time.sleep(0.5)  # let the websocket draw the page
+            name = path.split("?")[0].replace("{doc}", "one").strip("/").replace("/", "-")
+            screenshot(driver, f"tools-page-{name or 'dashboard'}-{width}")
+            # THEN nothing overflows sideways
+            overflow = driver.execute_script(
+                "return document.documentElement.scrollWidth - window.innerWidth"
+            )
+            assert overflow <= 1, f"{path} is {overflow}px too wide at {width}px"
+            errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+            assert errors == [], f"{path}: {errors}"
+        # AND on a narrow window the documents are cards, each with a selection box
+        if width < 600:
+            driver.get(f"{appliance.base}/documents")
+            wait_for(driver, "[data-testid=doc-card]")
+            driver.find_elements(By.CSS_SELECTOR, "[data-testid=doc-card] .q-checkbox")[0].click()
+            wait_for(driver, "[data-testid=selection-bar]")
+            screenshot(driver, f"tools-page-documents-selected-{width}")

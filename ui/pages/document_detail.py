@@ -154,12 +154,13 @@ class DocumentView:
                 )
             self._failure(doc)
             self._actions(doc)
-            if doc["state"] in ("parsed", "indexing", "indexed"):
-                DocumentTools(self.ctx, self.backend, self.tenant, self._with_tags(doc))
             # text first on narrow screens (a citation opens here), beside the details on wide
             with ui.row().classes("w-full gap-4 items-start flex-col md:flex-row-reverse"):
                 self._text()
                 self._metadata(doc)
+            # below the text: a cited passage opened here comes first
+            if doc["state"] in ("parsed", "indexing", "indexed"):
+                DocumentTools(self.ctx, self.backend, self.tenant, self._with_tags(doc))
 
     def _with_tags(self, doc: dict[str, Any]) -> dict[str, Any]:
         try:
