@@ -5,6 +5,7 @@ real Dovecot on 127.0.0.1 for the mailbox and the packaged models for the rest."
 import re
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,6 +15,7 @@ from app.initialise import initialise
 from tests.agents.dovecot import DovecotServer, running_dovecot
 from tests.conftest import ADMIN_PASSWORD, RunningServer, make_settings, write_config
 from tests.ui.browser import chromium, require_browser, screenshot, sign_in, wait_for, wait_until
+from tests.ui.pdfs import make_pdf
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -57,11 +59,15 @@ class Appliance:
             **kwargs,
         )
 
-    def add_texts(self) -> None:
+    def add_texts(self, pdf: Path) -> None:
         for name, text in TEXTS.items():
             answer = self.api("POST", "/documents", json={"filename": name, "text": text})
             assert answer.status_code == 202, answer.text
             self.ids[name] = answer.json()["items"][0]["id"]
+        # a PDF too: its details carry the PDF's own dates
+        files = {"files": (pdf.name, pdf.read_bytes(), "application/pdf")}
+        answer = self.api("POST", "/documents", files=files)
+        self.ids[pdf.name] = answer.json()["items"][0]["id"]
         deadline = time.monotonic() + INDEXED_TIMEOUT_S
         while time.monotonic() < deadline:
             states = {self.api("GET", f"/documents/{i}").json()["state"] for i in self.ids.values()}
@@ -82,7 +88,7 @@ def appliance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Appliance]:
     try:
         server.wait_ready()
         built = Appliance(server)
-        built.add_texts()
+        built.add_texts(make_pdf(root / "lighthouse.pdf", 1, "Lighthouse log"))
         yield built
         assert server.stop() == 0
     finally:
@@ -235,7 +241,14 @@ def test_a_document_is_summarized_from_its_page(appliance: Appliance, driver: An
     screenshot(driver, "tools-summary-1280")
 
 
-CHANGED_PAGES = ("/", "/documents", "/documents/{doc}", "/connectors", "/ask?docs={doc}")
+CHANGED_PAGES = (
+    "/",
+    "/documents",
+    "/documents/{doc}",
+    "/documents/{pdf}",
+    "/connectors",
+    "/ask?docs={doc}",
+)
 
 
 @pytest.mark.parametrize("width", [1280, 400])
@@ -245,18 +258,20 @@ def test_the_changed_pages_fit_the_window_at_desktop_and_narrow_width(
     from selenium.webdriver.common.by import By
 
     document_id = appliance.ids["pump-maintenance.txt"]
+    pdf_id = appliance.ids["lighthouse.pdf"]
     with chromium(width, 800) as driver:
         sign_in(driver, appliance.base, "admin", ADMIN_PASSWORD)
         wait_for(driver, "[data-testid=dashboard-title]")
         for path in CHANGED_PAGES:
             # WHEN each page this work changed is opened
-            driver.get(appliance.base + path.format(doc=document_id))
+            driver.get(appliance.base + path.format(doc=document_id, pdf=pdf_id))
             wait_for(driver, "#main")
             wait_until(
                 driver, lambda d: d.execute_script("return document.readyState") == "complete"
             )
             time.sleep(0.5)  # let the websocket draw the page
-            name = path.split("?")[0].replace("{doc}", "one").strip("/").replace("/", "-")
+            name = path.split("?")[0].replace("{doc}", "text").replace("{pdf}", "pdf")
+            name = name.strip("/").replace("/", "-")
             screenshot(driver, f"tools-page-{name or 'dashboard'}-{width}")
             # THEN nothing overflows sideways
             overflow = driver.execute_script(
@@ -265,6 +280,10 @@ def test_the_changed_pages_fit_the_window_at_desktop_and_narrow_width(
             assert overflow <= 1, f"{path} is {overflow}px too wide at {width}px"
             errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
             assert errors == [], f"{path}: {errors}"
+        # AND the PDF's dates read as dates, with no count of tries after a clean arrival
+        driver.get(f"{appliance.base}/documents/{pdf_id}")
+        details = wait_for(driver, "[data-testid=metadata]").text
+        assert "D:" not in details and "Created" in details and "Attempts" not in details
         # AND on a narrow window the documents are cards, each with a selection box
         if width < 600:
             driver.get(f"{appliance.base}/documents")
