@@ -3,7 +3,7 @@
 Stored in the tenant database (tenant migration 10); a document's tags go with it.
 """
 
-import unicodedata
+import re
 from collections.abc import Iterable
 
 from storage.clock import now_iso
@@ -11,6 +11,12 @@ from storage.database import Database
 from storage.errors import ApplianceError, NotFoundError
 
 MAX_TAG_CHARS = 40
+# no C0/C1 controls, bidi controls or line/paragraph separators (as the API's names),
+# and at least one character that is not a space; the API publishes this pattern
+_FORBIDDEN = (
+    "\\x00-\\x1f\\x7f-\\x9f\\u061c\\u200e\\u200f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069"
+)
+TAG_PATTERN = f"^[^{_FORBIDDEN}]*[^{_FORBIDDEN}\\s][^{_FORBIDDEN}]*$"
 MAX_TAGS_PER_CALL = 20
 MAX_DOCUMENTS_PER_CALL = 500
 
@@ -23,14 +29,16 @@ class InvalidTagError(ApplianceError):
 
 
 def clean_tag(tag: str) -> str:
-    """A tag as stored: spaces collapsed, lower case; refused when empty, longer than
-    `MAX_TAG_CHARS`, or holding control or format characters."""
-    cleaned = " ".join(str(tag).split()).lower()
-    if not cleaned or len(cleaned) > MAX_TAG_CHARS:
+    """A tag as stored: spaces collapsed, lower case; refused when longer than
+    `MAX_TAG_CHARS`, only spaces, or holding control characters (`TAG_PATTERN`)."""
+    text = str(tag)
+    if len(text) > MAX_TAG_CHARS:
         raise InvalidTagError(f"a tag has 1-{MAX_TAG_CHARS} characters")
-    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp", "Cs") for c in cleaned):
-        raise InvalidTagError("a tag holds only printable characters")
-    return cleaned
+    if re.fullmatch(TAG_PATTERN, text) is None:
+        raise InvalidTagError(
+            "a tag needs a character other than a space, and no control characters"
+        )
+    return " ".join(text.split()).lower()
 
 
 def _check_size(ids: list[str], names: list[str]) -> None:

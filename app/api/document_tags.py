@@ -16,13 +16,16 @@ from agents.documents.tags import (
     MAX_DOCUMENTS_PER_CALL,
     MAX_TAG_CHARS,
     MAX_TAGS_PER_CALL,
+    TAG_PATTERN,
     DocumentTags,
 )
 from app.api.deps import ClientDep, IngestDep, LedgerDep, TenantAccessDep
-from app.api.limits import Identifier
+from app.api.limits import Identifier, TextRule
 from storage.errors import NotFoundError
 
-Tag = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TAG_CHARS)]
+# declared in the schema; checked by agents.documents.tags.clean_tag (422 invalid_tag)
+TAG_RULE = TextRule(max_chars=MAX_TAG_CHARS, pattern=TAG_PATTERN)
+Tag = Annotated[str, TAG_RULE.schema()]
 DocumentIds = Annotated[
     list[Identifier], msgspec.Meta(min_length=1, max_length=MAX_DOCUMENTS_PER_CALL)
 ]

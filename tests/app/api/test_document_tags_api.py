@@ -95,4 +95,4 @@ def test_bulk_delete_removes_each_document_with_its_tags_and_audits_each(
     tenant_id = world.services.system.find_tenant("acme").id
     entries = world.services.system.audit_entries(tenant_id=tenant_id)
     deleted = [e for e in entries if e.action == "document.delete"]
-    assert sorted(e.target for e in deleted) == sorted(ids[:2])
+    assert sorted(str(e.target) for e in deleted) == sorted(ids[:2])
