@@ -20,16 +20,33 @@ from agents.documents.tags import (
     DocumentTags,
 )
 from app.api.deps import ClientDep, IngestDep, LedgerDep, TenantAccessDep
-from app.api.limits import Identifier, TextRule
+from app.api.limits import MAX_NAME_CHARS, Identifier, TextRule
 from storage.errors import NotFoundError
 
 # declared in the schema; checked by agents.documents.tags.clean_tag (422 invalid_tag)
 TAG_RULE = TextRule(max_chars=MAX_TAG_CHARS, pattern=TAG_PATTERN)
 Tag = Annotated[str, TAG_RULE.schema()]
+
+
+# Litestar does not publish constraints of a list's items, so they are declared on the list
+def _list_of(item: dict[str, Any], min_items: int, max_items: int) -> msgspec.Meta:
+    return msgspec.Meta(
+        min_length=min_items,
+        max_length=max_items,
+        extra_json_schema={"extra": {"items": {"type": "string", **item}}},
+    )
+
+
 DocumentIds = Annotated[
-    list[Identifier], msgspec.Meta(min_length=1, max_length=MAX_DOCUMENTS_PER_CALL)
+    list[Identifier],
+    _list_of({"minLength": 1, "maxLength": MAX_NAME_CHARS}, 1, MAX_DOCUMENTS_PER_CALL),
 ]
-Tags = Annotated[list[Tag], msgspec.Meta(max_length=MAX_TAGS_PER_CALL)]
+Tags = Annotated[
+    list[Tag],
+    _list_of(
+        {"minLength": 1, "maxLength": MAX_TAG_CHARS, "pattern": TAG_PATTERN}, 0, MAX_TAGS_PER_CALL
+    ),
+]
 
 
 class TagChange(msgspec.Struct, forbid_unknown_fields=True):
