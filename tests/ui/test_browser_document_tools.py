@@ -241,6 +241,35 @@ def test_a_document_is_summarized_from_its_page(appliance: Appliance, driver: An
     screenshot(driver, "tools-summary-1280")
 
 
+def test_a_long_pdf_shows_signs_of_life_while_it_is_read_and_indexed(
+    appliance: Appliance, driver: Any, tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    # GIVEN a 36-page PDF
+    pdf = make_pdf(tmp_path / "long-report.pdf", 36, "Long report")
+    driver.get(f"{appliance.base}/documents")
+    # WHEN it is dropped on the upload area
+    driver.find_element(By.CSS_SELECTOR, "[data-testid=upload] input[type=file]").send_keys(
+        str(pdf)
+    )
+    # THEN its line says in words that it was added and is being read
+    line = wait_for(driver, "[data-testid=upload-result]").text
+    assert "added" in line and "%" not in line and "0.0B" not in line, line
+    # AND until it is indexed its row says what is happening; the time spent ticks on
+    seen: list[str] = []
+
+    def progress_or_done(d: Any) -> bool:
+        texts = [e.text for e in d.find_elements(By.CSS_SELECTOR, "[data-testid=doc-progress]")]
+        seen.extend(t for t in texts if t and (not seen or seen[-1] != t))
+        return not texts and bool(seen)
+
+    wait_until(driver, progress_or_done, timeout=INDEXED_TIMEOUT_S, message="no progress shown")
+    screenshot(driver, "tools-long-pdf-done-1280")
+    timed = [t for t in seen if re.search(r"· \d+ s", t)]
+    assert len(set(timed)) >= 2 or len(set(seen)) >= 2, seen
+
+
 CHANGED_PAGES = (
     "/",
     "/documents",

@@ -76,7 +76,9 @@ class UploadPanel:
                     type="warning",
                 ),
             )
-            upload.classes("w-full").props("data-testid=upload bordered flat")
+            upload.classes("w-full appliance-upload").props("data-testid=upload bordered flat")
+            # no empty band under the header until files are being sent
+            ui.add_css(".appliance-upload .q-uploader__list { min-height: 0; padding: 0 8px; }")
             upload.add_slot("header", _HEADER)
             upload.add_slot("list", _LIST)
             self.results = ui.column().classes("w-full gap-0").props("data-testid=upload-results")
