@@ -170,6 +170,7 @@ def build_runtime(
         if outcome.state == "indexed":
             document_indexed(supervisor, task.tenant_id, task.document_id)
 
+
     # the task bodies refer to `ingest`, built below with the enqueue functions they return
     document_tasks = tasks.register_document_tasks(
         queue,
