@@ -249,10 +249,21 @@ def test_a_long_pdf_shows_signs_of_life_while_it_is_read_and_indexed(
     # GIVEN a 36-page PDF
     pdf = make_pdf(tmp_path / "long-report.pdf", 36, "Long report")
     driver.get(f"{appliance.base}/documents")
-    # WHEN it is dropped on the upload area
-    driver.find_element(By.CSS_SELECTOR, "[data-testid=upload] input[type=file]").send_keys(
-        str(pdf)
-    )
+    wait_for(driver, "[data-testid=documents-table]")
+
+    # WHEN it is dropped on the upload area (retried while Vue still redraws the page)
+    def dropped(d: Any) -> bool:
+        from selenium.common.exceptions import StaleElementReferenceException
+
+        try:
+            d.find_element(By.CSS_SELECTOR, "[data-testid=upload] input[type=file]").send_keys(
+                str(pdf)
+            )
+        except StaleElementReferenceException:
+            return False
+        return True
+
+    wait_until(driver, dropped, message="the upload area never settled")
     # THEN its line says in words that it was added and is being read
     line = wait_for(driver, "[data-testid=upload-result]").text
     assert "added" in line and "%" not in line and "0.0B" not in line, line
@@ -260,7 +271,11 @@ def test_a_long_pdf_shows_signs_of_life_while_it_is_read_and_indexed(
     seen: list[str] = []
 
     def progress_or_done(d: Any) -> bool:
-        texts = [e.text for e in d.find_elements(By.CSS_SELECTOR, "[data-testid=doc-progress]")]
+        # read in one go: the rows are redrawn while the document moves on
+        texts = d.execute_script(
+            "return [...document.querySelectorAll('[data-testid=doc-progress]')]"
+            ".map(e => e.innerText)"
+        )
         seen.extend(t for t in texts if t and (not seen or seen[-1] != t))
         return not texts and bool(seen)
 
