@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from storage.errors import ApplianceError
 from ui.backend_account import AccountBackend, SettingsBackend
+from ui.backend_tools import ConversationBackend, DocumentToolsBackend, MailboxCheckBackend
 
 Row = dict[str, Any]
 
@@ -188,6 +189,7 @@ class DocumentsBackend(Protocol):
         q: str | None = None,
         semantic: bool = False,
         limit: int = 200,
+        tag: str | None = None,
     ) -> list[Row]: ...
 
     def semantic_search_available(self) -> bool: ...
@@ -215,7 +217,11 @@ class AskBackend(Protocol):
     def answerer_available(self) -> bool: ...
 
     def ask_stream(
-        self, token: str | None, tenant_id: str, question: str
+        self,
+        token: str | None,
+        tenant_id: str,
+        question: str,
+        document_ids: list[str] | None = None,
     ) -> Iterator[dict[str, Any]]: ...
 
 
@@ -313,6 +319,8 @@ class MonitoringBackend(Protocol):
     def logs(
         self, token: str | None, tenant_id: str | None, filters: dict[str, str]
     ) -> tuple[list[Row], int | None]: ...
+
+
 class WorkflowsBackend(Protocol):
     """Workflows and their runs: viewers read; editors save, enable, run, retry, cancel."""
 
@@ -363,6 +371,9 @@ class UiBackend(
     AdminBackend,
     MonitoringBackend,
     WorkflowsBackend,
+    DocumentToolsBackend,
+    ConversationBackend,
+    MailboxCheckBackend,
     SessionForgetting,
     AccountBackend,
     SettingsBackend,

@@ -22,6 +22,7 @@ from app.api.auth import AuthController
 from app.api.authn import Authentication
 from app.api.connectors import ConnectorsController
 from app.api.contract import ContractJsonPlugin
+from app.api.document_tags import DocumentTagsController
 from app.api.documents import DocumentsController
 from app.api.gate import RequestGate
 from app.api.guards import require_principal
@@ -62,6 +63,7 @@ TENANT_HANDLERS: list[Any] = [
     ApiKeysController,
     tenant_entries,
     DocumentsController,
+    DocumentTagsController,
     search_chunks,
     AnalysisController,
     ConnectorsController,

@@ -10,7 +10,10 @@ from app.services import Services
 from app.ui_backend.account import AccountMethods
 from app.ui_backend.admin import AdminMethods
 from app.ui_backend.ask import AskMethods
+from app.ui_backend.connector_check import ConnectorCheckMethods
 from app.ui_backend.connectors import ConnectorMethods
+from app.ui_backend.conversations import ConversationMethods
+from app.ui_backend.document_tools import DocumentToolMethods
 from app.ui_backend.documents import DocumentMethods
 from app.ui_backend.gate import SessionGate
 from app.ui_backend.monitoring import MonitoringMethods
@@ -34,6 +37,9 @@ class ApplianceUiBackend(
     ReportMethods,
     AccountMethods,
     SettingsMethods,
+    DocumentToolMethods,
+    ConversationMethods,
+    ConnectorCheckMethods,
 ):
     """Built once by the composition root; holds no per-request state."""
 

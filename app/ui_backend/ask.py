@@ -20,10 +20,15 @@ class AskMethods:
         return self._runtime.answerer is not None
 
     def ask_stream(
-        self, token: str | None, tenant_id: str, question: str
+        self,
+        token: str | None,
+        tenant_id: str,
+        question: str,
+        document_ids: list[str] | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Events {"type": "token", "text"}, {"type": "citations", "citations": [...]},
-        {"type": "done", "no_answer"} from the answerer; any member may ask."""
+        {"type": "done", "no_answer"} from the answerer; any member may ask.
+        `document_ids`: ask about these documents only (None: all of them)."""
         access = self._gate.access(token, tenant_id, "viewer")
         question = question.strip()
         if not question or len(question) > MAX_QUESTION:
@@ -31,4 +36,5 @@ class AskMethods:
         answerer = self._runtime.answerer
         if answerer is None:
             raise Unavailable(UNAVAILABLE)
-        return iter(answerer.stream(access.tenant_id, question, k=5, filters=None))
+        filters = {"document_ids": list(document_ids)} if document_ids else None
+        return iter(answerer.stream(access.tenant_id, question, k=5, filters=filters))

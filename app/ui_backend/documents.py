@@ -4,6 +4,7 @@ from typing import Any
 
 from agents.documents.ledger import DocumentLedger
 from agents.documents.records import STATES
+from agents.documents.tags import DocumentTags
 from agents.ingest.service import IngestService
 from app.api.documents import display_name
 from app.runtime import Runtime
@@ -14,6 +15,18 @@ from storage.errors import NotFoundError
 from ui.backend import Dashboard, ModelStatus
 
 _MAX_LIST = 200
+_SNIPPET_CHARS = 280
+
+
+def snippet(text: str) -> str:
+    """The passage on one line, cut at a word near `_SNIPPET_CHARS`."""
+    flat = " ".join(text.split())
+    if len(flat) <= _SNIPPET_CHARS:
+        return flat
+    cut = flat[:_SNIPPET_CHARS].rsplit(" ", 1)[0]
+    return cut + " …"
+
+
 _RECENT = 8
 _FAILURES = 6
 
@@ -85,33 +98,58 @@ class DocumentMethods:
         q: str | None = None,
         semantic: bool = False,
         limit: int = _MAX_LIST,
+        tag: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Newest first, filtered by state and title; by meaning when `semantic`."""
+        """Newest first, filtered by state, title and tag; by meaning (best match first,
+        with `snippet`, `page` and `score`) when `semantic`. Each row has its `tags`."""
         if state and state not in STATES:
             raise InvalidInput(f"unknown state {state!r}")
         ledger = self._ledger(token, tenant_id, active=False)
         limit = max(1, min(limit, _MAX_LIST))
         if semantic and q and self.semantic_search_available():
-            return self._by_meaning(ledger, tenant_id, q, state, limit)
-        records, _ = ledger.list_documents(state=state, q=q, limit=limit)
-        return [r.public() for r in records]
+            found = self._by_meaning(ledger, tenant_id, q, state, limit)
+        else:
+            records, _ = ledger.list_documents(state=state, q=q, limit=limit)
+            found = [r.public() for r in records]
+        tags = DocumentTags(ledger.db)
+        if tag:
+            wanted = tags.tagged(tag)
+            found = [d for d in found if d["id"] in wanted]
+        of = tags.of(d["id"] for d in found)
+        return [{**d, "tags": of.get(d["id"], [])} for d in found]
 
     def _by_meaning(
         self, ledger: DocumentLedger, tenant_id: str, q: str, state: str | None, limit: int
     ) -> list[dict[str, Any]]:
+        """Documents in order of their best passage's closeness in meaning to the query,
+        each with that passage (`snippet`, `page`) and its score (0-1, `score`).
+
+        Candidates come from hybrid search (so exact words count); they are ranked by the
+        cosine similarity with the query, which, unlike the fused score (scaled so the
+        weakest candidate is 0), means the same from one search to the next."""
         hits = self._runtime.analysis.search(tenant_id, q, k=min(limit, 50), mode="hybrid")
-        seen: list[str] = []
-        for hit in hits:
-            if hit.document_id not in seen:
-                seen.append(hit.document_id)
+
+        def closeness(hit: Any) -> float:
+            return float(hit.similarity if hit.similarity is not None else hit.score)
+
+        best: dict[str, Any] = {}
+        for hit in sorted(hits, key=closeness, reverse=True):
+            best.setdefault(hit.document_id, hit)
         found = []
-        for doc_id in seen:
+        for doc_id, hit in best.items():
             try:
                 record = ledger.get(doc_id)
             except NotFoundError:
                 continue  # deleted since it was indexed
             if state is None or record.state == state:
-                found.append(record.public())
+                found.append(
+                    {
+                        **record.public(),
+                        "snippet": snippet(hit.text),
+                        "page": hit.page,
+                        "score": round(max(0.0, min(1.0, closeness(hit))), 3),
+                    }
+                )
         return found
 
     def document(self, token: str | None, tenant_id: str, document_id: str) -> dict[str, Any]:

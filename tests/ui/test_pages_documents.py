@@ -25,15 +25,15 @@ async def test_editor_uploads_several_files_and_sees_them_listed(
             [ui.upload.SmallFileUpload(p.name, "application/pdf", p.read_bytes()) for p in pdfs]
         )
         # THEN each file gets a result line and a table row
-        await user.should_see("n1.pdf: received, now received")
-        await user.should_see("n2.pdf: received, now received")
+        await user.should_see("n1.pdf: added; it is being read")
+        await user.should_see("n2.pdf: added; it is being read")
         table = user.find(kind=ui.table).elements.pop()
         assert sorted(row["title"] for row in table.rows) == ["n1.pdf", "n2.pdf"]
         # AND the same content again is reported as a duplicate, not added
         await upload.handle_uploads(
             [ui.upload.SmallFileUpload("copy.pdf", "application/pdf", pdfs[0].read_bytes())]
         )
-        await user.should_see("copy.pdf: already here (same content), not added again")
+        await user.should_see("copy.pdf: already here (same content), so it was not added again")
         assert len(table.rows) == 2
 
 
@@ -94,7 +94,7 @@ async def test_dashboard_counts_documents_per_state(world: UiWorld, tmp_path: Pa
         await user.should_see("Recent arrivals")
         await user.should_see("one.pdf")
         await user.should_see("0 of 2 workers busy")
-        await user.should_see("language model: not loaded")
+        await user.should_see("language model: ready; loads on the first question")
 
 
 async def test_a_user_without_tenant_gets_a_hint(world: UiWorld) -> None:

@@ -1,6 +1,6 @@
 """Turning records into words people read: sizes, dates, states and failure reasons."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 # the ledger's state machine, in the order a document moves through it
@@ -54,6 +54,39 @@ def short_time(iso: str | None) -> str:
         return iso
 
 
+def elapsed_since(iso: str | None, now: datetime | None = None) -> str:
+    """'25 s', '3 min 5 s' since an ISO timestamp; '' when unknown."""
+    if not iso:
+        return ""
+    try:
+        start = datetime.fromisoformat(iso)
+    except ValueError:
+        return ""
+    moment = now or datetime.now(start.tzinfo or UTC)
+    seconds = max(0, int((moment - start).total_seconds()))
+    if seconds < 60:
+        return f"{seconds} s"
+    return f"{seconds // 60} min {seconds % 60} s"
+
+
+def progress_text(document: dict[str, Any], now: datetime | None = None) -> str:
+    """What a document in the pipeline is doing, in words, with the time spent on it;
+    '' once it reached a final state."""
+    state = document.get("state")
+    since = elapsed_since(document.get("updated_at"), now)
+    pages = document.get("pages")
+    if state == "received":
+        return "waiting to be read"
+    if state == "parsing":
+        return f"reading the file · {since}"
+    if state == "parsed":
+        return "read; waiting to be indexed for search"
+    if state == "indexing":
+        what = f"{pages} pages" if pages and int(pages) > 1 else "the text"
+        return f"indexing {what} for search · {since}"
+    return ""
+
+
 def failure_text(document: dict[str, Any]) -> str | None:
     """The plain reason a document failed, else None (its code: `failure_code`)."""
     error = document.get("error")
@@ -88,4 +121,6 @@ def table_row(document: dict[str, Any]) -> dict[str, Any]:
         "created_at": document.get("created_at") or "",
         "date_text": short_time(document.get("created_at")),
         "problem": failure_text(document) or "",
+        "progress": progress_text(document),
+        "tags": list(document.get("tags") or []),
     }

@@ -13,6 +13,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
 from ui.backend import TenantChoice, UiBackend
+from ui.components.ask_history import AskHistory
+from ui.components.ask_scope import AskScope
 from ui.components.context import PageContext, open_page
 from ui.components.feedback import reason, show_error
 from ui.components.layout import frame
@@ -74,7 +76,7 @@ def register(backend: UiBackend) -> None:
     """Define /ask."""
 
     @ui.page("/ask", title="Ask · Agent Appliance")
-    def ask_page(request: Request, tenant: str = "") -> RedirectResponse | None:
+    def ask_page(request: Request, tenant: str = "", docs: str = "") -> RedirectResponse | None:
         ctx = open_page(backend, request, tenant or None)
         if isinstance(ctx, RedirectResponse):
             return ctx
@@ -83,12 +85,14 @@ def register(backend: UiBackend) -> None:
             if current is None:
                 no_workspace()
                 return None
-            AskView(ctx, backend, current)
+            AskView(ctx, backend, current, docs)
         return None
 
 
 class AskView:
-    def __init__(self, ctx: PageContext, backend: UiBackend, tenant: TenantChoice) -> None:
+    def __init__(
+        self, ctx: PageContext, backend: UiBackend, tenant: TenantChoice, docs: str = ""
+    ) -> None:
         self.ctx, self.backend, self.tenant = ctx, backend, tenant
         with ui.row().classes("w-full items-center justify-between"):
             ui.label(f"Ask about the documents of {tenant.name}").classes("text-h5")
@@ -100,6 +104,7 @@ class AskView:
             with ui.card().classes("w-full").props("flat bordered data-testid=ask-unavailable"):
                 ui.label(UNAVAILABLE).classes("text-subtitle1 font-medium text-orange-10")
                 ui.label("An administrator can check the model with `appliance doctor`.")
+        self.scope = AskScope(ctx, backend, tenant, docs)
         self.log = ui.column().classes("w-full gap-2").props("data-testid=conversation")
         turns = ctx.state.conversation(tenant.id)
         self.placeholder: ui.column | None = None
@@ -120,6 +125,7 @@ class AskView:
                 "round color=primary aria-label='Ask' data-testid=ask"
             )
         self.input.on("keydown.enter", self.ask)
+        self.history = AskHistory(ctx, backend, tenant)
         if not self.available:
             self.input.disable()
             self.send.disable()
@@ -144,9 +150,12 @@ class AskView:
             view = TurnView(self, turn, index)
         try:
             stream = await asyncio.to_thread(
-                self.backend.ask_stream, self.ctx.token, self.tenant.id, question
+                self.backend.ask_stream, self.ctx.token, self.tenant.id, question, self.scope.ids()
             )
             await view.stream(stream)
+            await self.history.record(
+                question, turn.answer, turn.citations, self.scope.ids(), turn.no_answer
+            )
         except Exception as exc:  # noqa: BLE001 - shown in the answer and as a notice
             turn.error = reason(exc) or "the answer could not be produced"
             view.fill()

@@ -4,8 +4,6 @@ The password is write-only: the browser gets only whether one is set, the edit f
 starts empty ("leave empty to keep"), and the field is cleared as soon as it was saved.
 """
 
-from typing import Any
-
 from nicegui import ui
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
@@ -14,17 +12,10 @@ from ui.backend import ConnectorView, TenantChoice, UiBackend
 from ui.components.context import PageContext, open_page
 from ui.components.feedback import Failed, call, show_error
 from ui.components.layout import frame
+from ui.components.mailbox_form import SECURITY, TAKE, MailboxForm
 from ui.components.widgets import empty_state, no_workspace
 
 PASSWORD_MASK = "••••••••"  # noqa: S105 - dots shown in place of a password
-SECURITY = {"tls": "TLS", "starttls": "STARTTLS", "plain": "none (this machine only)"}
-TAKE = {"attachments": "attachments", "body": "mail body", "both": "attachments and body"}
-AFTER = {
-    "mark_seen": "mark as read",
-    "move": "move to a folder",
-    "delete": "delete",
-    "none": "leave as it is",
-}
 
 
 def register(backend: UiBackend) -> None:
@@ -131,10 +122,18 @@ class ConnectorsView:
                     ui.label(value).classes("text-body2 break-all")
 
     async def _test(self, c: ConnectorView) -> None:
-        ui.notify(f"Connecting to {c.host}…")
-        outcome = await call(
-            "Testing the mailbox", self.backend.test_connector, self.ctx.token, self.tenant.id, c.id
-        )
+        with self.root:
+            notice = ui.notification(f"Connecting to {c.host}…", spinner=True, timeout=None)
+        try:
+            outcome = await call(
+                "Testing the mailbox",
+                self.backend.test_connector,
+                self.ctx.token,
+                self.tenant.id,
+                c.id,
+            )
+        finally:
+            notice.dismiss()  # the result dialog says how it went
         if isinstance(outcome, Failed):
             return
         with self.root, ui.dialog() as dialog, ui.card().props("data-testid=test-result"):
@@ -175,129 +174,3 @@ class ConnectorsView:
     def _edit(self, c: ConnectorView | None) -> None:
         with self.root:
             MailboxForm(self, c).dialog.open()
-
-
-class MailboxForm:
-    """The create/edit dialog; its password field never shows a stored password."""
-
-    def __init__(self, page: ConnectorsView, existing: ConnectorView | None) -> None:
-        self.page, self.existing = page, existing
-        s: dict[str, Any] = dict(existing.settings) if existing else {}
-        with (
-            ui.dialog() as self.dialog,
-            ui.card().classes("w-[34rem] max-w-full gap-2").props("data-testid=mailbox-form"),
-        ):
-            ui.label("Edit mailbox" if existing else "Add mailbox").classes("text-h6")
-            self.name = ui.input("Name", value=existing.name if existing else "").props(
-                "data-testid=mailbox-name"
-            )
-            self.protocol = ui.toggle(
-                {"imap": "IMAP", "pop3": "POP3"}, value=existing.protocol if existing else "imap"
-            )
-            if existing:
-                self.protocol.disable()  # a stored mailbox keeps its protocol
-            with ui.row().classes("w-full gap-2 no-wrap"):
-                self.host = ui.input("Server", value=existing.host if existing else "")
-                self.host.classes("flex-1").props("data-testid=mailbox-host")
-                self.port = (
-                    ui.number(
-                        "Port",
-                        value=existing.port if existing else None,
-                        format="%d",
-                        min=1,
-                        max=65535,
-                    )
-                    .classes("w-28")
-                    .props("data-testid=mailbox-port")
-                )
-            self.security = ui.select(
-                SECURITY, label="Encryption", value=existing.security if existing else "tls"
-            ).props("data-testid=mailbox-security")
-            self.username = ui.input(
-                "Account name", value=existing.username if existing else ""
-            ).props("data-testid=mailbox-username")
-            has_password = bool(existing and existing.has_password)
-            self.password = ui.input(
-                "Password",
-                password=True,
-                password_toggle_button=True,
-                placeholder="leave empty to keep the saved password" if has_password else "",
-            ).props("autocomplete=new-password data-testid=mailbox-password")
-            if has_password:
-                self.password.props("hint='Leave empty to keep the saved password'")
-            self.folder = ui.input("Folder", value=str(s.get("folder", "INBOX")))
-            self.take = ui.select(TAKE, label="Take", value=str(s.get("take", "attachments")))
-            self.after = ui.select(
-                AFTER,
-                label="After a mail was added",
-                value=str(s.get("after_success", "mark_seen")),
-            )
-            self.move_to = ui.input("Move to folder", value=str(s.get("move_to") or ""))
-            self.pop_delete = ui.checkbox(
-                "Delete from the server after it was added",
-                value=bool(s.get("delete_after_success")),
-            )
-            self.enabled = ui.switch(
-                "Fetch mail on schedule", value=existing.enabled if existing else True
-            )
-            for field in (
-                self.name,
-                self.host,
-                self.security,
-                self.username,
-                self.password,
-                self.folder,
-                self.take,
-                self.after,
-                self.move_to,
-            ):
-                field.classes("w-full")
-            self.folder.bind_visibility_from(self.protocol, "value", value="imap")
-            self.after.bind_visibility_from(self.protocol, "value", value="imap")
-            self.move_to.bind_visibility_from(self.after, "value", value="move")
-            self.pop_delete.bind_visibility_from(self.protocol, "value", value="pop3")
-            with ui.row().classes("w-full justify-end"):
-                ui.button("Cancel", on_click=self._close).props("flat")
-                ui.button("Save", on_click=self._save).props("data-testid=save-mailbox")
-
-    def _fields(self) -> dict[str, Any]:
-        base = dict(self.existing.settings) if self.existing else {}
-        imap = self.protocol.value == "imap"
-        base.update(
-            name=(self.name.value or "").strip(),
-            protocol=self.protocol.value,
-            host=(self.host.value or "").strip(),
-            port=int(self.port.value) if self.port.value else None,
-            security=self.security.value,
-            username=(self.username.value or "").strip(),
-            folder=(self.folder.value or "INBOX").strip() if imap else "INBOX",
-            take=self.take.value,
-            after_success=self.after.value if imap else "none",
-            move_to=(self.move_to.value or "").strip() or None,
-            delete_after_success=bool(self.pop_delete.value) and not imap,
-            enabled=bool(self.enabled.value),
-        )
-        return base
-
-    def _close(self) -> None:
-        self.password.value = ""
-        self.dialog.close()
-        self.dialog.delete()
-
-    async def _save(self) -> None:
-        secret = self.password.value or None
-        saved = await call(
-            "Saving the mailbox",
-            self.page.backend.save_connector,
-            self.page.ctx.token,
-            self.page.tenant.id,
-            self.existing.id if self.existing else None,
-            self._fields(),
-            secret,
-        )
-        if isinstance(saved, Failed):
-            return  # the form stays filled in so the user can correct it
-        ui.notify(f"Mailbox “{saved.name}” saved", type="positive")
-        self._close()
-        with self.page.root:  # this dialog, the handler's home, is gone now
-            await self.page.reload()

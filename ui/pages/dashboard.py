@@ -16,6 +16,7 @@ from ui.components.dropbox import dropbox_note
 from ui.components.feedback import Failed, call
 from ui.components.formatting import STATES, failure_text, human_size, short_time
 from ui.components.layout import frame
+from ui.components.upload_panel import upload_button
 from ui.components.widgets import empty_state, section_title, stat_tile, state_badge
 
 REFRESH_S = 2.0
@@ -51,31 +52,36 @@ def _queue_and_models(data: Dashboard) -> None:
                 _model_line(model)
 
 
+def model_state(model: ModelStatus) -> str:
+    """A model's state in words that do not read as a fault when it is simply idle."""
+    if model.loaded:
+        memory = f", {human_size(model.memory_bytes)}" if model.memory_bytes else ""
+        return f"ready (in memory{memory})"
+    if model.detail == "not started":  # no model file: the runtime built no LLM
+        return "not installed; search works, questions cannot be answered"
+    if model.kind == "embeddings":
+        return "ready; loads when documents are indexed or searched"
+    return "ready; loads on the first question"
+
+
 def _model_line(model: ModelStatus) -> None:
     with ui.row().classes("items-center gap-2 no-wrap"):
-        ui.icon("check_circle" if model.loaded else "radio_button_unchecked").classes(
+        ui.icon("check_circle" if model.loaded else "schedule").classes(
             "text-positive" if model.loaded else "opacity-60"
         )
         with ui.column().classes("gap-0"):
-            memory = f", {human_size(model.memory_bytes)}" if model.memory_bytes else ""
-            state = f"loaded{memory}" if model.loaded else "not loaded"
+            state = model_state(model)
             ui.label(f"{model.kind}: {state}").props(f"data-testid='model-{model.kind}'")
-            ui.label(model.name + (f" — {model.detail}" if model.detail else "")).classes(
+            detail = model.detail if model.detail not in ("", "not started") else ""
+            ui.label(model.name + (f" — {detail}" if detail else "")).classes(
                 "text-caption opacity-70 break-all"
             )
 
 
 def _recent(ctx: PageContext, data: Dashboard) -> None:
     with ui.row().classes("w-full gap-3 items-stretch"):
-        with ui.card().classes("flex-1 min-w-[18rem]").props("data-testid=recent-card"):
-            section_title("Recent arrivals")
-            for doc in data.recent:
-                with ui.row().classes("w-full items-center gap-2 no-wrap"):
-                    state_badge(doc["state"])
-                    ui.link(doc["title"], f"/documents/{doc['id']}").classes("truncate flex-1")
-                    ui.label(short_time(doc.get("created_at"))).classes(
-                        "text-caption opacity-70 gt-xs"
-                    )
+        if data.recent:  # with nothing yet, the "No documents yet" hint above says it
+            _arrivals(data)
         with ui.card().classes("flex-1 min-w-[18rem]").props("data-testid=failures-card"):
             section_title("Recent failures")
             if not data.failures:
@@ -90,6 +96,16 @@ def _recent(ctx: PageContext, data: Dashboard) -> None:
                     )
 
 
+def _arrivals(data: Dashboard) -> None:
+    with ui.card().classes("flex-1 min-w-[18rem]").props("data-testid=recent-card"):
+        section_title("Recent arrivals")
+        for doc in data.recent:
+            with ui.row().classes("w-full items-center gap-2 no-wrap"):
+                state_badge(doc["state"])
+                ui.link(doc["title"], f"/documents/{doc['id']}").classes("truncate flex-1")
+                ui.label(short_time(doc.get("created_at"))).classes("text-caption opacity-70 gt-xs")
+
+
 def register(backend: UiBackend) -> None:
     """Define / (the dashboard)."""
 
@@ -99,7 +115,10 @@ def register(backend: UiBackend) -> None:
         if isinstance(ctx, RedirectResponse):
             return ctx
         with frame(ctx, "Dashboard", "/"):
-            ui.label("Dashboard").classes("text-h5").props("data-testid=dashboard-title")
+            with ui.row().classes("w-full items-center justify-between"):
+                ui.label("Dashboard").classes("text-h5").props("data-testid=dashboard-title")
+                if ctx.tenant is not None and ctx.tenant.can_edit:
+                    upload_button(ctx, backend, ctx.tenant)
             tenant = ctx.tenant
             if tenant is None:
                 hint = (
@@ -120,7 +139,11 @@ def _live_dashboard(ctx: PageContext, backend: DocumentsBackend, tenant_id: str,
     def body() -> None:
         data = shown[0]
         if sum(data.counts.values()) == 0:
-            empty_state("upload_file", "No documents yet", "Upload files on the Documents page.")
+            empty_state(
+                "upload_file",
+                "No documents yet",
+                "Use “Upload documents” above, or the Documents page.",
+            )
             if ctx.tenant is not None:
                 dropbox_note(ctx.backend, ctx.token, tenant_id, ctx.tenant.name)
         _counts(ctx, data)

@@ -15,20 +15,21 @@ from starlette.responses import RedirectResponse
 
 from ui.backend import SessionExpired, TenantChoice, UiBackend
 from ui.components.context import EXPIRED, PageContext, open_page
+from ui.components.document_facts import document_facts
+from ui.components.document_tools import DocumentTools
 from ui.components.feedback import Failed, call
 from ui.components.formatting import (
     FINAL_STATES,
     failure_code,
     failure_hint,
     failure_text,
-    human_size,
-    short_time,
+    progress_text,
 )
 from ui.components.layout import frame
 from ui.components.widgets import empty_state, state_badge
 
 ORIGINAL_URL = "/ui-files/{tenant_id}/documents/{document_id}/original"
-REFRESH_S = 2.0
+REFRESH_S = 1.0  # the elapsed time of a document in the pipeline ticks by the second
 
 
 def original_url(tenant_id: str, document_id: str) -> str:
@@ -132,7 +133,10 @@ class DocumentView:
             self.tenant.id,
             self.document["id"],
         )
-        if isinstance(doc, Failed) or doc == self.document:
+        if isinstance(doc, Failed):
+            return
+        self.progress.text = progress_text(doc)  # the elapsed time ticks on
+        if doc == self.document:
             return
         self.document = doc
         self.pages = self._pages()
@@ -149,12 +153,27 @@ class DocumentView:
                     "data-testid=document-title"
                 )
                 state_badge(doc["state"])
+                self.progress = (
+                    ui.label(progress_text(doc))
+                    .classes("text-body2 opacity-80")
+                    .props("data-testid=doc-progress")
+                )
             self._failure(doc)
             self._actions(doc)
             # text first on narrow screens (a citation opens here), beside the details on wide
             with ui.row().classes("w-full gap-4 items-start flex-col md:flex-row-reverse"):
                 self._text()
                 self._metadata(doc)
+            # below the text: a cited passage opened here comes first
+            if doc["state"] in ("parsed", "indexing", "indexed"):
+                DocumentTools(self.ctx, self.backend, self.tenant, self._with_tags(doc))
+
+    def _with_tags(self, doc: dict[str, Any]) -> dict[str, Any]:
+        try:
+            tags = self.backend.tags_of(self.ctx.token, self.tenant.id, [doc["id"]])
+        except Exception:  # noqa: BLE001 - the tools still work without the tags shown
+            tags = {}
+        return {**doc, "tags": tags.get(doc["id"], [])}
 
     def _failure(self, doc: dict[str, Any]) -> None:
         text = failure_text(doc)
@@ -219,31 +238,12 @@ class DocumentView:
         dialog.open()
 
     def _metadata(self, doc: dict[str, Any]) -> None:
-        facts = [
-            ("Type", doc.get("type") or "not known yet"),
-            ("Source", doc.get("source")),
-            ("From", doc.get("source_ref")),
-            ("File name", doc.get("filename")),
-            ("Size", human_size(doc.get("size"))),
-            ("Pages", doc.get("pages")),
-            ("Added", short_time(doc.get("created_at"))),
-            ("Updated", short_time(doc.get("updated_at"))),
-            ("Attempts", doc.get("attempts")),
-            ("SHA-256", doc.get("sha256")),
-        ]
-        extra = {
-            k: v
-            for k, v in (doc.get("metadata") or {}).items()
-            if k not in ("sections", "page_count") and isinstance(v, str | int | float)
-        }
         with ui.card().classes("w-full md:w-80 gap-1").props("flat bordered data-testid=metadata"):
             ui.label("Details").classes("text-subtitle1 font-medium")
-            for label, value in [*facts, *sorted(extra.items())]:
-                if value in (None, ""):
-                    continue
+            for label, value in document_facts(doc):
                 with ui.row().classes("w-full gap-2 no-wrap"):
-                    ui.label(str(label)).classes("w-24 shrink-0 opacity-70 text-body2")
-                    ui.label(str(value)).classes("text-body2 break-all")
+                    ui.label(label).classes("w-28 shrink-0 opacity-70 text-body2")
+                    ui.label(value).classes("text-body2 break-all")
 
     def _text(self) -> None:
         with ui.card().classes("w-full md:w-0 md:flex-1 gap-2").props("flat bordered"):

@@ -1,50 +1,31 @@
-"""Documents: drag-and-drop upload with per-file progress, a sortable, filterable table.
+"""Documents: drag-and-drop upload, a sortable, filterable table (cards on narrow
+screens) with tags and a selection to ask about, tag or delete; search by meaning lists
+the best matches first with the passage that matched.
 
 Upload controls exist only for editors and owners; the backend checks the role again on
 every file, so a viewer who crafts the upload request is refused all the same.
 """
 
-import asyncio
 from typing import Any
 
-from nicegui import events, ui
+from nicegui import ui
 from starlette.formparsers import MultiPartParser
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
 from ui.backend import TenantChoice, UiBackend
 from ui.components.context import PageContext, open_page
+from ui.components.document_selection import SelectionBar
+from ui.components.documents_table import documents_table
 from ui.components.dropbox import dropbox_note
-from ui.components.feedback import Failed, call, reason, show_error
+from ui.components.feedback import Failed, call, show_error
 from ui.components.formatting import FINAL_STATES, STATES, table_row
 from ui.components.layout import frame
+from ui.components.meaning_results import meaning_results
+from ui.components.upload_panel import UploadPanel
 from ui.components.widgets import empty_state, no_workspace
 
 REFRESH_S = 0.5  # only re-queries while a listed document is still in the pipeline
-_HIDE_NARROW = {"classes": "gt-sm", "headerClasses": "gt-sm"}
-COLUMNS: list[dict[str, Any]] = [
-    {"name": "title", "label": "Title", "field": "title", "align": "left", "sortable": True},
-    {"name": "state", "label": "State", "field": "state", "align": "left", "sortable": True},
-    {"name": "type", "label": "Type", "field": "type", "sortable": True, **_HIDE_NARROW},
-    {"name": "source", "label": "Source", "field": "source", "sortable": True, **_HIDE_NARROW},
-    {"name": "size", "label": "Size", "field": "size", "sortable": True, **_HIDE_NARROW},
-    {"name": "pages", "label": "Pages", "field": "pages", "sortable": True, **_HIDE_NARROW},
-    {"name": "created_at", "label": "Added", "field": "created_at", "sortable": True},
-]
-_TITLE_CELL = """
-<q-td :props="props">
-  <a :href="'/documents/' + props.row.id" class="text-primary" :data-testid="'doc-' + props.row.id"
-     >{{ props.row.title }}</a>
-  <div v-if="props.row.problem" class="text-negative text-caption">{{ props.row.problem }}</div>
-</q-td>
-"""
-_STATE_CELL = """
-<q-td :props="props">
-  <q-badge :color="props.row.state_color" :label="props.row.state" />
-</q-td>
-"""
-_SIZE_CELL = '<q-td :props="props">{{ props.row.size_text }}</q-td>'
-_DATE_CELL = '<q-td :props="props">{{ props.row.date_text }}</q-td>'
 
 
 def keep_uploads_in_memory(limit: int) -> None:
@@ -59,7 +40,7 @@ def register(backend: UiBackend) -> None:
 
     @ui.page("/documents", title="Documents · Agent Appliance")
     def documents_page(
-        request: Request, state: str = "", q: str = "", tenant: str = ""
+        request: Request, state: str = "", q: str = "", tenant: str = "", tag: str = ""
     ) -> RedirectResponse | None:
         ctx = open_page(backend, request, tenant or None)
         if isinstance(ctx, RedirectResponse):
@@ -69,46 +50,43 @@ def register(backend: UiBackend) -> None:
             if current is None:
                 no_workspace()
                 return None
-            DocumentsView(ctx, backend, current, state if state in STATES else "", q)
+            DocumentsView(ctx, backend, current, state if state in STATES else "", q, tag)
         return None
 
 
 class DocumentsView:
-    """The table, its filters and (for editors) the upload area of one tenant."""
+    """The table, its filters, the selection bar and (for editors) the upload area."""
 
     def __init__(
-        self, ctx: PageContext, backend: UiBackend, tenant: TenantChoice, state: str, q: str
+        self,
+        ctx: PageContext,
+        backend: UiBackend,
+        tenant: TenantChoice,
+        state: str,
+        q: str,
+        tag: str = "",
     ) -> None:
         self.ctx, self.backend, self.tenant = ctx, backend, tenant
         with ui.row().classes("w-full items-center justify-between"):
             ui.label("Documents").classes("text-h5")
             self.count = ui.label().classes("opacity-70").props("data-testid=document-count")
         if tenant.can_edit:
-            self._upload_area()
-        self._filters(state, q)
-        self.table = (
-            ui.table(
-                rows=[],
-                columns=COLUMNS,
-                row_key="id",
-                pagination={"rowsPerPage": 25, "sortBy": "created_at", "descending": True},
-            )
-            .classes("w-full")
-            .props("flat bordered data-testid=documents-table")
-        )
-        for slot, template in (
-            ("body-cell-title", _TITLE_CELL),
-            ("body-cell-state", _STATE_CELL),
-            ("body-cell-size", _SIZE_CELL),
-            ("body-cell-created_at", _DATE_CELL),
-        ):
-            self.table.add_slot(slot, template)
+            UploadPanel(ctx, backend, tenant, self.refresh)
+        self._filters(state, q, tag)
+        self.selection = SelectionBar(ctx, backend, tenant, self._selected_ids, self.refresh)
+        self.table = documents_table(selectable=True)
+        self.table.on("selection", lambda _: self.selection.update())
+        self.results = ui.column().classes("w-full")
         self.empty = ui.column().classes("w-full")
         self._show(self._fetch_now())
         ui.timer(REFRESH_S, self._refresh_if_busy)
 
+    def _selected_ids(self) -> list[str]:
+        table = getattr(self, "table", None)  # the bar is drawn above the table
+        return [str(row["id"]) for row in table.selected] if table is not None else []
+
     # -- filters -----------------------------------------------------------------------
-    def _filters(self, state: str, q: str) -> None:
+    def _filters(self, state: str, q: str, tag: str) -> None:
         with ui.row().classes("w-full items-center gap-3"):
             self.state = (
                 ui.select(
@@ -131,6 +109,21 @@ class DocumentsView:
                 "data-testid=semantic-switch"
             )
             self.semantic.set_visibility(self.backend.semantic_search_available())
+            self.tag = (
+                ui.select(self._tag_options(tag), value=tag, label="Tag", on_change=self.refresh)
+                .classes("min-w-[8rem]")
+                .props("dense outlined data-testid=tag-filter")
+            )
+
+    def _tag_options(self, current: str) -> dict[str, str]:
+        try:
+            found = self.backend.all_tags(self.ctx.token, self.tenant.id)
+        except Exception:  # noqa: BLE001 - no tags to offer is not worth a notice
+            found = []
+        options = {"": "All tags", **{t: f"{t} ({n})" for t, n in found}}
+        if current and current not in options:
+            options[current] = current
+        return options
 
     async def _mode_changed(self) -> None:
         label = "Search contents" if self.semantic.value else "Search titles"
@@ -142,7 +135,11 @@ class DocumentsView:
             "state": self.state.value or None,
             "q": (self.search.value or "").strip() or None,
             "semantic": bool(self.semantic.value),
+            "tag": self.tag.value or None,
         }
+
+    def _by_meaning(self) -> bool:
+        return bool(self.semantic.value and (self.search.value or "").strip())
 
     # -- table ---------------------------------------------------------------------------
     def _fetch_now(self) -> list[dict[str, Any]]:
@@ -154,24 +151,50 @@ class DocumentsView:
 
     def _show(self, documents: list[dict[str, Any]]) -> None:
         rows = [table_row(d) for d in documents]
+        meaning = self._by_meaning()
+        if meaning:
+            self.results.clear()
+            with self.results:
+                meaning_results(self.tenant, documents)
         if rows != self.table.rows:
+            kept = {row["id"] for row in rows}
+            self.table.selected[:] = [r for r in self.table.selected if r["id"] in kept]
             self.table.rows = rows
             self.table.update()
+            self.selection.update()
         self.count.text = f"{len(rows)} shown"
         filtered = any(v for k, v in self._query().items() if k != "semantic")
-        self.table.set_visibility(bool(rows))
+        self.table.set_visibility(bool(rows) and not meaning)
+        self.results.set_visibility(bool(rows) and meaning)
         self.empty.clear()
         if not rows:
             with self.empty:
-                if filtered:
-                    empty_state("filter_alt_off", "Nothing matches", "Clear the filter or search.")
-                elif self.tenant.can_edit:
-                    empty_state(
-                        "upload_file", "No documents yet", "Drop files on the upload area above."
-                    )
-                    dropbox_note(self.ctx.backend, self.ctx.token, self.tenant.id, self.tenant.name)
-                else:
-                    empty_state("description", "No documents yet", "Editors can add documents.")
+                self._nothing(filtered)
+
+    def _nothing(self, filtered: bool) -> None:
+        query = (self.search.value or "").strip()
+        if query and not self.semantic.value and self.semantic.visible:
+            empty_state(
+                "manage_search",
+                f"No title contains “{query}”",
+                "Search by meaning looks inside the documents instead.",
+            )
+            ui.button(
+                "Search inside the documents by meaning",
+                icon="travel_explore",
+                on_click=lambda: self.semantic.set_value(True),
+            ).classes("self-center").props("data-testid=try-meaning")
+        elif filtered:
+            empty_state("filter_alt_off", "Nothing matches", "Clear the filter or search.")
+        elif self.tenant.can_edit:
+            empty_state(
+                "upload_file",
+                "No documents yet",
+                "Drop files on the upload area above.",
+            )
+            dropbox_note(self.ctx.backend, self.ctx.token, self.tenant.id, self.tenant.name)
+        else:
+            empty_state("description", "No documents yet", "Editors can add documents.")
 
     async def refresh(self) -> None:
         documents = await call(
@@ -188,44 +211,3 @@ class DocumentsView:
         # only while something is still moving through the pipeline
         if any(row["state"] not in FINAL_STATES for row in self.table.rows):
             await self.refresh()
-
-    # -- upload --------------------------------------------------------------------------
-    def _upload_area(self) -> None:
-        limit = self.backend.max_upload_bytes()
-        with ui.card().classes("w-full gap-2").props("flat bordered"):
-            ui.label("Add documents").classes("text-subtitle1 font-medium")
-            ui.upload(
-                multiple=True,
-                auto_upload=True,
-                max_file_size=limit,
-                on_upload=self._uploaded,
-                on_rejected=lambda: ui.notify(
-                    f"Not uploaded: files must be smaller than {limit // 2**20} MiB.",
-                    type="warning",
-                ),
-                label="Drop files here, or click + to choose",
-            ).classes("w-full").props("data-testid=upload bordered flat")
-            self.results = ui.column().classes("w-full gap-0").props("data-testid=upload-results")
-
-    async def _uploaded(self, event: events.UploadEventArguments) -> None:
-        name = event.file.name or "upload"
-        content = await event.file.read()
-        try:
-            result = await asyncio.to_thread(
-                self.backend.upload, self.ctx.token, self.tenant.id, name, content
-            )
-        except Exception as exc:  # noqa: BLE001 - reported per file, the others go on
-            self._result(name, "error", f"not added: {reason(exc) or 'server error'}")
-            show_error(exc, f"Uploading {name}")
-            return
-        if result.get("duplicate"):
-            self._result(name, "content_copy", "already here (same content), not added again")
-        else:
-            self._result(name, "check_circle", f"received, now {result.get('state')}")
-        await self.refresh()
-
-    def _result(self, name: str, icon: str, text: str) -> None:
-        with self.results:
-            with ui.row().classes("items-center gap-2 no-wrap").props("data-testid=upload-result"):
-                ui.icon(icon).classes("text-negative" if icon == "error" else "text-positive")
-                ui.label(f"{name}: {text}").classes("text-body2")
