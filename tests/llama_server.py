@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from agents.models import locate_llm_model
 
@@ -87,3 +88,15 @@ class LlamaServer:
 
     def log_tail(self) -> str:
         return self._log.read_text(errors="replace")[-2000:] if self._log.exists() else ""
+
+
+def server_model_settings(server: LlamaServer) -> dict[str, Any]:
+    """`[models]` overrides that point the appliance's LLM at `server`."""
+    return {
+        "llm_backend": "openai",
+        "remote_base_url": server.base_url,
+        "remote_model": server.alias,
+        "remote_context_window": SERVER_N_CTX,
+        # llama-cpp-python's server takes the schema as json_object + schema
+        "remote_json_format": "json_object",
+    }
