@@ -199,3 +199,13 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServ
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def llama_embed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:
+    """A real llama.cpp server with /v1/embeddings over the packaged GGUF (576 dimensions,
+    one vector per token: the appliance pools them)."""
+    server = LlamaServer(tmp_path_factory.mktemp("llama-embed"), embedding=True, n_ctx=512)
+    server.start()
+    yield server
+    server.stop()
