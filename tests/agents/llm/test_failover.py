@@ -6,7 +6,7 @@ from collections.abc import Iterator
 import jsonschema
 import pytest
 
-from agents.llm import LLMService, LLMUnavailableError, OpenAICompatibleBackend
+from agents.llm import LLMService, LLMUnavailableError, Message, OpenAICompatibleBackend
 from agents.llm.config import OpenAICompatibleConfig
 from agents.llm.endpoints import EndpointPool, public_url
 from agents.llm.failover import FailoverBackend
@@ -15,7 +15,7 @@ from tests.llama_server import SERVER_N_CTX, LlamaServer, free_port
 pytestmark = pytest.mark.slow
 
 CANARY_KEY = "sk-canary-7f3a9e1d"
-QUESTION = [{"role": "user", "content": "What is the capital of France?"}]
+QUESTION: list[Message] = [{"role": "user", "content": "What is the capital of France?"}]
 
 
 def _backend(base_url: str, model: str, **extra: object) -> OpenAICompatibleBackend:
@@ -76,8 +76,10 @@ def test_a_stream_and_grammar_constrained_json_fail_over_too(
         "properties": {"city": {"type": "string", "maxLength": 30}, "year": {"type": "integer"}},
         "required": ["city", "year"],
     }
-    ask = [{"role": "user", "content": "Paris hosted the Olympics in 1924. City and year?"}]
-    jsonschema.validate(llm.generate_json(ask, schema, max_tokens=48), schema)  # type: ignore[arg-type]
+    ask: list[Message] = [
+        {"role": "user", "content": "Paris hosted the Olympics in 1924. City and year?"}
+    ]
+    jsonschema.validate(llm.generate_json(ask, schema, max_tokens=48), schema)
 
 
 def test_with_every_endpoint_down_the_error_says_so_without_the_key() -> None:
