@@ -54,28 +54,35 @@ def build_llm_pool(settings: Settings) -> EndpointPool[OpenAICompatibleBackend] 
     return EndpointPool(backends, recheck_after_s=inference.recheck_after_s)
 
 
+def remote_embedding_config(settings: Settings) -> RemoteEmbeddingConfig | None:
+    """The embeddings server's settings, or None when embeddings are computed locally."""
+    inference = settings.inference
+    if inference.embedding_backend != "openai":
+        return None
+    try:
+        return RemoteEmbeddingConfig(
+            base_url=inference.embedding_base_url,
+            model=inference.embedding_model,
+            api_key=inference.embedding_api_key,
+            dimension=inference.embedding_dimension,
+            batch_size=inference.embedding_batch_size,
+            connect_timeout_s=inference.connect_timeout_s,
+            read_timeout_s=inference.read_timeout_s,
+            max_retries=inference.max_retries,
+            backoff_initial_s=inference.backoff_initial_s,
+            backoff_max_s=inference.backoff_max_s,
+        )
+    except ValueError as error:
+        raise InferenceSettingsError(f"inference.embedding_* settings: {error}") from None
+
+
 def build_embedder(
     settings: Settings, local_model: ModelLocation, metrics: Metrics | None = None
 ) -> Embedder | RemoteEmbedder:
     """The local sentence-transformers embedder, or the client of an embeddings server."""
-    inference = settings.inference
-    if inference.embedding_backend == "openai":
-        try:
-            config = RemoteEmbeddingConfig(
-                base_url=inference.embedding_base_url,
-                model=inference.embedding_model,
-                api_key=inference.embedding_api_key,
-                dimension=inference.embedding_dimension,
-                batch_size=inference.embedding_batch_size,
-                connect_timeout_s=inference.connect_timeout_s,
-                read_timeout_s=inference.read_timeout_s,
-                max_retries=inference.max_retries,
-                backoff_initial_s=inference.backoff_initial_s,
-                backoff_max_s=inference.backoff_max_s,
-            )
-        except ValueError as error:
-            raise InferenceSettingsError(f"inference.embedding_* settings: {error}") from None
-        return RemoteEmbedder(config)
+    remote = remote_embedding_config(settings)
+    if remote is not None:
+        return RemoteEmbedder(remote)
     if metrics is not None and metrics.enabled:
         return MeteredEmbedder(local_model, metrics=metrics)
     return Embedder(local_model)

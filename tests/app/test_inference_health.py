@@ -11,7 +11,14 @@ import httpx
 import pytest
 
 from app.initialise import initialise
-from tests.conftest import ADMIN_PASSWORD, FAST_SECURITY, RunningServer, make_settings
+from tests.conftest import (
+    ADMIN_PASSWORD,
+    FAST_SECURITY,
+    RunningServer,
+    free_port,
+    make_settings,
+    run_cli,
+)
 from tests.llama_server import LlamaServer, server_model_settings
 
 pytestmark = pytest.mark.slow
@@ -111,3 +118,21 @@ def test_ready_says_when_the_llm_server_is_down_and_recovers_when_it_returns(
     assert _until(lambda: _ready(server).status_code == 200, 30), _ready(server).text
     assert extract().status_code == 200
     assert CANARY_KEY not in server.log.read_text()
+
+
+def test_doctor_checks_each_llm_server_without_showing_the_key(
+    tmp_path: Path, llama_server: LlamaServer
+) -> None:
+    # GIVEN an appliance whose LLM servers are the real llama.cpp server and a dead port
+    data = tmp_path / "data"
+    initialise(make_settings(data), "admin", ADMIN_PASSWORD, demo=False, passphrase=None)
+    config = _config(tmp_path / "appliance.toml", llama_server)
+    dead = f"http://127.0.0.1:{free_port()}/v1"
+    config.write_text(config.read_text() + f'llm_fallback_urls = ["{dead}"]\n')
+    # WHEN the self-check runs
+    done = run_cli("doctor", "--data-dir", str(data), "--config", str(config), timeout=300)
+    output = done.stdout + done.stderr
+    # THEN it names both servers, the dead one as failing, and never the key
+    assert llama_server.base_url in output and dead in output, output
+    assert done.returncode != 0
+    assert CANARY_KEY not in output
