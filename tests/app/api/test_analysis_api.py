@@ -31,6 +31,9 @@ def world(request: pytest.FixtureRequest, world_factory: Callable[..., ApiWorld]
     models: dict[str, Any] = {"answer_max_tokens": 48}
     if request.param == "llama.cpp server":
         models.update(server_model_settings(request.getfixturevalue("llama_server")))
+        # a CPU server evaluating a full 2,048-token window on a shared 2-core machine
+        # may take minutes: the same patience as the local model process (600 s)
+        return world_factory(models=models, inference={"read_timeout_s": 600.0})
     return world_factory(models=models)
 
 
