@@ -3,8 +3,15 @@
 import shutil
 from dataclasses import dataclass
 
-from agents.models import ModelNotFoundError, locate_embedding_model, locate_llm_model
+from agents.analyze.remote_embedding import RemoteEmbedder
+from agents.models import (
+    ModelNotFoundError,
+    locate_embedding_model,
+    locate_llm_model,
+)
+from app.inference_wiring import build_llm_pool, remote_embedding_config
 from app.services import Services
+from app.settings import Settings
 from storage.errors import StorageError
 from storage.integrity import check_blobs, check_database
 
@@ -14,6 +21,24 @@ class Check:
     name: str
     ok: bool
     detail: str
+
+
+def inference_checks(settings: Settings) -> list[Check]:
+    """Each inference server in use answers `GET /v1/models` (addresses without credentials)."""
+    pool = build_llm_pool(settings)
+    found = []
+    if pool is not None:
+        for state in pool.health(max_age_s=0):
+            found.append(Check(f"LLM server {state.url}", state.up, state.detail or "answers"))
+    remote = remote_embedding_config(settings)
+    if remote is not None:
+        embedder = RemoteEmbedder(remote)
+        problem = embedder.check_health()
+        embedder.close()
+        found.append(
+            Check(f"embedding server {embedder.endpoint}", problem is None, problem or "answers")
+        )
+    return found
 
 
 def run_checks(services: Services, decrypt_blobs: bool = True) -> list[Check]:
@@ -47,10 +72,11 @@ def run_checks(services: Services, decrypt_blobs: bool = True) -> list[Check]:
         if orphans:
             checks.append(Check("tenant folders", False, f"no tenant owns {', '.join(orphans)}"))
     models = services.settings.models
-    for name, locate, configured in (
-        ("embedding model", locate_embedding_model, models.embedding_model),
-        ("LLM model", locate_llm_model, models.llm_model),
-    ):
+    local = [("embedding model", locate_embedding_model, models.embedding_model)]
+    if models.llm_backend == "llama":
+        local.append(("LLM model", locate_llm_model, models.llm_model))
+    checks += inference_checks(services.settings)
+    for name, locate, configured in local:
         try:
             found = locate(configured)
             checks.append(Check(name, True, f"{found.name} at {found.path}"))

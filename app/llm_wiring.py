@@ -1,18 +1,15 @@
 """Builds the one LLM service and the answerer from settings (models load lazily)."""
 
 from agents.analyze.answer import Answerer, AnswerSettings, Searcher
-from agents.llm import (
-    LlamaProcessBackend,
-    LLMConfig,
-    LLMService,
-    OpenAICompatibleBackend,
-    OpenAICompatibleConfig,
-)
+from agents.llm import LlamaProcessBackend, LLMConfig, LLMService, OpenAICompatibleBackend
+from agents.llm.endpoints import EndpointPool
+from agents.llm.failover import FailoverBackend
 from agents.llm.types import Backend
 from agents.models import locate_llm_model
 from agents.telemetry.llm_meter import MeteredBackend
 from agents.telemetry.metrics import Metrics
 from app.errors import AppError
+from app.inference_wiring import build_llm_pool
 from app.settings import Settings
 
 
@@ -21,8 +18,13 @@ class LLMSettingsError(AppError):
     code = "invalid_settings"
 
 
-def build_llm(settings: Settings, metrics: Metrics | None = None) -> LLMService:
-    """The LLM service; with enabled metrics its backend records every call."""
+def build_llm(
+    settings: Settings,
+    metrics: Metrics | None = None,
+    pool: EndpointPool[OpenAICompatibleBackend] | None = None,
+) -> LLMService:
+    """The LLM service; with enabled metrics its backend records every call. With
+    `llm_backend = "openai"` calls fail over across `pool` (built from settings if None)."""
     models = settings.models
     backend: Backend
     if models.llm_backend == "llama":
@@ -35,19 +37,9 @@ def build_llm(settings: Settings, metrics: Metrics | None = None) -> LLMService:
             ),
         )
     elif models.llm_backend == "openai":
-        if not models.remote_base_url or not models.remote_model:
-            raise LLMSettingsError(
-                "models.llm_backend = 'openai' needs models.remote_base_url and models.remote_model"
-            )
-        backend = OpenAICompatibleBackend(
-            OpenAICompatibleConfig(
-                base_url=models.remote_base_url,
-                model=models.remote_model,
-                api_key=models.remote_api_key,
-                context_window=models.remote_context_window,
-                json_format=models.remote_json_format,
-            )
-        )
+        pool = pool or build_llm_pool(settings)
+        assert pool is not None
+        backend = FailoverBackend(pool)
     else:
         raise LLMSettingsError("models.llm_backend must be 'llama' or 'openai'")
     if metrics is not None and metrics.enabled:

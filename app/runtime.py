@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from agents.act.dispatcher import Dispatcher
 from agents.analyze.answer import Answerer
 from agents.analyze.chunking import Chunker
-from agents.analyze.embedding import Embedder
+from agents.analyze.remote_embedding import RemoteEmbedder
 from agents.analyze.service import AnalysisService
 from agents.documents.tasks import IndexTask
 from agents.ingest.sandbox.limits import ParseLimits
@@ -25,16 +25,18 @@ from agents.ingest.sources.dropbox import DropBoxConfig
 from agents.ingest.sources.inboxes import DropBoxes
 from agents.ingest.sources.mail_ingest import MailScheduler
 from agents.llm import LLMService
+from agents.llm.endpoints import EndpointPool
 from agents.models import ModelNotFoundError, locate_embedding_model
 from agents.report.service import ReportService
 from agents.report.step import ReportStep
 from agents.supervisor.service import Supervisor
 from agents.supervisor.step import StepRegistry
 from agents.telemetry.metrics import Metrics
-from agents.telemetry.timed import MeteredEmbedder, timed_parse
+from agents.telemetry.timed import timed_parse
 from app import tasks
 from app.act_wiring import build_dispatcher, register_action_steps
 from app.auth.kit import AuthKit, build_auth_kit
+from app.inference_wiring import InferenceHealth, build_embedder, build_llm_pool
 from app.llm_wiring import build_answerer, build_llm
 from app.observability.wiring import Observability, build_observability
 from app.queue import QueueRunner, build_huey
@@ -79,26 +81,32 @@ class Answering:
     analysis: AnalysisService
     llm: LLMService | None
     answerer: Answerer | None
+    inference: InferenceHealth | None = None
 
 
 def build_answering(services: Services, metrics: Metrics | None = None) -> Answering:
     """Analysis (embeddings, search), the LLM and the answerer; models load lazily. With
     enabled `metrics` the embedder and the LLM backend record every call."""
     settings = services.settings
+    # the local model's tokenizer chunks the text even when a server embeds it
     embedding_model = locate_embedding_model(settings.models.embedding_model)
-    embedder = (
-        MeteredEmbedder(embedding_model, metrics=metrics)
-        if metrics is not None and metrics.enabled
-        else Embedder(embedding_model)
-    )
+    embedder = build_embedder(settings, embedding_model, metrics)
+    if isinstance(embedder, RemoteEmbedder):
+        services.on_close(embedder.close)
     analysis = AnalysisService(services.tenants, embedder, Chunker(embedding_model.path))
+    llm_pool = build_llm_pool(settings)
+    inference = InferenceHealth(
+        llm_pool,
+        EndpointPool([embedder]) if isinstance(embedder, RemoteEmbedder) else None,
+        settings.inference.health_max_age_s,
+    )
     try:
-        llm = build_llm(settings, metrics)
+        llm = build_llm(settings, metrics, llm_pool)
     except ModelNotFoundError as exc:
         log.warning("no language model: %s", exc)
-        return Answering(analysis, None, None)
+        return Answering(analysis, None, None, inference)
     services.on_close(llm.close)
-    return Answering(analysis, llm, build_answerer(settings, analysis, llm))
+    return Answering(analysis, llm, build_answerer(settings, analysis, llm), inference)
 
 
 @dataclass
@@ -121,6 +129,7 @@ class Runtime:
     supervisor: Supervisor
     reports: ReportService
     dropboxes: DropBoxes | None = None
+    inference: InferenceHealth | None = None  # inference servers in use, for health
 
     @property
     def settings(self) -> Settings:
@@ -170,7 +179,6 @@ def build_runtime(
         if outcome.state == "indexed":
             document_indexed(supervisor, task.tenant_id, task.document_id)
 
-
     # the task bodies refer to `ingest`, built below with the enqueue functions they return
     document_tasks = tasks.register_document_tasks(
         queue,
@@ -217,6 +225,7 @@ def build_runtime(
         dispatcher=dispatcher,
         supervisor=supervisor,
         reports=reports,
+        inference=answering.inference,
     )
     if dropboxes and settings.ingest.dropbox_enabled:
         boxes = DropBoxes(

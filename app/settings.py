@@ -154,6 +154,25 @@ class WorkflowSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_onl
     reconcile_interval_minutes: int = 1
 
 
+class InferenceSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """Inference servers: LLM fail-over endpoints and remote embeddings (issue 17)."""
+
+    llm_fallback_urls: list[str] = msgspec.field(default_factory=list)
+    connect_timeout_s: Annotated[float, msgspec.Meta(gt=0)] = 5.0
+    read_timeout_s: Annotated[float, msgspec.Meta(gt=0)] = 120.0
+    max_retries: Annotated[int, msgspec.Meta(ge=0)] = 3
+    backoff_initial_s: Annotated[float, msgspec.Meta(ge=0)] = 0.5
+    backoff_max_s: Annotated[float, msgspec.Meta(ge=0)] = 8.0
+    recheck_after_s: Annotated[float, msgspec.Meta(ge=0)] = 10.0
+    health_max_age_s: Annotated[float, msgspec.Meta(ge=0)] = 5.0
+    embedding_backend: Literal["local", "openai"] = "local"
+    embedding_base_url: str = ""
+    embedding_model: str = ""
+    embedding_api_key: str = ""
+    embedding_dimension: Annotated[int, msgspec.Meta(ge=0)] = 0
+    embedding_batch_size: Annotated[int, msgspec.Meta(ge=1, le=2048)] = 32
+
+
 class Settings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
     server: ServerSettings = msgspec.field(default_factory=ServerSettings)
     storage: StorageSettings = msgspec.field(default_factory=StorageSettings)
@@ -166,6 +185,7 @@ class Settings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
     actions: ActionsSettings = msgspec.field(default_factory=ActionsSettings)
     workflows: WorkflowSettings = msgspec.field(default_factory=WorkflowSettings)
     reports: ReportSettings = msgspec.field(default_factory=ReportSettings)
+    inference: InferenceSettings = msgspec.field(default_factory=InferenceSettings)
 
     @property
     def data_dir(self) -> Path:

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from huey import crontab
 
+from agents.analyze.remote_embedding import EmbeddingUnavailableError
 from agents.analyze.service import AnalysisService
 from agents.documents.tasks import IndexTask, ParseTask
 from agents.ingest.service import IngestService
@@ -139,8 +140,14 @@ def queued_document_tasks(queue: QueueRunner) -> set[ParseTask | IndexTask]:
 def reindex_after_model_change(
     analysis: AnalysisService, enqueue_index: Callable[[IndexTask], Any]
 ) -> int:
-    """At start-up: record the embedding model per tenant, queue what must be re-indexed."""
-    pending = analysis.adopt_model()
+    """At start-up: record the embedding model per tenant, queue what must be re-indexed.
+    An embeddings server that does not answer yet (its dimension unknown) postpones this
+    to the next start; searches answer 503 until it is reachable."""
+    try:
+        pending = analysis.adopt_model()
+    except EmbeddingUnavailableError as error:
+        log.warning("embedding model not adopted: %s", error.message)
+        return 0
     for tenant_id, document_id in pending:
         enqueue_index(IndexTask(tenant_id, document_id))
     return len(pending)

@@ -17,6 +17,7 @@ from agents.openmp_policy import apply_openmp_wait_policy
 from app.initialise import initialise
 from app.services import Services, open_services
 from app.settings import Settings, load_settings
+from tests.llama_server import LlamaServer
 
 # torch and llama.cpp share this process; both load libgomp, which reads this once
 apply_openmp_wait_policy()
@@ -189,3 +190,22 @@ def without_dac_override() -> list[str]:
         raise AssertionError("setpriv (util-linux) is needed to test permissions as root")
     caps = "-dac_override,-dac_read_search"
     return [setpriv, f"--bounding-set={caps}", f"--inh-caps={caps}", "--"]
+
+
+@pytest.fixture(scope="session")
+def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:
+    """One real llama.cpp chat server for the whole session (tests must not stop it)."""
+    server = LlamaServer(tmp_path_factory.mktemp("llama-server"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def llama_embed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:
+    """A real llama.cpp server with /v1/embeddings over the packaged GGUF (576 dimensions,
+    one vector per token: the appliance pools them)."""
+    server = LlamaServer(tmp_path_factory.mktemp("llama-embed"), embedding=True, n_ctx=512)
+    server.start()
+    yield server
+    server.stop()

@@ -216,6 +216,11 @@ class DocumentsBackend(Protocol):
 class AskBackend(Protocol):
     def answerer_available(self) -> bool: ...
 
+    def inference_problems(self) -> list[str]:
+        """One plain sentence per inference server that cannot be reached (empty: all
+        answer, or every model is local)."""
+        ...
+
     def ask_stream(
         self,
         token: str | None,

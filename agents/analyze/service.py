@@ -13,6 +13,7 @@ from agents.analyze.chunking import Chunker
 from agents.analyze.embedding import Embedder
 from agents.analyze.index import ChunkIndex
 from agents.analyze.indexer import IndexOutcome, index_documents
+from agents.analyze.remote_embedding import RemoteEmbedder, RemoteEmbeddingError
 from agents.analyze.search import Hit, search
 from agents.documents.ledger import DocumentLedger
 from storage.tenants import TenantRegistry
@@ -21,7 +22,9 @@ log = logging.getLogger("appliance.analyze")
 
 
 class AnalysisService:
-    def __init__(self, tenants: TenantRegistry, embedder: Embedder, chunker: Chunker) -> None:
+    def __init__(
+        self, tenants: TenantRegistry, embedder: Embedder | RemoteEmbedder, chunker: Chunker
+    ) -> None:
         self.tenants = tenants
         self.embedder = embedder
         self.chunker = chunker
@@ -82,8 +85,14 @@ class AnalysisService:
         )
 
     def status(self) -> dict[str, Any]:
+        """The embedding model; its dimension is None while an embeddings server that
+        must be asked for it does not answer."""
+        try:
+            dimension: int | None = self.embedder.dimension
+        except RemoteEmbeddingError:
+            dimension = None
         return {
             "embedding_model": self.embedder.name,
-            "dimension": self.embedder.dimension,
+            "dimension": dimension,
             "loaded": self.embedder.loaded,
         }

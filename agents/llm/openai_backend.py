@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from agents.llm.config import OpenAICompatibleConfig
+from agents.llm.endpoints import public_url
 from agents.llm.errors import (
     LLMTimeoutError,
     LLMUnavailableError,
@@ -24,6 +25,8 @@ from agents.llm.types import Completion, Message
 # the safe side when budgeting a context window without the server's tokenizer.
 _CHARS_PER_TOKEN = 3.5
 _DETAIL_CHARS = 300
+# a health probe must be quick: /health/ready waits for it
+_PROBE_TIMEOUT_S = 3.0
 
 
 class OpenAICompatibleBackend:
@@ -39,7 +42,9 @@ class OpenAICompatibleBackend:
         self._lock = threading.Lock()
         base = config.base_url.rstrip("/")
         # accept both "http://host:port" and "http://host:port/v1" as the base
-        self._url = f"{base if base.endswith('/v1') else base + '/v1'}/chat/completions"
+        self._v1 = base if base.endswith("/v1") else base + "/v1"
+        self._url = f"{self._v1}/chat/completions"
+        self.endpoint = public_url(self._v1)
 
     @property
     def loaded(self) -> bool:
@@ -69,6 +74,21 @@ class OpenAICompatibleBackend:
             client, self._client = self._client, None
         if client is not None:
             client.close()
+
+    def check_health(self) -> str | None:
+        """GET /v1/models with a short timeout: None when the server answers 2xx, else a
+        short reason (never the key, never the server's body)."""
+        self.load()
+        assert self._client is not None
+        try:
+            response = self._client.get(f"{self._v1}/models", timeout=_PROBE_TIMEOUT_S)
+        except httpx.TimeoutException:
+            return "timed out"
+        except httpx.HTTPError as error:
+            return f"unreachable ({type(error).__name__})"
+        if response.status_code >= 400:
+            return f"answered HTTP {response.status_code}"
+        return None
 
     def memory_bytes(self) -> int:
         """The model lives on another machine."""
@@ -187,7 +207,7 @@ class OpenAICompatibleBackend:
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError) as error:
                 if attempt == attempts:
                     raise LLMUnavailableError(
-                        f"the LLM server at {self._url} is unreachable after {attempts} "
+                        f"the LLM server at {self.endpoint} is unreachable after {attempts} "
                         f"attempts: {error}"
                     ) from None
                 wait = delay

@@ -6,7 +6,7 @@ from typing import Any
 from litestar import Controller, Response, get
 
 from agents.models import ModelNotFoundError, locate_embedding_model, locate_llm_model
-from app.api.deps import QueueDep, ServicesDep
+from app.api.deps import QueueDep, RuntimeDep, ServicesDep
 
 
 class HealthController(Controller):
@@ -19,8 +19,11 @@ class HealthController(Controller):
         return {"status": "live"}
 
     @get("/ready", sync_to_thread=True)
-    def ready(self, services: ServicesDep, queue: QueueDep) -> Response[dict[str, Any]]:
-        """System database open, queue running, models locatable, disk not full."""
+    def ready(
+        self, services: ServicesDep, queue: QueueDep, runtime: RuntimeDep
+    ) -> Response[dict[str, Any]]:
+        """System database open, queue running, models locatable (or their inference
+        servers answering), disk not full."""
         checks: dict[str, dict[str, Any]] = {}
         try:
             with services.system_db.read(timeout_ms=2000) as conn:
@@ -29,15 +32,18 @@ class HealthController(Controller):
         except Exception as exc:  # noqa: BLE001 - any failure means not ready
             checks["system_db"] = {"ok": False, "detail": type(exc).__name__}
         checks["queue"] = {"ok": queue.running, "workers": services.settings.queue.workers}
-        for name, locate, configured in (
-            ("embedding_model", locate_embedding_model, services.settings.models.embedding_model),
-            ("llm_model", locate_llm_model, services.settings.models.llm_model),
-        ):
+        models = services.settings.models
+        local = [("embedding_model", locate_embedding_model, models.embedding_model)]
+        if models.llm_backend == "llama":
+            local.append(("llm_model", locate_llm_model, models.llm_model))
+        for name, locate, configured in local:
             try:
                 found = locate(configured)
                 checks[name] = {"ok": True, "name": found.name}
             except ModelNotFoundError as exc:
                 checks[name] = {"ok": False, "detail": str(exc)}
+        if runtime.inference is not None:
+            checks.update(runtime.inference.checks())
         free_mb = shutil.disk_usage(services.data.root).free // (1024 * 1024)
         checks["disk"] = {
             "ok": free_mb >= services.settings.storage.min_free_disk_mb,

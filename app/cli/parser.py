@@ -9,6 +9,7 @@ from app.cli import (
     ingest_command,
     maintenance_commands,
     serve_command,
+    tenant_move_commands,
     token_commands,
     workflow_command,
 )
@@ -72,6 +73,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.set_defaults(handler=admin_commands.tenant_delete)
+    p = command("transfer-key", "print this node's public key for tenant imports", tenant)
+    p.add_argument("--out", help="write it to this file instead")
+    p.set_defaults(handler=tenant_move_commands.transfer_key)
+    p = command("export", "export a tenant, still encrypted, for another node", tenant)
+    p.add_argument("name")
+    p.add_argument("--to-key", required=True, help="the target's transfer key, or its file")
+    p.add_argument("--out", required=True, help="a new directory for the export")
+    p.set_defaults(handler=tenant_move_commands.export)
+    p = command("import", "register a tenant exported for this node", tenant)
+    p.add_argument("source", help="the export directory")
+    p.add_argument("--owner", help="username of its owner on this node (default: none)")
+    p.set_defaults(handler=tenant_move_commands.import_)
 
     user = command("user", "manage user accounts").add_subparsers(
         title="user commands", parser_class=_Parser

@@ -19,6 +19,11 @@ class AskMethods:
     def answerer_available(self) -> bool:
         return self._runtime.answerer is not None
 
+    def inference_problems(self) -> list[str]:
+        """Inference servers that do not answer (probed at most every few seconds)."""
+        inference = self._runtime.inference
+        return inference.down() if inference is not None else []
+
     def ask_stream(
         self,
         token: str | None,

@@ -84,7 +84,32 @@ class DocumentMethods:
             found.append(ModelStatus("language model", name, False, None, "not started"))
         embedder = self._runtime.analysis.embedder
         found.append(ModelStatus("embeddings", str(embedder.name), bool(embedder.loaded)))
-        return found
+        return self._with_servers(found)
+
+    def _with_servers(self, found: list[ModelStatus]) -> list[ModelStatus]:
+        """A model served by inference servers shows as loaded while one answers, with
+        the servers' state as its detail."""
+        inference = self._runtime.inference
+        if inference is None:
+            return found
+        pools = {"language model": inference.llm, "embeddings": inference.embedding}
+        out = []
+        for model in found:
+            pool = pools.get(model.kind)
+            if pool is None:
+                out.append(model)
+                continue
+            states = pool.health(inference.max_age_s)
+            up = [s.url for s in states if s.up]
+            detail = (
+                f"server {up[0]}"
+                if up
+                else "no server reachable ("
+                + ", ".join(f"{s.url}: {s.detail}" for s in states)
+                + ")"
+            )
+            out.append(ModelStatus(model.kind, model.name, bool(up), None, detail))
+        return out
 
     def semantic_search_available(self) -> bool:
         return True

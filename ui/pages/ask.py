@@ -16,7 +16,7 @@ from ui.backend import TenantChoice, UiBackend
 from ui.components.ask_history import AskHistory
 from ui.components.ask_scope import AskScope
 from ui.components.context import PageContext, open_page
-from ui.components.feedback import reason, show_error
+from ui.components.feedback import Failed, call, reason, show_error
 from ui.components.layout import frame
 from ui.components.state import Turn
 from ui.components.widgets import empty_state, no_workspace
@@ -26,6 +26,7 @@ NO_ANSWER_HINT = (
     "document that holds the answer."
 )
 UNAVAILABLE = "The question-answering model is not available"
+INFERENCE_REFRESH_S = 5.0
 
 
 STAGES = {
@@ -89,6 +90,32 @@ def register(backend: UiBackend) -> None:
         return None
 
 
+def _inference_status(backend: UiBackend) -> None:
+    """A notice while an inference server is down; it goes away by itself when the
+    server answers again (checked every few seconds)."""
+    shown: list[list[str]] = [backend.inference_problems()]
+
+    @ui.refreshable
+    def notice() -> None:
+        if not shown[0]:
+            return
+        with ui.card().classes("w-full").props("flat bordered data-testid=inference-down"):
+            for line in shown[0]:
+                ui.label(line).classes("text-subtitle1 font-medium text-orange-10")
+            ui.label("Questions fail until it is back; nothing else is affected.")
+
+    notice()
+
+    async def refresh() -> None:
+        problems = await call("Checking the model servers", backend.inference_problems)
+        if isinstance(problems, Failed) or problems == shown[0]:
+            return
+        shown[0] = problems
+        notice.refresh()
+
+    ui.timer(INFERENCE_REFRESH_S, refresh)
+
+
 class AskView:
     def __init__(
         self, ctx: PageContext, backend: UiBackend, tenant: TenantChoice, docs: str = ""
@@ -105,6 +132,7 @@ class AskView:
                 ui.label(UNAVAILABLE).classes("text-subtitle1 font-medium text-orange-10")
                 ui.label("An administrator can check the model with `appliance doctor`.")
         self.scope = AskScope(ctx, backend, tenant, docs)
+        _inference_status(backend)
         self.log = ui.column().classes("w-full gap-2").props("data-testid=conversation")
         turns = ctx.state.conversation(tenant.id)
         self.placeholder: ui.column | None = None

@@ -25,6 +25,7 @@ from app.settings import ModelSettings, Settings
 from bench.answer_scoring import judge
 from bench.retrieval_corpora import Corpus, CorpusMissingError, html_sections, info_nodes
 from bench.retrieval_suite import IndexedCorpus, index_corpus
+from tests.llama_server import server_model_settings
 
 pytestmark = pytest.mark.slow  # real embedding model and real LLM
 
@@ -70,9 +71,15 @@ def manuals(
     indexed.db.close()
 
 
-@pytest.fixture(scope="module")
-def llm() -> Iterator[LLMService]:
-    service = LLMService(LlamaCppBackend(locate_llm_model("")))
+@pytest.fixture(scope="module", params=["llama.cpp in process", "llama.cpp server"])
+def llm(request: pytest.FixtureRequest) -> Iterator[LLMService]:
+    """The default model in this process, and served by a real llama.cpp server that the
+    appliance reaches as its OpenAI-compatible endpoint (issue 17)."""
+    if request.param == "llama.cpp server":
+        server = request.getfixturevalue("llama_server")
+        service = build_llm(Settings(models=ModelSettings(**server_model_settings(server))))
+    else:
+        service = LLMService(LlamaCppBackend(locate_llm_model("")))
     yield service
     service.close()
 

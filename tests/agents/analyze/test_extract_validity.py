@@ -15,6 +15,9 @@ import pytest
 from agents.analyze.documents_ops import extract
 from agents.llm import LlamaCppBackend, LLMConfig, LLMService
 from agents.models import locate_llm_model
+from app.llm_wiring import build_llm
+from app.settings import ModelSettings, Settings
+from tests.llama_server import server_model_settings
 
 pytestmark = pytest.mark.slow
 
@@ -89,14 +92,22 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
 ]
 
 
-@pytest.fixture(scope="module")
-def llm() -> Iterator[LLMService]:
-    service = LLMService(LlamaCppBackend(locate_llm_model(""), LLMConfig(n_ctx=2048)))
+@pytest.fixture(scope="module", params=["llama.cpp in process", "llama.cpp server"])
+def llm(request: pytest.FixtureRequest) -> Iterator[LLMService]:
+    """The packaged model in this process, and served by a real llama.cpp server that
+    the appliance reaches as its OpenAI-compatible endpoint (issue 17)."""
+    if request.param == "llama.cpp server":
+        server = request.getfixturevalue("llama_server")
+        service = build_llm(Settings(models=ModelSettings(**server_model_settings(server))))
+    else:
+        service = LLMService(LlamaCppBackend(locate_llm_model(""), LLMConfig(n_ctx=2048)))
     yield service
     service.close()
 
 
-def test_twenty_real_documents_give_schema_valid_json(llm: LLMService) -> None:
+def test_twenty_real_documents_give_schema_valid_json(
+    llm: LLMService, request: pytest.FixtureRequest
+) -> None:
     # GIVEN 20 real documents shipped with Debian, each with its own schema
     missing = [path for path, _, _ in CASES if not Path(path).is_file()]
     assert not missing, f"real documents missing on this machine: {missing}"
@@ -117,7 +128,8 @@ def test_twenty_real_documents_give_schema_valid_json(llm: LLMService) -> None:
         report.append({"document": path, "value": value, "expected": expected, "matches": hits})
     assert valid == len(CASES) == 20
     ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / "extract_accuracy.json").write_text(
+    suffix = "_server" if "server" in request.node.callspec.id else ""
+    (ARTIFACTS / f"extract_accuracy{suffix}.json").write_text(
         json.dumps(
             {
                 "validity": valid / len(CASES),

@@ -3,15 +3,7 @@ this process, and the OpenAI-compatible backend talking to a real llama.cpp serv
 (llama-cpp-python's) on 127.0.0.1, all over the packaged SmolLM2 GGUF. What a caller of
 LLMService may rely on holds for each."""
 
-import json
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import jsonschema
 import pytest
@@ -27,6 +19,7 @@ from agents.llm import (
     PromptTooLongError,
 )
 from agents.models import locate_llm_model
+from tests.llama_server import LlamaServer
 
 pytestmark = pytest.mark.slow
 
@@ -37,63 +30,6 @@ SCHEMA = {
     "properties": {"city": {"type": "string", "maxLength": 40}, "year": {"type": "integer"}},
     "required": ["city", "year"],
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_for(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the llama.cpp server exited: {log.read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                json.loads(response.read())
-                return
-        except OSError:
-            time.sleep(0.5)
-    pytest.fail("the llama.cpp server did not answer within 120 s")
-
-
-@pytest.fixture(scope="module")
-def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`python -m llama_cpp.server` serving the packaged model on a loopback port."""
-    port = _free_port()
-    log = tmp_path_factory.mktemp("llama-server") / "server.log"
-    model = locate_llm_model("")
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "llama_cpp.server",
-                "--model",
-                str(model.path),
-                "--model_alias",
-                "smollm2",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--n_ctx",
-                str(N_CTX),
-                "--n_threads",
-                "2",
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "NO_PROXY": "127.0.0.1"},
-        )
-    try:
-        _wait_for(f"http://127.0.0.1:{port}/v1/models", process, log)
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 @pytest.fixture(
@@ -109,12 +45,12 @@ def service(request: pytest.FixtureRequest) -> Iterator[LLMService]:
         backend = LlamaCppBackend(locate_llm_model(""), LLMConfig(n_ctx=N_CTX, n_threads=2))
         llm = LLMService(backend)
     else:
-        base_url = request.getfixturevalue("llama_server")
+        server: LlamaServer = request.getfixturevalue("llama_server")
         llm = LLMService(
             OpenAICompatibleBackend(
                 OpenAICompatibleConfig(
-                    base_url=base_url,
-                    model="smollm2",
+                    base_url=server.base_url,
+                    model=server.alias,
                     context_window=N_CTX,
                     json_format="json_object",
                 )

@@ -8,6 +8,7 @@ import jsonschema
 import pytest
 
 from tests.app.conftest import ApiWorld
+from tests.llama_server import server_model_settings
 
 pytestmark = pytest.mark.slow
 
@@ -23,9 +24,17 @@ INJECTION = (
 SECRET = "launch code ZEBRA-7731"
 
 
-@pytest.fixture
-def world(world_factory: Callable[..., ApiWorld]) -> ApiWorld:
-    return world_factory(models={"answer_max_tokens": 48})
+@pytest.fixture(params=["local model", "llama.cpp server"])
+def world(request: pytest.FixtureRequest, world_factory: Callable[..., ApiWorld]) -> ApiWorld:
+    """The same API over the local model process, and over a real llama.cpp server as
+    the appliance's OpenAI-compatible LLM endpoint (issue 17)."""
+    models: dict[str, Any] = {"answer_max_tokens": 48}
+    if request.param == "llama.cpp server":
+        models.update(server_model_settings(request.getfixturevalue("llama_server")))
+        # a CPU server evaluating a full 2,048-token window on a shared 2-core machine
+        # may take minutes: the same patience as the local model process (600 s)
+        return world_factory(models=models, inference={"read_timeout_s": 600.0})
+    return world_factory(models=models)
 
 
 def _add(world: ApiWorld, tenant: str, name: str, text: str, headers: dict[str, str]) -> str:
