@@ -40,7 +40,7 @@ MAX_PARSE_ATTEMPTS = 3
 _NUDGE_AFTER_S = 10.0
 
 
-def left_behind(document: DocumentRecord, now: float | None = None) -> bool:
+def left_behind(document: DocumentRecord, now: float) -> bool:
     """A document still `received` after a transient fault held up its parse, or for
     longer than a queued parse should wait: a retry of its arrival queues it again (a
     second parse task is harmless: it finds the document already parsed)."""
@@ -48,7 +48,7 @@ def left_behind(document: DocumentRecord, now: float | None = None) -> bool:
         return False
     if document.error_code in TRANSIENT_CODES:
         return True
-    return seconds_since(document.updated_at, time.time() if now is None else now) > _NUDGE_AFTER_S
+    return seconds_since(document.updated_at, now) > _NUDGE_AFTER_S
 
 
 @dataclass(frozen=True)
@@ -88,10 +88,12 @@ class IngestService:
         enqueue_index: Callable[[IndexTask], object],
         parse_slots: int = 1,
         space_check: Callable[[], None] | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.tenants = tenants
         # raises 507 while the data volume is below the intake threshold (storage.space)
         self._space_check = space_check or (lambda: None)
+        self._clock = clock
         # documents a batch keeps in flight: while the parsers work on some, others are
         # being hashed, encrypted and committed (fsyncs), so the parsers never wait on disk;
         # after a long document the parser finds several short ones ready (measured with
@@ -167,7 +169,7 @@ class IngestService:
             # lost a race with the same content arriving elsewhere: nothing to parse
             if early is not None:
                 early.cancel()
-            if left_behind(document):
+            if left_behind(document, self._clock()):
                 # a retry of an arrival a transient fault held up: move it on now
                 self._queue_parse(ledger, ParseTask(tenant_id, document.id))
         elif early is not None:
