@@ -73,11 +73,18 @@ def index_documents(
     Raises `IndexModelChangedError` (before touching any document) when the embedder
     is not the model the tenant's vectors came from.
     """
-    index.ensure_model(embedder.name, embedder.dimension)
+    ids = list(dict.fromkeys(document_ids))
+    try:
+        index.ensure_model(embedder.name, embedder.dimension)
+    except Exception as exc:
+        if not transient_fault(exc):
+            raise
+        # nothing touched yet: the documents stay `parsed` for the fault reconciler
+        log.warning("indexing deferred: %s", describe(exc).code)
+        return [IndexOutcome(d, DEFERRED, error_code=describe(exc).code) for d in ids]
     outcomes: dict[str, IndexOutcome] = {}
     group: list[tuple[str, list[Chunk]]] = []
     pending = 0
-    ids = list(dict.fromkeys(document_ids))
     for document_id in ids:
         prepared = _prepare(ledger, chunker, document_id)
         if isinstance(prepared, IndexOutcome):
