@@ -11,8 +11,10 @@ import pytest
 from app.runtime import parse_limits_of
 from tests.app.faults.conftest import Volume, drain
 
+pytestmark = pytest.mark.slow
+
 MEMORY_CGROUPS = Path("/sys/fs/cgroup/memory")
-TEXT = "".join(f"Line {n} of a report that a starved machine could not read.\n" for n in range(1_500))
+TEXT = "".join(f"Line {n} of a report that a starved machine could not read.\n" for n in range(6_000))
 
 
 def _sandbox_workers() -> list[int]:
