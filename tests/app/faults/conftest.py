@@ -17,7 +17,8 @@ import pytest
 from app.initialise import initialise
 from app.services import Services, open_services
 from tests.app.conftest import ApiWorld
-from tests.conftest import ADMIN_PASSWORD, make_settings
+from tests.app.faults.serving import CONFIG
+from tests.conftest import ADMIN_PASSWORD, make_settings, run_cli
 
 VOLUME_MB = 96
 # settings every fault world shares: doctor and /health/ready judge a small volume fairly
@@ -139,3 +140,25 @@ def states(world: ApiWorld, tenant_id: str) -> dict[str, str]:
     ledger = world.runtime.ingest.ledger(tenant_id)
     records, _ = ledger.list_documents(limit=500)
     return {str(r.filename): r.state for r in records}
+
+
+@pytest.fixture
+def appliance_on_volume(volume: Volume, tmp_path: Path) -> tuple[Path, Path]:
+    """`appliance init --demo` on the volume; returns (data dir, config)."""
+    config = tmp_path / "appliance.toml"
+    config.write_text(CONFIG)
+    password = tmp_path / "pw"
+    password.write_text(ADMIN_PASSWORD + "\n")
+    data = volume.mount / "data"
+    done = run_cli(
+        "init",
+        "--data-dir",
+        str(data),
+        "--config",
+        str(config),
+        "--admin-password-file",
+        str(password),
+        "--demo",
+    )
+    assert done.returncode == 0, done.stderr
+    return data, config

@@ -5,9 +5,9 @@ durable and its next step is queued or will be found by the reconciler; a retry 
 deduplicate onto a stuck row), on a real tmpfs filled by the test.
 """
 
-from app.runtime import parse_limits_of
-from agents.ingest.service import IngestService
 from agents.documents.tasks import ParseTask
+from agents.ingest.service import IngestService
+from app.runtime import parse_limits_of
 from tests.app.faults.conftest import Volume, drain, states, upload
 
 TEXT = "Quarterly invoice from Example Ltd.\nTotal due: 1,234.56 EUR.\n" * 200
@@ -21,7 +21,10 @@ def test_an_upload_on_a_full_disk_is_507_and_its_retry_after_freeing_space_is_in
     world.user("ann")
     world.tenant("acme", ann="editor")
     headers = world.bearer("ann")
-    assert upload(world, "acme", headers, "kept.txt", b"kept before the disk filled").status_code == 202
+    assert (
+        upload(world, "acme", headers, "kept.txt", b"kept before the disk filled").status_code
+        == 202
+    )
     drain(world)
     volume.fill()
     # WHEN a document is uploaded
@@ -106,7 +109,9 @@ def test_a_retry_of_an_arrival_held_up_by_a_full_disk_does_not_dedupe_onto_a_stu
     # WHEN space returns and the client sends the same content again
     volume.free()
     world.clock.advance(60)
-    again = world.runtime.ingest.receive(tenant_id, TEXT.encode(), filename="a.txt", source="upload")
+    again = world.runtime.ingest.receive(
+        tenant_id, TEXT.encode(), filename="a.txt", source="upload"
+    )
     drain(world)
     # THEN the retry is the same document, and it moves on to indexed
     assert again.duplicate and again.document.id == stuck.document.id

@@ -13,15 +13,7 @@ import httpx
 import pytest
 
 from tests.app.faults.conftest import Volume
-from tests.app.faults.test_degraded_serve import appliance_on_volume  # noqa: F401 - fixture
-from tests.app.faults.test_degraded_serve import (
-    _documents,
-    _login,
-    _ready,
-    _until,
-    _upload,
-    _wait_live,
-)
+from tests.app.faults.serving import documents, login, ready, until, upload_file
 from tests.conftest import run_cli
 
 pytestmark = pytest.mark.slow
@@ -44,7 +36,10 @@ def eio_shim(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_io_errors_during_uploads_are_503_and_nothing_is_failed_or_lost(
-    volume: Volume, appliance_on_volume: tuple[Path, Path], server_factory, eio_shim: Path,
+    volume: Volume,
+    appliance_on_volume: tuple[Path, Path],
+    server_factory,
+    eio_shim: Path,
     tmp_path: Path,
 ) -> None:
     data, config = appliance_on_volume
@@ -57,57 +52,63 @@ def test_io_errors_during_uploads_are_503_and_nothing_is_failed_or_lost(
     # GIVEN a running appliance whose disk works, with one document indexed
     server = server_factory(data, config, env=env)
     server.wait_ready()
-    headers = _login(server)
-    assert _upload(server, headers, "before.txt", b"written before the disk failed").status_code == 202
-    _until(lambda: _documents(server, headers)["before.txt"]["state"] == "indexed", what="index")
+    headers = login(server)
+    assert (
+        upload_file(server, headers, "before.txt", b"written before the disk failed").status_code
+        == 202
+    )
+    until(lambda: documents(server, headers)["before.txt"]["state"] == "indexed", what="index")
     # WHEN the disk starts failing every write, during an upload in flight and a new one
-    in_flight = _upload(server, headers, "in-flight.txt", b"accepted just before the fault")
+    in_flight = upload_file(server, headers, "in-flight.txt", b"accepted just before the fault")
     assert in_flight.status_code == 202
     flag.touch()
-    refused = _upload(server, headers, "during.txt", b"sent while the disk fails")
+    refused = upload_file(server, headers, "during.txt", b"sent while the disk fails")
     # THEN the new upload gets a clear answer (a disk fault, never a 500), reading works
     assert refused.status_code in (503, 507), refused.text
     assert refused.json()["code"] in ("disk_io_error", "insufficient_storage")
-    assert "before.txt" in _documents(server, headers)
+    assert "before.txt" in documents(server, headers)
     time.sleep(3)  # the workers meet the failing disk for a while
     # WHEN the disk recovers (no restart)
     flag.unlink()
-    assert _upload(server, headers, "during.txt", b"sent while the disk fails").status_code == 202
+    assert (
+        upload_file(server, headers, "during.txt", b"sent while the disk fails").status_code == 202
+    )
 
     # THEN every accepted document ends indexed, none failed
     def settled() -> bool:
-        found = {n: d["state"] for n, d in _documents(server, headers).items()}
+        found = {n: d["state"] for n, d in documents(server, headers).items()}
         assert "failed" not in found.values(), found
         return set(found) == {"before.txt", "in-flight.txt", "during.txt"} and set(
             found.values()
         ) == {"indexed"}
 
-    _until(settled, timeout=120, what="every document indexed")
+    until(settled, timeout=120, what="every document indexed")
     # WHEN the disk fails again and the server is killed (-9) mid-fault, then restarted
     flag.touch()
-    _upload(server, headers, "at-kill.txt", b"maybe accepted at the kill")
+    upload_file(server, headers, "at-kill.txt", b"maybe accepted at the kill")
     server.kill()
     flag.unlink()
     server = server_factory(data, config)
     server.wait_ready()
-    headers = _login(server)
+    headers = login(server)
     # THEN the acknowledged documents are intact, byte for byte, and nothing is stuck
-    _until(lambda: all(
-        d["state"] == "indexed" for d in _documents(server, headers).values()
-    ), what="nothing stuck after the restart")
+    until(
+        lambda: all(d["state"] == "indexed" for d in documents(server, headers).values()),
+        what="nothing stuck after the restart",
+    )
     for name, content in (
         ("before.txt", b"written before the disk failed"),
         ("in-flight.txt", b"accepted just before the fault"),
         ("during.txt", b"sent while the disk fails"),
     ):
-        document = _documents(server, headers)[name]
+        document = documents(server, headers)[name]
         original = httpx.get(
             f"{server.base}/api/v1/tenants/demo/documents/{document['id']}/original",
             headers=headers,
             timeout=30,
         )
         assert original.content == content
-    assert _ready(server).status_code == 200
+    assert ready(server).status_code == 200
     assert server.stop() == 0
     doctor = run_cli("doctor", "--data-dir", str(data), "--config", str(config))
     assert doctor.returncode == 0, doctor.stdout + doctor.stderr

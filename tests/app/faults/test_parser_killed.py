@@ -14,7 +14,9 @@ from tests.app.faults.conftest import Volume, drain
 pytestmark = pytest.mark.slow
 
 MEMORY_CGROUPS = Path("/sys/fs/cgroup/memory")
-TEXT = "".join(f"Line {n} of a report that a starved machine could not read.\n" for n in range(6_000))
+TEXT = "".join(
+    f"Line {n} of a report that a starved machine could not read.\n" for n in range(6_000)
+)
 
 
 def _sandbox_workers() -> list[int]:
