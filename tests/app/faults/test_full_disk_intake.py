@@ -5,10 +5,13 @@ durable and its next step is queued or will be found by the reconciler; a retry 
 deduplicate onto a stuck row), on a real tmpfs filled by the test.
 """
 
+from pathlib import Path
+
 from agents.documents.tasks import ParseTask
 from agents.ingest.service import IngestService
 from app.runtime import parse_limits_of
 from tests.app.faults.conftest import Volume, drain, states, upload
+from tests.conftest import run_cli
 
 TEXT = "Quarterly invoice from Example Ltd.\nTotal due: 1,234.56 EUR.\n" * 200
 
@@ -116,3 +119,29 @@ def test_a_retry_of_an_arrival_held_up_by_a_full_disk_does_not_dedupe_onto_a_stu
     # THEN the retry is the same document, and it moves on to indexed
     assert again.duplicate and again.document.id == stuck.document.id
     assert world.runtime.ingest.ledger(tenant_id).get(stuck.document.id).state == "indexed"
+
+
+def test_the_cli_says_in_one_line_that_the_disk_is_full(
+    volume: Volume, appliance_on_volume: tuple[Path, Path], tmp_path: Path
+) -> None:
+    # GIVEN a data volume below the intake threshold, and a file to ingest
+    data, config = appliance_on_volume
+    document = tmp_path / "note.txt"
+    document.write_text(TEXT)
+    volume.fill(leave=2 * 2**20)
+    # WHEN `appliance ingest` runs
+    done = run_cli(
+        "ingest",
+        str(document),
+        "--tenant",
+        "demo",
+        "--data-dir",
+        str(data),
+        "--config",
+        str(config),
+    )
+    # THEN it exits non-zero with one plain line, no traceback
+    assert done.returncode != 0
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert any("disk is (almost) full" in line for line in lines), done.stderr
+    assert "Traceback" not in done.stderr
