@@ -85,6 +85,9 @@ def test_a_full_disk_is_served_degraded_and_resumes_by_itself(
         timeout=30,
     )
     assert original.content == b"accepted, then kill -9"
+    # AND the log holds no flood: a repeated error is written once with a count
+    log_text = server.log.read_text()
+    assert log_text.count("Traceback") <= 5 and len(log_text.splitlines()) < 500
     assert server.stop() == 0
     # AND `appliance doctor` finds nothing wrong
     doctor = run_cli("doctor", "--data-dir", str(data), "--config", str(config))
