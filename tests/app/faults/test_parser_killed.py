@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 
 MEMORY_CGROUPS = Path("/sys/fs/cgroup/memory")
 TEXT = "".join(
-    f"Line {n} of a report that a starved machine could not read.\n" for n in range(6_000)
+    f"Line {n} of a report that a starved machine could not read.\n" for n in range(800)
 )
 
 
@@ -37,7 +37,7 @@ def _sandbox_workers() -> list[int]:
 
 @pytest.fixture
 def starved_cgroup() -> Iterator[Path]:
-    """A memory cgroup with a 1 MiB limit on new allocations (v1: charges made before a
+    """A memory cgroup with a 128 KiB limit on new allocations (v1: charges made before a
     process moves in stay where they were)."""
     if not MEMORY_CGROUPS.is_dir():
         if os.environ.get("CI") == "true":
@@ -50,7 +50,7 @@ def starved_cgroup() -> Iterator[Path]:
         if os.environ.get("CI") == "true":
             pytest.fail(f"cannot create a memory cgroup in CI: {exc}")
         pytest.skip("creating a memory cgroup needs root")
-    (group / "memory.limit_in_bytes").write_text(str(1 << 20))
+    (group / "memory.limit_in_bytes").write_text(str(128 << 10))
     try:
         yield group
     finally:
