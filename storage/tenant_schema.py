@@ -189,8 +189,6 @@ def create_activity_log(conn: Any) -> None:
     conn.execute("CREATE INDEX idx_activity_at ON activity_log(at)")
     conn.execute("CREATE INDEX idx_activity_run ON activity_log(run_id, id)")
     conn.execute("CREATE INDEX idx_activity_agent ON activity_log(agent, id)")
-
-
 @tenant_migrations(7)
 def create_outbox(conn: Any) -> None:
     # One row per outside effect (mail, webhook, HTTP or CRM call), written in the
