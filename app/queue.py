@@ -54,6 +54,7 @@ class QueueRunner:
         self._busy_lock = threading.Lock()
         # what each worker is doing now: (task name, tenant id or None, monotonic start)
         self._running: dict[int, tuple[str, str | None, float]] = {}
+        self._payloads: dict[int, Any] = {}  # the payload each worker runs now
 
     def register(self, name: str, func: Callable[..., Any], retries: int = 2) -> Any:
         """Register `func` as task `name`; returns the callable that enqueues it.
@@ -69,6 +70,7 @@ class QueueRunner:
             with self._busy_lock:
                 self._busy += 1
                 self._running[threading.get_ident()] = (name, tenant_id, started)
+                self._payloads[threading.get_ident()] = args[0] if args else None
             self.metrics.task_started(name)
             ok = False
             error = None
@@ -88,6 +90,7 @@ class QueueRunner:
                 with self._busy_lock:
                     self._busy -= 1
                     self._running.pop(threading.get_ident(), None)
+                    self._payloads.pop(threading.get_ident(), None)
                 self.metrics.task_finished(name, seconds, ok)
                 with context.bound(tenant_id=tenant_id, agent=agent):
                     log.log(
@@ -155,6 +158,16 @@ class QueueRunner:
         now = time.monotonic()
         with self._busy_lock:
             return [(n, t, now - started) for n, t, started in self._running.values()]
+
+    def payloads_in_hand(self) -> set[Any]:
+        """The payloads waiting in the queue and those this process's workers run now:
+        what a reconciler must not queue again."""
+        with self._busy_lock:
+            held = {p for p in self._payloads.values() if p is not None}
+        for task in self.huey.pending():
+            if task.args:
+                held.add(task.args[0])
+        return held
 
     def pending(self) -> int:
         return int(self.huey.pending_count())

@@ -17,6 +17,7 @@ from agents.analyze.chunking import Chunker
 from agents.analyze.remote_embedding import RemoteEmbedder
 from agents.analyze.service import AnalysisService
 from agents.documents.tasks import IndexTask
+from agents.ingest.reconcile import DocumentReconciler, RetryPolicy
 from agents.ingest.sandbox.limits import ParseLimits
 from agents.ingest.sandbox.pool import SandboxPool
 from agents.ingest.sandbox.worker_process import remove_stale_scratch
@@ -36,6 +37,7 @@ from agents.telemetry.timed import timed_parse
 from app import tasks
 from app.act_wiring import build_dispatcher, register_action_steps
 from app.auth.kit import AuthKit, build_auth_kit
+from app.fault_recovery import FaultReconciler
 from app.inference_wiring import InferenceHealth, build_embedder, build_llm_pool
 from app.llm_wiring import build_answerer, build_llm
 from app.observability.wiring import Observability, build_observability
@@ -44,6 +46,7 @@ from app.report_wiring import build_reports
 from app.services import Services
 from app.settings import Settings
 from app.workflow_wiring import builtin_steps, document_indexed, wire_supervisor
+from storage.space import SpaceGuard
 
 log = logging.getLogger("appliance.runtime")
 
@@ -59,6 +62,33 @@ def parse_limits_of(settings: Settings) -> ParseLimits:
         max_unzipped_bytes=ingest.max_unzipped_mb * 2**20,
         max_zip_entries=ingest.max_zip_entries,
     )
+
+
+def build_fault_reconciler(
+    services: Services,
+    queue: QueueRunner,
+    document_tasks: tasks.DocumentTasks,
+    supervisor: Supervisor,
+    dispatcher: Dispatcher,
+    clock: Callable[[], float] = time.time,
+) -> FaultReconciler:
+    """The periodic fault reconciler (app/fault_recovery.py) over this runtime's agents."""
+    storage = services.settings.storage
+    policy = RetryPolicy(
+        # longer than one parse may take, so a parse still running elsewhere is left alone
+        grace_s=services.settings.ingest.parse_timeout_s + storage.reconcile_interval_s,
+        backoff_s=storage.retry_backoff_s,
+        backoff_max_s=storage.retry_backoff_max_s,
+    )
+    documents = DocumentReconciler(
+        services.tenants,
+        document_tasks.parse,
+        document_tasks.index,
+        queue.payloads_in_hand,
+        policy,
+        clock,
+    )
+    return FaultReconciler(services.tenants, documents, supervisor, dispatcher)
 
 
 def dropbox_config(settings: Settings) -> DropBoxConfig:
@@ -128,6 +158,9 @@ class Runtime:
     dispatcher: Dispatcher
     supervisor: Supervisor
     reports: ReportService
+    space: SpaceGuard
+    # the periodic hook: documents, run steps and outbox messages left by transient faults
+    fault_reconciler: FaultReconciler
     dropboxes: DropBoxes | None = None
     inference: InferenceHealth | None = None  # inference servers in use, for health
 
@@ -185,6 +218,7 @@ def build_runtime(
         parse=lambda task: ingest.parse(task.tenant_id, task.document_id),
         index=index,
     )
+    space = SpaceGuard(services.data.root, settings.storage.intake_min_free_mb * 2**20)
     ingest = IngestService(
         services.tenants,
         timed_parse(pool.parse, metrics),
@@ -192,6 +226,8 @@ def build_runtime(
         document_tasks.parse,
         document_tasks.index,
         parse_slots=pool.max_workers,
+        space_check=space.check,
+        clock=clock,
     )
     # closers run last-registered first: the early-parse threads stop before the pool
     services.on_close(ingest.close)
@@ -207,6 +243,9 @@ def build_runtime(
     reports = build_reports(services, queue, answering.llm, answering.answerer)
     steps.register(ReportStep(reports))
     supervisor = wire_supervisor(queue, services, steps, clock)
+    fault_reconciler = build_fault_reconciler(
+        services, queue, document_tasks, supervisor, dispatcher, clock
+    )
     runtime = Runtime(
         services=services,
         observability=observability,
@@ -226,6 +265,8 @@ def build_runtime(
         supervisor=supervisor,
         reports=reports,
         inference=answering.inference,
+        space=space,
+        fault_reconciler=fault_reconciler,
     )
     if dropboxes and settings.ingest.dropbox_enabled:
         boxes = DropBoxes(

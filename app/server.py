@@ -5,7 +5,7 @@ import gc
 import logging
 import secrets
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -24,6 +24,7 @@ from app.api.limits import MAX_HEADERS, MAX_URL_BYTES
 from app.auth.client_address import client_address
 from app.auth.kit import AuthKit
 from app.auth.sessions import COOKIE_NAME
+from app.fault_recovery import ReconcileLoop
 from app.observability.wiring import observed_api
 from app.report_wiring import requeue_unfinished_reports
 from app.runtime import Runtime, build_runtime
@@ -219,6 +220,16 @@ def warm_answerer(runtime: Runtime) -> None:
         log.warning("warming the language model failed", exc_info=True)
 
 
+async def _startup_step(name: str, work: Callable[..., object], *args: object) -> None:
+    """Run one start-up recovery step in a thread; a failure (a full disk) is logged in
+    one line and the server starts anyway, degraded: the fault reconciler retries."""
+    try:
+        await asyncio.to_thread(work, *args)
+    except Exception as exc:  # noqa: BLE001 - degraded mode instead of a crash loop
+        described = describe(exc)
+        log.warning("start-up %s did not finish (%s); retried while running", name, described.code)
+
+
 def build_asgi(services: Services) -> ApplianceASGI:
     """Build the runtime and wire it into one ASGI app whose lifespan runs the queue."""
     return assemble(build_runtime(services, dropboxes=True))
@@ -237,18 +248,33 @@ def assemble(runtime: Runtime) -> ApplianceASGI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        # documents a killed process left mid-way: Huey would not redeliver them
-        await asyncio.to_thread(reindex_after_model_change, runtime.analysis, runtime.enqueue.index)
-        await asyncio.to_thread(ingest.reconcile, queued_document_tasks(queue))
+        # documents a killed process left mid-way: Huey would not redeliver them. On a
+        # full disk these may fail: the server starts degraded anyway (sign-in, reading,
+        # deletion; 507 for new work) and the fault reconciler finishes the job later
+        await _startup_step(
+            "re-index check", reindex_after_model_change, runtime.analysis, runtime.enqueue.index
+        )
+        await _startup_step(
+            "document reconcile", lambda: ingest.reconcile(queued_document_tasks(queue))
+        )
         if observability.activity is not None:
             observability.activity.start()
-        await asyncio.to_thread(resume_actions, runtime.dispatcher)
+        await _startup_step("outbox resume", resume_actions, runtime.dispatcher)
         # workflow steps a killed process left running, and schedule slots it missed
-        await asyncio.to_thread(for_each_tenant, services, runtime.supervisor, startup=True)
-        await asyncio.to_thread(requeue_unfinished_reports, runtime.reports, services, queue)
+        await _startup_step(
+            "workflow reconcile",
+            lambda: for_each_tenant(services, runtime.supervisor, startup=True),
+        )
+        await _startup_step(
+            "report requeue", requeue_unfinished_reports, runtime.reports, services, queue
+        )
         queue.start()
+        recovery = ReconcileLoop(
+            runtime.fault_reconciler.run_once, settings.storage.reconcile_interval_s
+        )
+        recovery.start()
         if dropboxes is not None:
-            await asyncio.to_thread(dropboxes.start)
+            await _startup_step("drop boxes", dropboxes.start)
         try:
             async with api.lifespan():
                 _freeze_startup_heap()
@@ -259,6 +285,7 @@ def assemble(runtime: Runtime) -> ApplianceASGI:
         finally:
             if dropboxes is not None:
                 await asyncio.to_thread(dropboxes.stop)
+            await asyncio.to_thread(recovery.stop)
             await asyncio.to_thread(queue.stop)
             if observability.activity is not None:
                 observability.activity.stop()

@@ -23,6 +23,7 @@ def database_options(settings: Settings) -> DatabaseOptions:
         query_timeout_ms=settings.storage.query_timeout_ms,
         cache_size_kib=settings.storage.cache_size_mb * 1024,
         synchronous=settings.storage.synchronous,
+        wal_max_bytes=settings.storage.wal_max_mb * 2**20,
     )
 
 

@@ -47,6 +47,11 @@ class StorageSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_only
     cache_size_mb: int = 256
     synchronous: str = "FULL"
     min_free_disk_mb: int = 1024
+    intake_min_free_mb: int = 256
+    wal_max_mb: int = 64
+    reconcile_interval_s: float = 30.0
+    retry_backoff_s: float = 10.0
+    retry_backoff_max_s: float = 3600.0
 
 
 class QueueSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -122,6 +127,7 @@ class LoggingSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_only
     format: Literal["json", "text"] = "json"
     file_max_mb: int = 10
     file_backups: int = 5
+    repeat_window_s: float = 60.0
 
 
 class ObservabilitySettings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):

@@ -17,7 +17,14 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from storage.crypto import derive_key
-from storage.errors import CorruptDatabaseError, InsufficientStorageError, NotFoundError, full_disk
+from storage.errors import (
+    CorruptDatabaseError,
+    DiskIOError,
+    InsufficientStorageError,
+    NotFoundError,
+    disk_io_failure,
+    full_disk,
+)
 
 MAGIC = b"AAPB1"
 SEGMENT = 1 << 20
@@ -90,6 +97,8 @@ class BlobStore:
             tmp.unlink(missing_ok=True)
             if full_disk(exc):
                 raise InsufficientStorageError(detail=f"blob write: {exc}") from exc
+            if disk_io_failure(exc):
+                raise DiskIOError(detail=f"blob write: {exc}") from exc
             raise
         return blob_id
 

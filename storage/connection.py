@@ -11,10 +11,13 @@ import sqlite_vec
 from storage.crypto import CIPHER_PAGE_SIZE, apply_key
 from storage.errors import (
     CorruptDatabaseError,
+    DatabaseBusyError,
+    DiskIOError,
     InsufficientStorageError,
     QueryTimeoutError,
     StorageError,
     WrongKeyError,
+    disk_io_failure,
     full_disk,
 )
 
@@ -31,6 +34,8 @@ class DatabaseOptions:
     cache_size_kib: int = 65_536
     synchronous: str = "FULL"
     load_vec: bool = False
+    # checkpoint(TRUNCATE) after a commit that left the WAL bigger than this (0: never)
+    wal_max_bytes: int = 0
 
 
 class ApplianceConnection(sqlcipher3.Connection):
@@ -98,6 +103,10 @@ def translate_error(exc: Exception, label: str) -> Exception:
         return QueryTimeoutError(f"query on {label} ran past its time limit")
     if full_disk(exc):
         return InsufficientStorageError(detail=f"{label}: {message}")
+    if disk_io_failure(exc):
+        return DiskIOError(detail=f"{label}: {message}")
+    if "database is locked" in message or "database is busy" in message:
+        return DatabaseBusyError(detail=f"{label}: {message}")
     if "not a database" in message or "malformed" in message or "hmac" in message:
         return CorruptDatabaseError(f"{label} is damaged or was opened with the wrong key")
     return exc

@@ -6,6 +6,7 @@ statement is bounded by a time limit.
 """
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -94,6 +95,7 @@ class Database:
                 conn.execute("BEGIN IMMEDIATE")
                 yield conn
                 conn.execute("COMMIT")
+                self._bound_wal(conn)
             except sqlcipher3.DatabaseError as exc:
                 self._rollback(conn)
                 raise translate_error(exc, self.label) from exc
@@ -202,6 +204,38 @@ class Database:
             self._drop_readers()
             self._writer.execute(f"PRAGMA rekey = {sqlcipher_key_pragma(new_key)}")
             self._key = new_key
+
+    def _bound_wal(self, conn: Any) -> None:
+        """After a commit: fold the WAL back (TRUNCATE) once it outgrew its bound.
+
+        SQLite's automatic checkpoint copies pages back but never shrinks the file, and
+        stops short while readers hold old snapshots; on a nearly full disk the WAL then
+        eats the space a delete just freed. A failed checkpoint (readers, a full disk) is
+        harmless: the next commit tries again."""
+        limit = self._options.wal_max_bytes
+        if limit <= 0:
+            return
+        try:
+            size = os.stat(self._wal_path).st_size
+        except OSError:
+            return
+        if size <= limit:
+            return
+        try:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        except sqlcipher3.Error as exc:
+            log.debug("%s: WAL checkpoint deferred (%s)", self.label, exc)
+
+    @property
+    def _wal_path(self) -> str:
+        return f"{self.path}-wal"
+
+    def wal_bytes(self) -> int:
+        """The WAL file's size now (0 when there is none)."""
+        try:
+            return os.stat(self._wal_path).st_size
+        except OSError:
+            return 0
 
     def checkpoint(self) -> None:
         """Fold the WAL back into the main file."""

@@ -114,9 +114,54 @@ class InsufficientStorageError(StorageError):
 
 def full_disk(exc: BaseException) -> bool:
     """True for the errors a full disk raises (ENOSPC, EDQUOT, SQLITE_FULL)."""
+    if isinstance(exc, InsufficientStorageError):
+        return True
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return True
     return "database or disk is full" in str(exc).lower()
+
+
+class DiskIOError(StorageError):
+    """The disk failed a read or write (EIO, SQLITE_IOERR): nothing was stored; retried later."""
+
+    status_code = 503
+    code = "disk_io_error"
+    default_message = "the appliance's disk reported an input/output error; try again later"
+
+
+class DatabaseBusyError(StorageError):
+    """A database stayed locked by another writer beyond the busy timeout."""
+
+    status_code = 503
+    code = "database_busy"
+    default_message = "the appliance is busy; try again in a moment"
+
+
+def disk_io_failure(exc: BaseException) -> bool:
+    """True for EIO from the OS or SQLite's 'disk I/O error' (SQLITE_IOERR)."""
+    if isinstance(exc, DiskIOError):
+        return True
+    if isinstance(exc, OSError) and exc.errno == errno.EIO:
+        return True
+    return "disk i/o error" in str(exc).lower()
+
+
+# What `transient_fault` calls temporary: the machine, not the input, was at fault.
+TRANSIENT_CODES = frozenset(
+    {"insufficient_storage", "disk_io_error", "database_busy", "query_timeout", "parser_killed"}
+)
+
+
+def transient_fault(exc: BaseException) -> bool:
+    """True when `exc` is a fault of the machine that passes by itself (a full disk, an
+    I/O error, a database locked past its timeout, a parser the kernel killed), so the
+    work must be retried later rather than marked failed."""
+    if full_disk(exc) or disk_io_failure(exc):
+        return True
+    if isinstance(exc, ApplianceError):
+        return exc.code in TRANSIENT_CODES
+    message = str(exc).lower()
+    return "database is locked" in message or "database is busy" in message
 
 
 class DataDirError(StorageError):

@@ -42,6 +42,7 @@ class TenantRegistry:
             cache_size_kib=options.cache_size_kib,
             synchronous=options.synchronous,
             load_vec=True,
+            wal_max_bytes=options.wal_max_bytes,
         )
         self._open: dict[str, Database] = {}
         self._blobs: dict[str, BlobStore] = {}

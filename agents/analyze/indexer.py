@@ -19,18 +19,19 @@ import sqlcipher3
 from agents.analyze.chunking import Chunk, Chunker
 from agents.analyze.index import ChunkIndex
 from agents.documents.ledger import DocumentLedger
-from storage.errors import NotFoundError
+from storage.errors import NotFoundError, describe, transient_fault
 
 log = logging.getLogger("appliance.analyze.indexer")
 
 INDEXABLE_STATES = frozenset({"parsed", "indexing", "indexed"})
 BATCH_CHUNKS = 512  # chunks embedded per encode call when indexing many documents
+DEFERRED = "deferred"  # a transient fault interrupted it: indexed again later
 
 
 @dataclass(frozen=True)
 class IndexOutcome:
     document_id: str
-    state: str  # indexed, failed, skipped (gone, or not in an indexable state)
+    state: str  # indexed, failed, deferred, skipped (gone, or not in an indexable state)
     chunks: int = 0
     error_code: str | None = None
 
@@ -72,11 +73,18 @@ def index_documents(
     Raises `IndexModelChangedError` (before touching any document) when the embedder
     is not the model the tenant's vectors came from.
     """
-    index.ensure_model(embedder.name, embedder.dimension)
+    ids = list(dict.fromkeys(document_ids))
+    try:
+        index.ensure_model(embedder.name, embedder.dimension)
+    except Exception as exc:
+        if not transient_fault(exc):
+            raise
+        # nothing touched yet: the documents stay `parsed` for the fault reconciler
+        log.warning("indexing deferred: %s", describe(exc).code)
+        return [IndexOutcome(d, DEFERRED, error_code=describe(exc).code) for d in ids]
     outcomes: dict[str, IndexOutcome] = {}
     group: list[tuple[str, list[Chunk]]] = []
     pending = 0
-    ids = list(dict.fromkeys(document_ids))
     for document_id in ids:
         prepared = _prepare(ledger, chunker, document_id)
         if isinstance(prepared, IndexOutcome):
@@ -142,10 +150,29 @@ def _embed_and_store(
 
 
 def _failed(ledger: DocumentLedger, document_id: str, stage: str, exc: Exception) -> IndexOutcome:
+    if transient_fault(exc):
+        return _deferred(ledger, document_id, stage, exc)
     log.exception("indexing document %s failed while %s", document_id, stage)
     message = f"indexing failed while {stage}: {type(exc).__name__}: {str(exc)[:300]}"
     try:
         ledger.fail(document_id, "index_failed", message)
     except NotFoundError:
         return IndexOutcome(document_id, "skipped")
+    except Exception as again:
+        if not transient_fault(again):
+            raise
+        return _deferred(ledger, document_id, stage, again)
     return IndexOutcome(document_id, "failed", error_code="index_failed")
+
+
+def _deferred(ledger: DocumentLedger, document_id: str, stage: str, exc: Exception) -> IndexOutcome:
+    """A fault of the machine (full disk, I/O error, busy database): back to `parsed`, to
+    be indexed again later; never `failed`. If even that write fails, the document stays
+    `indexing` and the fault reconciler finds it."""
+    described = describe(exc)
+    log.warning("indexing document %s deferred while %s: %s", document_id, stage, described.code)
+    try:
+        ledger.defer(document_id, "parsed", described.code, described.message)
+    except Exception as again:  # noqa: BLE001 - the reconciler retries it later
+        log.warning("document %s: deferring it failed too (%s)", document_id, describe(again).code)
+    return IndexOutcome(document_id, DEFERRED, error_code=described.code)

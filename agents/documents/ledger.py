@@ -167,9 +167,11 @@ class DocumentLedger:
         return record_from_row(row)
 
     def set_state(self, document_id: str, state: str, *, count_attempt: bool = False) -> None:
+        """Move the document on; reaching `indexed` clears a fault noted by `defer`."""
+        cleared = ", error_code = NULL, error_message = NULL" if state == "indexed" else ""
         with self.db.write() as conn:
             conn.execute(
-                "UPDATE documents SET state = ?, attempts = attempts + ?, updated_at = ? "
+                f"UPDATE documents SET state = ?, attempts = attempts + ?, updated_at = ?{cleared} "
                 "WHERE id = ?",
                 (state, int(count_attempt), now_iso(), document_id),
             )
@@ -186,6 +188,16 @@ class DocumentLedger:
                     now_iso(),
                     document_id,
                 ),
+            )
+
+    def defer(self, document_id: str, state: str, code: str, message: str) -> None:
+        """A transient fault interrupted the document: back to `state` (received or
+        parsed) with the fault noted, to be retried later; never a final state."""
+        with self.db.write() as conn:
+            conn.execute(
+                "UPDATE documents SET state = ?, error_code = ?, error_message = ?, updated_at = ? "
+                "WHERE id = ? AND state NOT IN ('indexed', 'failed', 'unsupported')",
+                (state, code, message[:2000], now_iso(), document_id),
             )
 
     def save_parsed(

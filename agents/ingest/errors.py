@@ -70,6 +70,16 @@ class ParserCrashedError(IngestError):
     default_message = "The document reader stopped unexpectedly while reading this file."
 
 
+class ParserKilledError(IngestError):
+    """The reader was killed from outside (SIGKILL: the kernel's OOM killer on a starved
+    machine, an administrator). A fault of the machine, not of the file: the document is
+    parsed again later, never marked failed for it."""
+
+    status_code = 503
+    code = "parser_killed"
+    default_message = "The document reader was stopped by the system; it will be retried."
+
+
 ERROR_CLASSES: dict[str, type[IngestError]] = {
     cls.code: cls
     for cls in (
@@ -82,6 +92,7 @@ ERROR_CLASSES: dict[str, type[IngestError]] = {
         ForbiddenXmlError,
         MemoryLimitError,
         ParserCrashedError,
+        ParserKilledError,
     )
 }
 

@@ -19,8 +19,12 @@ from agents.documents.records import DocumentRecord
 from agents.ingest.errors import IngestError, UnsupportedFormatError
 from agents.ingest.sandbox.document import ParsedDocument
 from agents.ingest.sandbox.limits import ParseLimits
+from storage.errors import describe, transient_fault
 
 log = logging.getLogger("appliance.ingest")
+
+# the outcome of a document a transient fault interrupted: retried later, not failed
+DEFERRED = "deferred"
 
 ParseFunction = Callable[[bytes, str | None, ParseLimits], ParsedDocument]
 
@@ -181,20 +185,49 @@ def process_document(
             step.run(context)
             if context.done:
                 break
-    except IngestError as exc:
-        unsupported = isinstance(exc, UnsupportedFormatError)
-        ledger.fail(document_id, exc.code, str(exc), unsupported=unsupported)
-        log.info(
-            "document %s %s: %s", document_id, "unsupported" if unsupported else "failed", exc.code
-        )
-        return IngestOutcome(
-            document_id, "unsupported" if unsupported else "failed", context.children, exc.code
-        )
-    except Exception as exc:
-        log.exception("document %s failed in an unexpected way", document_id)
-        ledger.fail(
-            document_id, "internal", f"internal error while processing ({type(exc).__name__})"
-        )
-        return IngestOutcome(document_id, "failed", context.children, "internal")
+    except Exception as exc:  # noqa: BLE001 - every failure is recorded on the document
+        if transient_fault(exc):
+            return _deferred(ledger, document_id, exc, context.children)
+        return _failed(ledger, document_id, exc, context.children)
     final = ledger.get(document_id)
     return IngestOutcome(document_id, final.state, context.children, document=final)
+
+
+def _deferred(
+    ledger: DocumentLedger, document_id: str, exc: Exception, children: list[str]
+) -> IngestOutcome:
+    """A fault of the machine (full disk, I/O error, busy database, killed parser): the
+    document goes back to `received` to be parsed again, never to `failed`. If even that
+    write fails it stays where it is; the fault reconciler finds it either way."""
+    described = describe(exc)
+    log.warning("document %s deferred: %s", document_id, described.code)
+    try:
+        ledger.defer(document_id, "received", described.code, described.message)
+    except Exception as again:  # noqa: BLE001 - the reconciler retries it later
+        log.warning("document %s: deferring it failed too (%s)", document_id, describe(again).code)
+    return IngestOutcome(document_id, DEFERRED, children, described.code)
+
+
+def _failed(
+    ledger: DocumentLedger, document_id: str, exc: Exception, children: list[str]
+) -> IngestOutcome:
+    """A fault of the document (or a bug): it ends `failed` or `unsupported`. If the disk
+    refuses even that write, the document stays where it was for the reconciler."""
+    if isinstance(exc, IngestError):
+        unsupported = isinstance(exc, UnsupportedFormatError)
+        state, code, message = ("unsupported" if unsupported else "failed"), exc.code, str(exc)
+        log.info("document %s %s: %s", document_id, state, code)
+    else:
+        log.exception("document %s failed in an unexpected way", document_id)
+        unsupported, state, code = False, "failed", "internal"
+        message = f"internal error while processing ({type(exc).__name__})"
+    try:
+        ledger.fail(document_id, code, message, unsupported=unsupported)
+    except Exception as again:
+        if not transient_fault(again):
+            raise
+        log.warning(
+            "document %s: recording its failure failed (%s)", document_id, describe(again).code
+        )
+        return IngestOutcome(document_id, DEFERRED, children, describe(again).code)
+    return IngestOutcome(document_id, state, children, code)

@@ -6,7 +6,9 @@ needs the outcome before acknowledging, like the drop box) or through the queue.
 documents are handed to indexing through `enqueue_index`.
 """
 
+import contextlib
 import logging
+import time
 from collections.abc import Callable, Container, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -24,7 +26,9 @@ from agents.ingest.pipeline import (
     in_memory_steps,
     process_document,
 )
+from agents.ingest.reconcile import seconds_since
 from agents.ingest.sandbox.limits import ParseLimits
+from storage.errors import TRANSIENT_CODES, describe, transient_fault
 from storage.tenants import TenantRegistry
 
 log = logging.getLogger("appliance.ingest")
@@ -33,6 +37,18 @@ _MAX_CHILD_DEPTH = 3
 _EARLY_PARSE_THREADS = 8
 _BATCH_BYTES = 256 * 2**20
 MAX_PARSE_ATTEMPTS = 3
+_NUDGE_AFTER_S = 10.0
+
+
+def left_behind(document: DocumentRecord, now: float) -> bool:
+    """A document still `received` after a transient fault held up its parse, or for
+    longer than a queued parse should wait: a retry of its arrival queues it again (a
+    second parse task is harmless: it finds the document already parsed)."""
+    if document.state != "received":
+        return False
+    if document.error_code in TRANSIENT_CODES:
+        return True
+    return seconds_since(document.updated_at, now) > _NUDGE_AFTER_S
 
 
 @dataclass(frozen=True)
@@ -71,8 +87,13 @@ class IngestService:
         enqueue_parse: Callable[[ParseTask], object],
         enqueue_index: Callable[[IndexTask], object],
         parse_slots: int = 1,
+        space_check: Callable[[], None] | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.tenants = tenants
+        # raises 507 while the data volume is below the intake threshold (storage.space)
+        self._space_check = space_check or (lambda: None)
+        self._clock = clock
         # documents a batch keeps in flight: while the parsers work on some, others are
         # being hashed, encrypted and committed (fsyncs), so the parsers never wait on disk;
         # after a long document the parser finds several short ones ready (measured with
@@ -108,7 +129,12 @@ class IngestService:
         metadata: dict[str, Any] | None = None,
         parse_now: bool = False,
     ) -> ReceiveResult:
-        """Record one arrival durably, then parse it now or queue the parse."""
+        """Record one arrival durably, then parse it now or queue the parse.
+
+        Refused with 507 `insufficient_storage` while the disk is (almost) full. Once the
+        row is durable the arrival is accepted even if queueing its parse fails: the
+        fault reconciler finds a document left `received` (agents/ingest/reconcile.py)."""
+        self._space_check()
         ledger = self.ledger(tenant_id)
         if len(content) > self.limits.max_input_bytes:
             ledger.record_failed_arrival(
@@ -143,6 +169,9 @@ class IngestService:
             # lost a race with the same content arriving elsewhere: nothing to parse
             if early is not None:
                 early.cancel()
+            if left_behind(document, self._clock()):
+                # a retry of an arrival a transient fault held up: move it on now
+                self._queue_parse(ledger, ParseTask(tenant_id, document.id))
         elif early is not None:
             outcome = process_document(
                 ledger, document.id, early_parse_steps(content, early.result), document
@@ -155,8 +184,21 @@ class IngestService:
             self._finish_parse(tenant_id, outcome)
             document = outcome.document or ledger.get(document.id)
         else:
-            self._enqueue_parse(ParseTask(tenant_id, document.id))
+            self._queue_parse(ledger, ParseTask(tenant_id, document.id))
         return ReceiveResult(document, received.duplicate)
+
+    def _queue_parse(self, ledger: DocumentLedger, task: ParseTask) -> None:
+        """Queue a parse; if the queue cannot take it (a transient fault), note the fault
+        on the row (best effort) and leave the document to the fault reconciler."""
+        try:
+            self._enqueue_parse(task)
+        except Exception as exc:
+            if not transient_fault(exc):
+                raise
+            described = describe(exc)
+            log.warning("document %s: parse not queued (%s)", task.document_id, described.code)
+            with contextlib.suppress(Exception):
+                ledger.defer(task.document_id, "received", described.code, described.message)
 
     def receive_many(
         self,
@@ -277,7 +319,11 @@ class IngestService:
                     task = IndexTask(tenant.id, document.id)
                 if task in still_queued:
                     continue
-                if document.state == "parsing" and document.attempts >= MAX_PARSE_ATTEMPTS:
+                if (
+                    document.state == "parsing"
+                    and document.attempts >= MAX_PARSE_ATTEMPTS
+                    and document.error_code not in TRANSIENT_CODES
+                ):
                     # it took the process down every time: stop retrying it
                     ledger.fail(
                         document.id,

@@ -15,6 +15,7 @@ from agents.supervisor.definition import RetryPolicy
 from agents.supervisor.outputs import Outputs, template_context
 from agents.supervisor.run_store import StepRow, find_run, get_step, step_rows, update_step
 from agents.supervisor.step import Step, StepContext, StepError, StepResult
+from storage.errors import TRANSIENT_CODES, describe, transient_fault
 
 if TYPE_CHECKING:
     from agents.supervisor.engine import Engine, StepTask
@@ -82,6 +83,18 @@ def _call_with_timeout(
     return result
 
 
+_TRANSIENT_MAX_WAIT_S = 600.0
+
+
+def transient_step_error(exc: BaseException) -> StepError | None:
+    """A full disk, an I/O error or a busy database as a step error that the engine
+    retries without counting it against the step's attempts (None for other errors)."""
+    if not transient_fault(exc):
+        return None
+    described = describe(exc)
+    return StepError(described.message, code=described.code, retryable=True)
+
+
 class StepExecutor:
     def __init__(self, engine: "Engine", rand: Callable[[], float]) -> None:
         self.engine = engine
@@ -101,16 +114,18 @@ class StepExecutor:
             error = exc
         except Exception as exc:  # noqa: BLE001 - a broken step must not stop the worker
             log.warning("step %s raised %s", claim.row.step_id, type(exc).__name__)
-            error = StepError(
+            error = transient_step_error(exc) or StepError(
                 f"the step raised {type(exc).__name__}: {str(exc)[:300]}", code="step_exception"
             )
         try:
             self._record(task, claim, result, error, outputs)
         except Exception as exc:  # noqa: BLE001 - e.g. an on_commit callback failed
             log.warning("step %s could not be recorded: %s", claim.row.step_id, type(exc).__name__)
-            failure = StepError(
+            failure = transient_step_error(exc) or StepError(
                 f"recording the result failed: {type(exc).__name__}", code="commit_failed"
             )
+            # on a disk still full this fails too: the claim's lease runs out and the
+            # reconciler queues the step again
             self._record(task, claim, None, failure, outputs)
 
     def _claim(self, task: "StepTask", outputs: Outputs) -> _Claim | None:
@@ -300,6 +315,21 @@ class StepExecutor:
             )
             after = list(result.after_commit)
             rows = engine.planner.advance(conn, row.run_id, outputs)
+        elif error is not None and error.code in TRANSIENT_CODES:
+            # the machine was at fault, not the step: try again later without using up
+            # one of its attempts, never fail the run for it
+            update_step(
+                conn,
+                row.id,
+                status="queued",
+                attempts=max(0, row.attempts - 1),
+                not_before=now + min(_TRANSIENT_MAX_WAIT_S, 2.0 * 2 ** min(row.attempts, 10)),
+                claimed_by=None,
+                lease_until=None,
+                error_code=error.code,
+                error_message=error.message[:2000],
+            )
+            rows = [row.id]
         elif error is not None and error.retryable and row.attempts < row.max_attempts:
             wake = now + claim.retry_delay(row.attempts)
             update_step(

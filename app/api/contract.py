@@ -8,7 +8,8 @@ sources the request path uses, so the document cannot drift from the code:
   (`{"status_code", "detail", "code"}`): 400 (malformed, out of range, JSON too deep),
   401 and 403 unless the route is public (the request gate, route guards, tenant roles),
   404, 409 and 422 where a body or a write can be refused, 413 for bodies, 429 unless the
-  route is exempt from the rate limit, 502 for routes that talk to mail servers;
+  route is exempt from the rate limit, 502 for routes that talk to mail servers, 507 for
+  every write (a full disk);
 - the bearer security scheme (JWT access token or API key) on every non-public route;
 - request bodies Litestar cannot see because the handler reads the raw request:
   document uploads (multipart `files`, or JSON documents) and inbound hook records;
@@ -50,6 +51,7 @@ _REASONS = {
     "422": "A value breaks its rule (e.g. a name with control characters)",
     "429": "Rate limit reached; retry after `Retry-After` seconds",
     "502": "The remote server (e.g. a mail server) failed",
+    "507": "The appliance's disk is (almost) full: nothing was stored; retry once space is freed",
 }
 _BODY_METHODS = {"post", "put", "patch"}
 _BASE64 = "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
@@ -199,6 +201,8 @@ def _statuses(method: str, opt: dict[str, Any], path: str) -> list[str]:
         found.append("429")
     if path.endswith(("/test", "/poll")):
         found.append("502")
+    if method != "get":  # any write may meet a full disk
+        found.append("507")
     return sorted(found)
 
 

@@ -23,7 +23,10 @@ class HealthController(Controller):
         self, services: ServicesDep, queue: QueueDep, runtime: RuntimeDep
     ) -> Response[dict[str, Any]]:
         """System database open, queue running, models locatable (or their inference
-        servers answering), disk not full."""
+        servers answering), disk not full.
+
+        503 names what is wrong; `reason` says it in plain words (e.g. a full disk, while
+        the appliance serves reading and deletion and refuses new documents)."""
         checks: dict[str, dict[str, Any]] = {}
         try:
             with services.system_db.read(timeout_ms=2000) as conn:
@@ -49,8 +52,17 @@ class HealthController(Controller):
             "ok": free_mb >= services.settings.storage.min_free_disk_mb,
             "free_mb": free_mb,
         }
+        intake = runtime.space.reason()
+        checks["intake"] = {"ok": intake is None, **({"detail": intake} if intake else {})}
         ready = all(check["ok"] for check in checks.values())
+        body: dict[str, Any] = {"status": "ready" if ready else "not_ready", "checks": checks}
+        if not ready:
+            body["reason"] = intake or "; ".join(
+                f"{name}: {check.get('detail', 'not ok')}"
+                for name, check in checks.items()
+                if not check["ok"]
+            )
         return Response(
-            {"status": "ready" if ready else "not_ready", "checks": checks},
+            body,
             status_code=200 if ready else 503,
         )

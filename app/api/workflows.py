@@ -15,7 +15,7 @@ from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.params import FromPath, JSONBody, Parameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
-from app.api.deps import ClientDep, ServicesDep, SupervisorDep, TenantAccessDep
+from app.api.deps import ClientDep, RuntimeDep, ServicesDep, SupervisorDep, TenantAccessDep
 from app.auth.tenant_access import TenantAccess
 from app.errors import AppError
 from app.services import Services
@@ -213,8 +213,11 @@ class WorkflowsController(Controller):
         tenant_access: TenantAccessDep,
         services: ServicesDep,
         supervisor: SupervisorDep,
+        runtime: RuntimeDep,
     ) -> dict[str, Any]:
-        """Start a run with `inputs` (of `version`, default the current one); 202 with it."""
+        """Start a run with `inputs` (of `version`, default the current one); 202 with it.
+        507 while the disk is below the intake threshold (new work waits for space)."""
+        runtime.space.check()
         run_id = supervisor.run(
             tenant_access.tenant_id,
             workflow_id,

@@ -28,6 +28,7 @@ EXTRA_FIELDS = (
     "mode",
     "error",
     "count",
+    "repeated",
 )
 CONTEXT_FIELDS = tuple(context.FIELDS)
 

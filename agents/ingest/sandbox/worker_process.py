@@ -31,6 +31,7 @@ from agents.ingest.errors import (
     IngestError,
     MemoryLimitError,
     ParserCrashedError,
+    ParserKilledError,
     ParseTimeoutError,
     TooLargeError,
     error_from_code,
@@ -327,6 +328,10 @@ class WorkerProcess:
                 "of processor time and was stopped."
             )
         log.warning("ingest worker ended with exit status %s", code)
+        if code == -signal.SIGKILL:
+            # not our wall-time kill (that raises before the worker dies): the OOM
+            # killer or an operator; the machine was at fault, not the document
+            return ParserKilledError()
         return ParserCrashedError()
 
     def _fail(self, error: IngestError) -> IngestError:

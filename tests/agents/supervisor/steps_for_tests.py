@@ -6,6 +6,7 @@ from collections import Counter
 from typing import Any, ClassVar
 
 from agents.supervisor.step import Step, StepContext, StepError, StepResult
+from storage.errors import InsufficientStorageError
 
 
 class Journal:
@@ -75,6 +76,23 @@ class FlakyStep(Step):
         return StepResult({"attempt": ctx.attempt})
 
 
+class DiskFullStep(Step):
+    """Meets a full disk on its first `fail_times` calls for a (run, step)."""
+
+    agent = "disk_full"
+
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+
+    def run(self, ctx: StepContext, params: dict[str, Any]) -> StepResult:
+        self.journal.record(ctx)
+        if self.journal.calls[(ctx.run_id, ctx.step_id, ctx.item_index)] <= int(
+            params.get("fail_times", 1)
+        ):
+            raise InsufficientStorageError(detail="blob write: [Errno 28] No space left")
+        return StepResult({"attempt": ctx.attempt})
+
+
 class BoomStep(Step):
     agent = "boom"
 
@@ -103,6 +121,7 @@ def steps_for(journal: Journal) -> list[Step]:
         EchoStep(journal),
         SleepStep(journal),
         FlakyStep(journal),
+        DiskFullStep(journal),
         BoomStep(journal),
         *(NamedStep(name, journal) for name in ("report", "email", "webhook", "http", "crm")),
     ]

@@ -7,6 +7,7 @@ import os
 
 from agents.ingest.sources.dropbox.outcome import DropOutcome, DropRejected, Sink
 from agents.ingest.sources.dropbox.stability import Candidate
+from storage.errors import ApplianceError, describe
 
 log = logging.getLogger("agents.ingest.sources.dropbox")
 
@@ -36,6 +37,11 @@ def call_sink(sink: Sink, cand: Candidate, box: str) -> DropOutcome | Permission
             return None
         log.exception("drop box %s: sink failed on %s", box, cand.relative_name)
         return DropOutcome.failed("internal", one_line(exc))
+    except ApplianceError as exc:
+        # a refusal with a code and plain words (507 insufficient_storage on a full disk)
+        described = describe(exc)
+        log.warning("drop box %s: %s refused: %s", box, cand.relative_name, described.code)
+        return DropOutcome.failed(described.code, described.message)
     except Exception as exc:
         log.exception("drop box %s: sink failed on %s", box, cand.relative_name)
         return DropOutcome.failed("internal", one_line(exc))

@@ -1,0 +1,111 @@
+"""Recovery from transient faults without a restart: the periodic fault reconciler.
+
+`FaultReconciler.run_once` is the one periodic hook (built by `app.runtime`, run by
+`ReconcileLoop` in the serving process every `storage.reconcile_interval_s`). Each pass
+queues again what a full disk, an I/O error, a busy database or a lost task left in a
+non-final state: documents (with backoff, agents/ingest/reconcile.py), workflow run
+steps (expired leases, queued steps whose task was lost, agents/supervisor/reconcile.py)
+and outbox messages due for over a minute (the dispatcher's sweep). While the disk is
+still full a pass fails quietly (one log line per kind of failure per window, see
+app/observability/repeat_filter.py) and the next pass tries again.
+
+It runs on a thread of its own rather than as a Huey periodic task: Huey's periodic
+tasks have a one-minute grain and go through `queue.db`, the very file a full disk stops.
+"""
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from agents.act.dispatcher import Dispatcher
+from agents.ingest.reconcile import DocumentReconciler
+from agents.supervisor.service import Supervisor
+from storage.errors import describe
+from storage.tenants import TenantRegistry
+
+log = logging.getLogger("appliance.recovery")
+
+
+@dataclass
+class ReconcilePass:
+    """What one pass did, and which parts could not run (their error codes)."""
+
+    documents: int = 0
+    steps: int = 0
+    messages: int = 0
+    failures: dict[str, str] = field(default_factory=dict)
+
+
+class FaultReconciler:
+    """Queues again the documents, run steps and outbox messages left behind."""
+
+    def __init__(
+        self,
+        tenants: TenantRegistry,
+        documents: DocumentReconciler,
+        supervisor: Supervisor,
+        dispatcher: Dispatcher,
+    ) -> None:
+        self.tenants = tenants
+        self.documents = documents
+        self.supervisor = supervisor
+        self.dispatcher = dispatcher
+        self._lock = threading.Lock()  # one pass at a time
+
+    def run_once(self) -> ReconcilePass:
+        """One pass over every tenant; never raises."""
+        result = ReconcilePass()
+        with self._lock:
+            self._part(result, "documents", self._documents)
+            self._part(result, "steps", self._steps)
+            self._part(result, "messages", self.dispatcher.sweep)
+        return result
+
+    def _documents(self) -> int:
+        return self.documents.run_once()
+
+    def _steps(self) -> int:
+        queued = 0
+        for tenant in self.tenants.system.list_tenants():
+            queued += self.supervisor.reconcile(tenant.id, startup=False).requeued
+        return queued
+
+    @staticmethod
+    def _part(result: ReconcilePass, name: str, work: Callable[[], int]) -> None:
+        try:
+            setattr(result, name, work())
+        except Exception as exc:  # noqa: BLE001 - the next pass tries again
+            code = describe(exc).code
+            result.failures[name] = code
+            log.warning("fault reconciler: %s not reconciled (%s)", name, code)
+
+
+class ReconcileLoop:
+    """Runs `work` every `interval_s` on a daemon thread until stopped."""
+
+    def __init__(self, work: Callable[[], object], interval_s: float) -> None:
+        self._work = work
+        self._interval_s = max(0.1, interval_s)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="fault-reconciler", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval_s):
+            try:
+                self._work()
+            except Exception:
+                log.warning("fault reconciler pass failed", exc_info=True)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None

@@ -1,0 +1,87 @@
+"""A parser child killed for memory (the kernel's OOM killer in a memory cgroup, as on a
+starved machine) makes the document wait and retry, never `failed` (B3)."""
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.runtime import parse_limits_of
+from tests.app.faults.conftest import Volume, drain
+
+pytestmark = pytest.mark.slow
+
+MEMORY_CGROUPS = Path("/sys/fs/cgroup/memory")
+TEXT = "".join(
+    f"Line {n} of a report that a starved machine could not read.\n" for n in range(800)
+)
+
+
+def _sandbox_workers() -> list[int]:
+    """Pids of this process's parser workers."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (entry / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == os.getpid() and b"agents.ingest.sandbox.worker" in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.fixture
+def starved_cgroup() -> Iterator[Path]:
+    """A memory cgroup with a 128 KiB limit on new allocations (v1: charges made before a
+    process moves in stay where they were)."""
+    if not MEMORY_CGROUPS.is_dir():
+        if os.environ.get("CI") == "true":
+            pytest.fail("the memory cgroup controller is needed in CI")
+        pytest.skip("no memory cgroup controller")
+    group = MEMORY_CGROUPS / f"appliance-faults-{uuid.uuid4().hex[:8]}"
+    try:
+        group.mkdir()
+    except OSError as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"cannot create a memory cgroup in CI: {exc}")
+        pytest.skip("creating a memory cgroup needs root")
+    (group / "memory.limit_in_bytes").write_text(str(128 << 10))
+    try:
+        yield group
+    finally:
+        for pid in (group / "cgroup.procs").read_text().split():
+            (MEMORY_CGROUPS / "cgroup.procs").write_text(pid)
+        group.rmdir()
+
+
+def test_a_parser_killed_for_memory_is_retried_and_the_document_indexed(
+    volume: Volume, fault_world, starved_cgroup: Path
+) -> None:
+    # GIVEN warm parser workers moved into a memory cgroup with almost no room left
+    world = fault_world(ingest={"parse_workers": 1})
+    tenant_id = world.tenant("acme").id
+    world.runtime.sandbox.warm_up(parse_limits_of(world.services.settings))
+    workers = _sandbox_workers()
+    assert workers, "no parser worker was started"
+    for pid in workers:
+        (starved_cgroup / "cgroup.procs").write_text(str(pid))
+    # WHEN a document is parsed
+    ingest = world.runtime.ingest
+    document = ingest.receive(tenant_id, TEXT.encode(), filename="r.txt", source="upload").document
+    drain(world)
+    # THEN the kernel killed the parser, and the document waits for another try
+    record = ingest.ledger(tenant_id).get(document.id)
+    assert "oom_kill 1" in (starved_cgroup / "memory.oom_control").read_text()
+    assert record.state == "received" and record.error_code == "parser_killed"
+    # WHEN memory is available again (a fresh worker) and the fault reconciler passes
+    world.clock.advance(3 * 3600)
+    assert world.runtime.fault_reconciler.run_once().documents == 1
+    drain(world)
+    # THEN the document is indexed and its original intact
+    assert ingest.ledger(tenant_id).get(document.id).state == "indexed"
+    assert ingest.ledger(tenant_id).original(document.id)[1] == TEXT.encode()
