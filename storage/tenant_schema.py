@@ -370,3 +370,10 @@ def create_report_tables(conn: Any) -> None:
             created_at TEXT NOT NULL,
             updated_at TEXT NOT NULL)"""
     )
+
+
+@tenant_migrations(13)
+def add_document_claims(conn: Any) -> None:
+    # the process (storage.process_identity token) parsing or indexing a document, so a
+    # reconciler in another process re-queues only what a dead process left behind
+    conn.execute("ALTER TABLE documents ADD COLUMN claimed_by TEXT")
