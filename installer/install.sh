@@ -17,7 +17,7 @@ BUILD_HINT="apt-get install build-essential cmake"
 TEST_DEB_PACKAGES=(chromium chromium-driver dovecot-imapd dovecot-pop3d python3.11-doc prometheus
     poppler-utils libreoffice-calc-nogui
     debian-faq debian-reference-en developers-reference debian-policy libtasn1-doc nettle-dev
-    shared-mime-info)
+    shared-mime-info redis-server)
 # needed at run time: the Unicode font embedded in PDF reports (without it, PDFs fall
 # back to Helvetica and note every character it cannot draw), and pdftoppm for the
 # previews of PDF reports in the UI

@@ -17,6 +17,7 @@ from agents.openmp_policy import apply_openmp_wait_policy
 from app.initialise import initialise
 from app.services import Services, open_services
 from app.settings import Settings, load_settings
+from tests.redis_server import RedisServer, running_redis
 
 # torch and llama.cpp share this process; both load libgomp, which reads this once
 apply_openmp_wait_policy()
@@ -189,3 +190,9 @@ def without_dac_override() -> list[str]:
         raise AssertionError("setpriv (util-linux) is needed to test permissions as root")
     caps = "-dac_override,-dac_read_search"
     return [setpriv, f"--bounding-set={caps}", f"--inh-caps={caps}", "--"]
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """A real redis-server on 127.0.0.1 (with a password) for the whole session."""
+    yield from running_redis()
