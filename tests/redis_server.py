@@ -54,7 +54,7 @@ def running_redis() -> Iterator[RedisServer]:
     with tempfile.TemporaryDirectory(prefix="redis-test-") as workdir:
         config = Path(workdir) / "redis.conf"
         config.write_text(
-            f"bind 127.0.0.1\nport {port}\nrequirepass {password}\nsave \"\"\n"
+            f'bind 127.0.0.1\nport {port}\nrequirepass {password}\nsave ""\n'
             f"appendonly no\ndir {workdir}\ndaemonize no\nprotected-mode yes\n"
         )
         process = subprocess.Popen(

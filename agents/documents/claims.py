@@ -41,9 +41,7 @@ def claim(db: Database, document_id: str, state: str) -> bool:
 
 def mark_claimed(conn: Any, document_id: str) -> None:
     """Inside the caller's transaction: this process holds the document (parse at once)."""
-    conn.execute(
-        "UPDATE documents SET claimed_by = ? WHERE id = ?", (process_token(), document_id)
-    )
+    conn.execute("UPDATE documents SET claimed_by = ? WHERE id = ?", (process_token(), document_id))
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,10 @@ def test_a_wrong_password_is_a_clear_error_that_never_shows_it(
     wrong = "not-the-password-" + redis_server.password[:6]
     settings = make_settings(
         tmp_path / "other",
-        queue={"backend": "redis", "redis_url": f"redis://:{wrong}@127.0.0.1:{redis_server.port}/0"},
+        queue={
+            "backend": "redis",
+            "redis_url": f"redis://:{wrong}@127.0.0.1:{redis_server.port}/0",
+        },
     )
     # WHEN the queue is opened
     with pytest.raises(QueueBackendError) as caught:
