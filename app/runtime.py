@@ -86,10 +86,11 @@ def build_answering(services: Services, metrics: Metrics | None = None) -> Answe
     enabled `metrics` the embedder and the LLM backend record every call."""
     settings = services.settings
     embedding_model = locate_embedding_model(settings.models.embedding_model)
+    threads = settings.models.embedding_threads
     embedder = (
-        MeteredEmbedder(embedding_model, metrics=metrics)
+        MeteredEmbedder(embedding_model, metrics=metrics, threads=threads)
         if metrics is not None and metrics.enabled
-        else Embedder(embedding_model)
+        else Embedder(embedding_model, threads=threads)
     )
     analysis = AnalysisService(services.tenants, embedder, Chunker(embedding_model.path))
     try:

@@ -98,6 +98,7 @@ class IngestSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=
 
 class ModelSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
     embedding_model: str = ""
+    embedding_threads: Annotated[int, msgspec.Meta(ge=0)] = 0
     llm_model: str = ""
     llm_n_ctx: int = 2048
     llm_threads: int = 2

@@ -42,6 +42,8 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
             "orphan_after_s": 5,
         },
         ingest={"parse_workers": 1, "dropbox_enabled": False},
+        # three processes embed on two cores: one torch thread each (docs/scaling.md)
+        models={"embedding_threads": 1},
     )
     initialise(settings, "admin", ADMIN_PASSWORD, demo=True, passphrase=None)
     config = tmp_path / "appliance.toml"
