@@ -233,9 +233,7 @@ def assemble(runtime: Runtime, *, workers: bool = True) -> ApplianceASGI:
     observability = runtime.observability
 
     consumers = QueueProcess(runtime) if workers else None
-    dropbox_sync = (
-        Every("dropbox-sync", 60.0, dropboxes.sync) if dropboxes is not None else None
-    )
+    dropbox_sync = Every("dropbox-sync", 60.0, dropboxes.sync) if dropboxes is not None else None
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -8,6 +8,7 @@
 2. Queue round trips on SQLite and Redis (bench/queue_roundtrip.py), same run.
 """
 
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -23,16 +24,20 @@ from bench.queue_roundtrip import run_queue_roundtrip
 from bench.redis_process import redis_binary, running_redis_server
 from bench.scale_cluster import Cluster
 
-DOCUMENTS = 100
+DOCUMENTS = 60
 ROUNDS = 2
 EXTRA_WORKERS = (0, 1, 2)
 PASSWORD = "bench password 1234567"  # noqa: S105 - a throwaway data directory's admin
 
 
-def _cluster_settings(settings: Settings, data_dir: Path) -> Settings:
+def _cluster_settings(settings: Settings, data_dir: Path, processes: int) -> Settings:
     settings = server_settings(settings, data_dir)
     ingest = msgspec.structs.replace(settings.ingest, dropbox_enabled=False)
-    models = msgspec.structs.replace(settings.models, llm_warm_on_start=False)
+    # the sizing rule of docs/scaling.md: torch threads = cores / embedding processes
+    threads = settings.models.embedding_threads or max(1, (os.cpu_count() or 1) // processes)
+    models = msgspec.structs.replace(
+        settings.models, llm_warm_on_start=False, embedding_threads=threads
+    )
     return msgspec.structs.replace(settings, ingest=ingest, models=models)
 
 
@@ -40,7 +45,7 @@ def _index_once(
     settings: Settings, scratch: Path, label: str, workers: int, files: list[tuple[str, bytes]]
 ) -> dict[str, Any]:
     """One measurement: server + `workers` worker processes, upload, wait for indexed."""
-    local = _cluster_settings(settings, scratch / label / "data")
+    local = _cluster_settings(settings, scratch / label / "data", 1 + workers)
     local.data_dir.parent.mkdir(parents=True)
     initialise(local, "admin", PASSWORD, demo=True, passphrase=None)
     config = local.data_dir.parent / "appliance.toml"
@@ -67,6 +72,7 @@ def _index_once(
         "documents_per_min": round(len(files) / seconds * 60, 1),
         "states": states,
         "load_average_1m_before": load,
+        "embedding_threads_per_process": local.models.embedding_threads,
         "exit_codes": codes,
     }
 
