@@ -65,6 +65,10 @@ def _assert_each_file_once_and_indexed(cluster: Cluster, corpus: list[tuple[str,
             states = dict(
                 conn.execute("SELECT state, count(*) FROM documents GROUP BY state").fetchall()
             )
+            problems = conn.execute(
+                "SELECT state, error_code, substr(error_message, 1, 160), count(*) "
+                "FROM documents WHERE state != 'indexed' GROUP BY 1, 2, 3"
+            ).fetchall()
             chunks = conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
             vectors = conn.execute("SELECT count(*) FROM chunk_vectors").fetchone()[0]
             unindexed = conn.execute(
@@ -74,7 +78,7 @@ def _assert_each_file_once_and_indexed(cluster: Cluster, corpus: list[tuple[str,
     finally:
         services.close()
     assert tuple(documents) == (len(corpus), len(corpus))
-    assert states == {"indexed": len(corpus)}
+    assert states == {"indexed": len(corpus)}, problems
     # every chunk has its one vector, and every document its chunks
     assert chunks == vectors and chunks >= len(corpus) and unindexed == 0
 
@@ -89,7 +93,7 @@ def test_server_and_two_workers_index_500_files_once_each(
     # WHEN 500 real files are uploaded through the API
     items = cluster.upload("demo", cluster.login("admin", ADMIN_PASSWORD), corpus)
     assert len(items) == FILES and not any(item.get("duplicate") for item in items)
-    cluster.wait_for("demo", FILES, timeout=600)
+    cluster.wait_for("demo", FILES, timeout=1800)
     # THEN each is stored once and indexed once, and every process stops cleanly
     _assert_each_file_once_and_indexed(cluster, corpus)
     assert set(cluster.stop_all().values()) == {0}
@@ -105,11 +109,11 @@ def test_a_worker_killed_mid_way_loses_nothing(
     items = cluster.upload("demo", cluster.login("admin", ADMIN_PASSWORD), corpus)
     assert len(items) == FILES
     # WHEN the owner is killed with -9 while documents are being parsed and indexed
-    cluster.wait_for("demo", FILES // 5, timeout=600)
+    cluster.wait_for("demo", FILES // 5, timeout=1800)
     owner.kill_9()
     # THEN the other worker takes the periodic work over, re-queues what the dead one
     # held, and every file ends indexed exactly once
-    states = cluster.wait_for("demo", FILES, timeout=600)
+    states = cluster.wait_for("demo", FILES, timeout=1800)
     assert states.get("indexed") == FILES, states
     assert "periodic work taken over" in other.log_text()
     _assert_each_file_once_and_indexed(cluster, corpus)
