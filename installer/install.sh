@@ -311,6 +311,16 @@ if ((SERVICE)); then
         printf '%s\n' "$content" >"$unit" || die "cannot write $unit"
         step "wrote systemd user unit $unit"
     fi
+    # the template of extra queue workers (not enabled: docs/scaling.md says when)
+    worker_template="$PROJECT_DIR/installer/appliance-worker@.service.in"
+    if [[ -f $worker_template ]]; then
+        worker=$(<"$worker_template")
+        worker=${worker//@APPLIANCE@/"$(systemd_path "$APPLIANCE")"}
+        worker=${worker//@DATA_DIR@/"$(systemd_path "$DATA_DIR")"}
+        worker=${worker//@PROJECT_DIR@/"${PROJECT_DIR//%/%%}"}
+        printf '%s\n' "$worker" >"$unit_dir/agent-appliance-worker@.service" ||
+            die "cannot write $unit_dir/agent-appliance-worker@.service"
+    fi
     if command -v systemctl >/dev/null 2>&1; then
         note "to start it now and at every login:"
         note "  systemctl --user daemon-reload"
