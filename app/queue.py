@@ -83,6 +83,8 @@ class QueueRunner:
         self._settings = settings
         self.metrics = metrics or Metrics(enabled=False)
         self._consumers: dict[str, _InProcessConsumer] = {}
+        # False in `serve --no-workers`: `appliance worker` processes run the tasks
+        self.consumes_here = True
         self._workers = settings.queue.workers
         self._busy = 0
         self._busy_lock = threading.Lock()

@@ -233,6 +233,7 @@ def assemble(runtime: Runtime, *, workers: bool = True) -> ApplianceASGI:
     observability = runtime.observability
 
     consumers = QueueProcess(runtime) if workers else None
+    runtime.queue.consumes_here = workers
     dropbox_sync = Every("dropbox-sync", 60.0, dropboxes.sync) if dropboxes is not None else None
 
     @asynccontextmanager
