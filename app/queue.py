@@ -17,7 +17,7 @@ from huey.consumer import Consumer
 
 from agents.telemetry import context
 from agents.telemetry.metrics import Metrics
-from app.queue_backends import build_huey
+from app.queue_backends import build_huey, close_storage
 from app.settings import Settings
 from storage.datadir import DataDir
 from storage.masterkey import MasterKey
@@ -204,7 +204,7 @@ class QueueRunner:
             consumer.stop(graceful=True)
         self._consumers = {}
         for huey in self.hueys.values():
-            huey.storage.close()
+            close_storage(huey)
         log.info("queue stopped")
 
     @property
@@ -239,7 +239,7 @@ class QueueRunner:
     def close(self) -> None:
         """Close the queue storages (for commands that enqueue without consuming)."""
         for huey in self.hueys.values():
-            huey.storage.close()
+            close_storage(huey)
 
     def status(self) -> dict[str, Any]:
         return {

@@ -72,6 +72,14 @@ def build_huey(
     )
 
 
+def close_storage(huey: Huey) -> None:
+    """Close a queue's connections (SQLite's connection, or Redis's pool)."""
+    huey.storage.close()
+    pool = getattr(huey.storage, "pool", None)
+    if pool is not None:
+        pool.disconnect()
+
+
 def _redis_huey(settings: Settings, name: str) -> Huey:
     try:
         from huey import RedisHuey
@@ -90,11 +98,14 @@ def _redis_huey(settings: Settings, name: str) -> Huey:
         "socket_connect_timeout": queue.redis_timeout_s,
         "health_check_interval": 30,
     }
+    pool = None
     try:
         pool = ConnectionPool.from_url(url, **options)
         huey = RedisHuey(name, connection_pool=pool, results=False, utc=True)
         huey.storage.conn.ping()
     except (RedisError, ValueError) as exc:
+        if pool is not None:
+            pool.disconnect()
         reason = redact_text(f"{type(exc).__name__}: {exc}", url)
         raise QueueBackendError(
             f"cannot use the Redis queue at {redact_url(url)}: {reason}"
