@@ -78,7 +78,9 @@ class _Side:
         self.services.close()
 
 
-def run_queue_roundtrip(settings: Settings, redis: RedisServer) -> dict[str, Any]:
+def run_queue_roundtrip(
+    settings: Settings, redis: RedisServer, burst: int = BURST, rounds: int = ROUNDS
+) -> dict[str, Any]:
     """Both backends in one run, rounds alternating which goes first."""
     with tempfile.TemporaryDirectory(prefix="bench-queue-") as scratch:
         sides: dict[str, _Side] = {}
@@ -103,12 +105,12 @@ def run_queue_roundtrip(settings: Settings, redis: RedisServer) -> dict[str, Any
             for side in sides.values():  # warm connections and code paths
                 side.burst(next_item, 50)
                 next_item += 50
-            for index in range(ROUNDS):
+            for index in range(rounds):
                 order = ("sqlite", "redis") if index % 2 == 0 else ("redis", "sqlite")
                 for name in order:
-                    rates[name].append(sides[name].burst(next_item, BURST))
-                    next_item += BURST
-                    latencies[name] += sides[name].singles(next_item, SINGLES // ROUNDS)
+                    rates[name].append(sides[name].burst(next_item, burst))
+                    next_item += burst
+                    latencies[name] += sides[name].singles(next_item, SINGLES // rounds)
                     next_item += SINGLES
         finally:
             for side in sides.values():
@@ -124,8 +126,8 @@ def run_queue_roundtrip(settings: Settings, redis: RedisServer) -> dict[str, Any
         for name in rates
     }
     return {
-        "burst_tasks": BURST,
-        "rounds": ROUNDS,
+        "burst_tasks": burst,
+        "rounds": rounds,
         "consumer_threads": settings.queue.workers,
         "poll_interval_s": [settings.queue.poll_interval_s, settings.queue.max_poll_interval_s],
         **figures,
