@@ -83,9 +83,10 @@ def build_embedder(
     remote = remote_embedding_config(settings)
     if remote is not None:
         return RemoteEmbedder(remote)
+    threads = settings.models.embedding_threads
     if metrics is not None and metrics.enabled:
-        return MeteredEmbedder(local_model, metrics=metrics)
-    return Embedder(local_model)
+        return MeteredEmbedder(local_model, metrics=metrics, threads=threads)
+    return Embedder(local_model, threads=threads)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""The durable task queue: encrypted SqliteHuey plus a consumer running inside the server.
+"""The durable task queue: Huey (encrypted SQLite or Redis) and its consumers, in the
+server or in `appliance worker` processes.
 
 Task payloads are small dataclasses of ids (never content or secrets). Agents provide
 plain functions; this module registers them on the Huey instance with the services
@@ -8,48 +9,83 @@ they need bound in, so no agent imports the app.
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any
 
+from huey import Huey
 from huey.consumer import Consumer
 
 from agents.telemetry import context
 from agents.telemetry.metrics import Metrics
+from app.queue_backends import build_huey, close_storage
 from app.settings import Settings
 from storage.datadir import DataDir
 from storage.masterkey import MasterKey
-from storage.queue_storage import EncryptedHuey
 
 log = logging.getLogger("appliance.queue")
 
 
-def build_huey(data: DataDir, master: MasterKey) -> EncryptedHuey:
-    return EncryptedHuey(
-        "appliance",
-        filename=str(data.queue_db),
-        key=master.queue_db_key,
-        results=False,
-        utc=True,
-    )
+# which task group (queue) a task belongs to, by its name; anything else is "default"
+TASK_GROUPS = {
+    "ingest.parse": "documents",
+    "analyze.index": "documents",
+    "workflow.step": "workflows",
+    "act.deliver": "actions",
+    "report.generate": "reports",
+}
+GROUPS = ("default", "documents", "workflows", "actions", "reports")
+
+
+def group_of(task_name: str) -> str:
+    return TASK_GROUPS.get(task_name, "default")
+
+
+def build_queues(data: DataDir, master: MasterKey, settings: Settings) -> dict[str, Huey]:
+    """One Huey instance per queue: `default`, plus each group `[queue] separate` names."""
+    hueys = {"default": build_huey(data, master, settings)}
+    for group in settings.queue.separate:
+        hueys[group] = build_huey(data, master, settings, group)
+    return hueys
 
 
 class _InProcessConsumer(Consumer):
-    """A consumer that leaves signal handling to uvicorn, which owns the process."""
+    """A consumer that leaves signal handling to its process's owner (uvicorn, or the
+    worker command), and whose periodic scheduling can be switched on while it runs."""
 
     def _set_signal_handlers(self) -> None:
         return None
 
+    def _create_scheduler(self) -> Any:
+        self.scheduler_loop = super()._create_scheduler()
+        return self.scheduler_loop
+
+    def enable_periodic(self) -> None:
+        self.periodic = True
+        self.scheduler_loop.periodic = True
+
 
 class QueueRunner:
-    """Starts and stops Huey worker threads with the server's lifespan."""
+    """Registers tasks on the queues and starts and stops their Huey worker threads
+    (with the server's lifespan, or in `appliance worker`).
+
+    `huey` is the default queue, which also holds the periodic tasks; `groups` the task
+    groups `[queue] separate` gives queues of their own."""
 
     def __init__(
-        self, huey: EncryptedHuey, settings: Settings, metrics: Metrics | None = None
+        self,
+        huey: Huey,
+        settings: Settings,
+        metrics: Metrics | None = None,
+        groups: Mapping[str, Huey] | None = None,
     ) -> None:
         self.huey = huey
+        self.hueys: dict[str, Huey] = {"default": huey, **(groups or {})}
         self._settings = settings
         self.metrics = metrics or Metrics(enabled=False)
-        self._consumer: _InProcessConsumer | None = None
+        self._consumers: dict[str, _InProcessConsumer] = {}
+        # False in `serve --no-workers`: `appliance worker` processes run the tasks
+        self.consumes_here = True
+        self._workers = settings.queue.workers
         self._busy = 0
         self._busy_lock = threading.Lock()
         # what each worker is doing now: (task name, tenant id or None, monotonic start)
@@ -107,7 +143,7 @@ class QueueRunner:
                     )
 
         counted.__name__ = name
-        task = self.huey.task(retries=retries, retry_delay=5, name=name)(counted)
+        task = self.huey_for(name).task(retries=retries, retry_delay=5, name=name)(counted)
         tracing = self.metrics.tracing
         if not tracing.enabled:
             return task
@@ -118,36 +154,72 @@ class QueueRunner:
 
         return enqueue_traced
 
-    def start(self) -> None:
+    def huey_for(self, task_name: str) -> Huey:
+        """The queue a task goes to: its group's own, or the default one."""
+        return self.hueys.get(group_of(task_name), self.huey)
+
+    def start(
+        self,
+        queues: Collection[str] | None = None,
+        *,
+        periodic: bool = True,
+        workers: int | None = None,
+    ) -> None:
+        """Start consumers for `queues` (default: every queue), `workers` threads each.
+        `periodic`: this process schedules the periodic tasks (exactly one process of a
+        data directory may: see app/periodic_lease.py)."""
         queue = self._settings.queue
-        self._consumer = _InProcessConsumer(
-            self.huey,
-            workers=queue.workers,
-            worker_type="thread",
-            periodic=True,
-            initial_delay=queue.poll_interval_s,
-            max_delay=queue.max_poll_interval_s,
-            check_worker_health=False,
-            shutdown_timeout=self._settings.server.shutdown_timeout_s,
+        self._workers = workers or queue.workers
+        for group in queues or list(self.hueys):
+            consumer = _InProcessConsumer(
+                self.hueys[group],
+                workers=self._workers,
+                worker_type="thread",
+                periodic=periodic and group == "default",
+                initial_delay=queue.poll_interval_s,
+                max_delay=queue.max_poll_interval_s,
+                check_worker_health=False,
+                shutdown_timeout=self._settings.server.shutdown_timeout_s,
+            )
+            consumer.start()
+            self._consumers[group] = consumer
+        log.info(
+            "queue started: %s, %d worker threads each%s",
+            ", ".join(self._consumers),
+            self._workers,
+            ", periodic tasks" if periodic and "default" in self._consumers else "",
         )
-        self._consumer.start()
-        log.info("queue started with %d worker threads", queue.workers)
+
+    def enable_periodic(self) -> bool:
+        """Take over the periodic tasks (their owner died); False without a default queue."""
+        consumer = self._consumers.get("default")
+        if consumer is None:
+            return False
+        consumer.enable_periodic()
+        log.info("this process now schedules the periodic tasks")
+        return True
 
     def stop(self) -> None:
         """Let running tasks finish (up to the shutdown timeout); queued ones stay queued."""
-        if self._consumer is None:
+        if not self._consumers:
             return
-        self._consumer.stop(graceful=True)
-        self._consumer = None
-        self.huey.storage.close()
+        for consumer in self._consumers.values():
+            consumer.stop(graceful=True)
+        self._consumers = {}
+        for huey in self.hueys.values():
+            close_storage(huey)
         log.info("queue stopped")
 
     @property
     def running(self) -> bool:
-        consumer = self._consumer
-        if consumer is None or consumer.stop_flag.is_set():
+        if not self._consumers:
             return False
-        return all(proc.is_alive() for _, proc in consumer.worker_threads)
+        for consumer in self._consumers.values():
+            if consumer.stop_flag.is_set():
+                return False
+            if not all(proc.is_alive() for _, proc in consumer.worker_threads):
+                return False
+        return True
 
     @property
     def busy_workers(self) -> int:
@@ -170,12 +242,22 @@ class QueueRunner:
         return held
 
     def pending(self) -> int:
-        return int(self.huey.pending_count())
+        return sum(int(huey.pending_count()) for huey in self.hueys.values())
+
+    def pending_tasks(self) -> Iterator[Any]:
+        """Every task waiting in any queue (not those scheduled for later)."""
+        for huey in self.hueys.values():
+            yield from huey.pending()
+
+    def close(self) -> None:
+        """Close the queue storages (for commands that enqueue without consuming)."""
+        for huey in self.hueys.values():
+            close_storage(huey)
 
     def status(self) -> dict[str, Any]:
         return {
             "running": self.running,
-            "workers": self._settings.queue.workers,
+            "workers": self._workers,
             "busy_workers": self.busy_workers,
             "pending": self.pending(),
         }

@@ -94,7 +94,7 @@ def requeue_unfinished_reports(
     queued or running (Huey does not redeliver a task that was running when it died)."""
     waiting = {
         task.args[0].report_id
-        for task in queue.huey.pending()
+        for task in queue.pending_tasks()
         if task.args and isinstance(task.args[0], GenerateReportInput)
     }
     return sum(

@@ -41,7 +41,7 @@ from app.fault_recovery import FaultReconciler
 from app.inference_wiring import InferenceHealth, build_embedder, build_llm_pool
 from app.llm_wiring import build_answerer, build_llm
 from app.observability.wiring import Observability, build_observability
-from app.queue import QueueRunner, build_huey
+from app.queue import QueueRunner, build_queues
 from app.report_wiring import build_reports
 from app.services import Services
 from app.settings import Settings
@@ -194,7 +194,8 @@ def build_runtime(
     settings = services.settings
     observability = build_observability(services)
     metrics = observability.metrics
-    queue = QueueRunner(build_huey(services.data, services.master), settings, metrics)
+    hueys = build_queues(services.data, services.master, settings)
+    queue = QueueRunner(hueys.pop("default"), settings, metrics, groups=hueys)
     kit = build_auth_kit(services, clock=clock)
 
     scratch = services.data.scratch_dir
@@ -276,6 +277,6 @@ def build_runtime(
             ingest,
             settings.ingest.max_file_mb * 2**20,
         )
+        # the server follows the tenant list itself (app/server.py): its inboxes are its own
         runtime.dropboxes = boxes
-        tasks.register_dropbox_sync(queue, boxes)
     return runtime

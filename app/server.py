@@ -15,7 +15,6 @@ from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from nicegui import ui as nicegui_ui
 from starlette.requests import Request
 
-from app.act_wiring import resume_actions
 from app.api.application import API_PREFIX, build_api
 from app.api.headers import UI_HEADERS, with_headers
 from app.api.hosts import AllowedHosts
@@ -24,16 +23,13 @@ from app.api.limits import MAX_HEADERS, MAX_URL_BYTES
 from app.auth.client_address import client_address
 from app.auth.kit import AuthKit
 from app.auth.sessions import COOKIE_NAME
-from app.fault_recovery import ReconcileLoop
 from app.observability.wiring import observed_api
-from app.report_wiring import requeue_unfinished_reports
+from app.queue_process import Every, QueueProcess
 from app.runtime import Runtime, build_runtime
 from app.services import Services
-from app.tasks import queued_document_tasks, reindex_after_model_change
 from app.tls import key_password
 from app.ui_backend import ApplianceUiBackend
 from app.ui_backend.upload_limit import UploadLimit
-from app.workflow_wiring import for_each_tenant
 from storage.errors import ApplianceError, describe
 from ui import forget_session, register_pages
 from ui.backend import SessionExpired
@@ -230,51 +226,37 @@ async def _startup_step(name: str, work: Callable[..., object], *args: object) -
         log.warning("start-up %s did not finish (%s); retried while running", name, described.code)
 
 
-def build_asgi(services: Services) -> ApplianceASGI:
-    """Build the runtime and wire it into one ASGI app whose lifespan runs the queue."""
-    return assemble(build_runtime(services, dropboxes=True))
+def build_asgi(services: Services, *, workers: bool = True) -> ApplianceASGI:
+    """Build the runtime and wire it into one ASGI app whose lifespan runs the queue
+    (unless `workers` is False: `serve --no-workers`, `appliance worker` runs it)."""
+    return assemble(build_runtime(services, dropboxes=True), workers=workers)
 
 
-def assemble(runtime: Runtime) -> ApplianceASGI:
-    """One ASGI app over `runtime`: API, UI, and a lifespan that runs the queue."""
+def assemble(runtime: Runtime, *, workers: bool = True) -> ApplianceASGI:
+    """One ASGI app over `runtime`: API, UI, and a lifespan that runs the queue's
+    consumers in this process when `workers` is True."""
     services = runtime.services
     settings = services.settings
-    queue = runtime.queue
-    ingest = runtime.ingest
     dropboxes = runtime.dropboxes
     kit = runtime.auth
     api = build_api(runtime)
     observability = runtime.observability
 
+    consumers = QueueProcess(runtime) if workers else None
+    runtime.queue.consumes_here = workers
+    dropbox_sync = Every("dropbox-sync", 60.0, dropboxes.sync) if dropboxes is not None else None
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        # documents a killed process left mid-way: Huey would not redeliver them. On a
-        # full disk these may fail: the server starts degraded anyway (sign-in, reading,
-        # deletion; 507 for new work) and the fault reconciler finishes the job later
-        await _startup_step(
-            "re-index check", reindex_after_model_change, runtime.analysis, runtime.enqueue.index
-        )
-        await _startup_step(
-            "document reconcile", lambda: ingest.reconcile(queued_document_tasks(queue))
-        )
         if observability.activity is not None:
             observability.activity.start()
-        await _startup_step("outbox resume", resume_actions, runtime.dispatcher)
-        # workflow steps a killed process left running, and schedule slots it missed
-        await _startup_step(
-            "workflow reconcile",
-            lambda: for_each_tenant(services, runtime.supervisor, startup=True),
-        )
-        await _startup_step(
-            "report requeue", requeue_unfinished_reports, runtime.reports, services, queue
-        )
-        queue.start()
-        recovery = ReconcileLoop(
-            runtime.fault_reconciler.run_once, settings.storage.reconcile_interval_s
-        )
-        recovery.start()
-        if dropboxes is not None:
+        if consumers is not None:
+            # recovery of what killed processes left, then the workers (app/queue_process)
+            await asyncio.to_thread(consumers.start)
+        if dropboxes is not None and dropbox_sync is not None:
             await _startup_step("drop boxes", dropboxes.start)
+            # follow the tenant list: inboxes of new tenants added, deleted ones dropped
+            dropbox_sync.start()
         try:
             async with api.lifespan():
                 _freeze_startup_heap()
@@ -283,10 +265,11 @@ def assemble(runtime: Runtime) -> ApplianceASGI:
                     asyncio.get_running_loop().run_in_executor(None, warm_answerer, runtime)
                 yield
         finally:
-            if dropboxes is not None:
+            if dropboxes is not None and dropbox_sync is not None:
+                dropbox_sync.stop()
                 await asyncio.to_thread(dropboxes.stop)
-            await asyncio.to_thread(recovery.stop)
-            await asyncio.to_thread(queue.stop)
+            if consumers is not None:
+                await asyncio.to_thread(consumers.stop)
             if observability.activity is not None:
                 observability.activity.stop()
             services.close()
@@ -310,7 +293,7 @@ def assemble(runtime: Runtime) -> ApplianceASGI:
     )
 
 
-def serve(services: Services) -> None:
+def serve(services: Services, *, workers: bool = True) -> None:
     """Run until SIGTERM/SIGINT; uvicorn drains requests, then the lifespan closes all."""
     settings = services.settings
     ssl: dict[str, Any] = {}
@@ -322,7 +305,7 @@ def serve(services: Services) -> None:
             "ssl_keyfile_password": key_password(services.master),
         }
     config = uvicorn.Config(
-        build_asgi(services),
+        build_asgi(services, workers=workers),
         host=settings.server.host,
         port=settings.server.port,
         lifespan="on",

@@ -58,6 +58,15 @@ class QueueSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=T
     workers: int = 2
     poll_interval_s: float = 0.1
     max_poll_interval_s: float = 2.0
+    backend: Literal["sqlite", "redis"] = "sqlite"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_timeout_s: float = 5.0
+    name: str = "appliance"
+    separate: list[Literal["documents", "workflows", "actions", "reports"]] = msgspec.field(
+        default_factory=list
+    )
+    reconcile_interval_s: Annotated[float, msgspec.Meta(ge=1)] = 60.0
+    orphan_after_s: Annotated[float, msgspec.Meta(ge=0)] = 120.0
 
 
 class SecuritySettings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -94,6 +103,7 @@ class IngestSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=
 
 class ModelSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
     embedding_model: str = ""
+    embedding_threads: Annotated[int, msgspec.Meta(ge=0)] = 0
     llm_model: str = ""
     llm_n_ctx: int = 2048
     llm_threads: int = 2

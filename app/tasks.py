@@ -7,7 +7,7 @@ agents they call are built by `app.runtime` and passed in.
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from huey import crontab
 
@@ -53,10 +53,6 @@ class Enqueuers:
     parse: Callable[[ParseTask], Any]
     index: Callable[[IndexTask], Any]
     mail_poll: Callable[[str, str], None]  # (tenant_id, connector_id)
-
-
-class _Syncable(Protocol):
-    def sync(self) -> None: ...
 
 
 def register_document_tasks(
@@ -119,18 +115,10 @@ def register_mail_tasks(
     return enqueue_mail_poll
 
 
-def register_dropbox_sync(queue: QueueRunner, dropboxes: _Syncable) -> None:
-    """Follow the tenant list: inboxes of new tenants are added, deleted ones dropped."""
-
-    @queue.huey.periodic_task(crontab(minute="*"), name="ingest.sync_dropboxes")
-    def sync_dropboxes() -> None:
-        dropboxes.sync()
-
-
 def queued_document_tasks(queue: QueueRunner) -> set[ParseTask | IndexTask]:
     """The parse and index tasks waiting in the queue (read at start-up, before workers run)."""
     waiting: set[ParseTask | IndexTask] = set()
-    for task in queue.huey.pending():
+    for task in queue.pending_tasks():
         payload = task.args[0] if task.args else None
         if isinstance(payload, ParseTask | IndexTask):
             waiting.add(payload)

@@ -74,6 +74,10 @@ def run_bench(
         from bench.report_suite import run_report
 
         body = run_report(settings)
+    elif suite == "scale":
+        from bench.scale_suite import run_scale
+
+        body = run_scale(settings)
     else:
         raise BenchError(f"unknown benchmark suite {suite!r}; choose from {', '.join(SUITES)}")
     machine["load_average_1m_at_end"] = load_average()

@@ -14,4 +14,5 @@ SUITES = (
     "report",
     "retrieval",
     "answers",
+    "scale",
 )

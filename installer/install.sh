@@ -17,7 +17,7 @@ BUILD_HINT="apt-get install build-essential cmake"
 TEST_DEB_PACKAGES=(chromium chromium-driver dovecot-imapd dovecot-pop3d python3.11-doc prometheus
     poppler-utils libreoffice-calc-nogui
     debian-faq debian-reference-en developers-reference debian-policy libtasn1-doc nettle-dev
-    shared-mime-info nginx-light)
+    shared-mime-info nginx-light redis-server)
 # needed at run time: the Unicode font embedded in PDF reports (without it, PDFs fall
 # back to Helvetica and note every character it cannot draw), and pdftoppm for the
 # previews of PDF reports in the UI
@@ -310,6 +310,16 @@ if ((SERVICE)); then
     else
         printf '%s\n' "$content" >"$unit" || die "cannot write $unit"
         step "wrote systemd user unit $unit"
+    fi
+    # the template of extra queue workers (not enabled: docs/scaling.md says when)
+    worker_template="$PROJECT_DIR/installer/appliance-worker@.service.in"
+    if [[ -f $worker_template ]]; then
+        worker=$(<"$worker_template")
+        worker=${worker//@APPLIANCE@/"$(systemd_path "$APPLIANCE")"}
+        worker=${worker//@DATA_DIR@/"$(systemd_path "$DATA_DIR")"}
+        worker=${worker//@PROJECT_DIR@/"${PROJECT_DIR//%/%%}"}
+        printf '%s\n' "$worker" >"$unit_dir/agent-appliance-worker@.service" ||
+            die "cannot write $unit_dir/agent-appliance-worker@.service"
     fi
     if command -v systemctl >/dev/null 2>&1; then
         note "to start it now and at every login:"

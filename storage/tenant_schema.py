@@ -374,5 +374,12 @@ def create_report_tables(conn: Any) -> None:
     )
 
 
+@tenant_migrations(13)
+def add_document_claims(conn: Any) -> None:
+    # the process (storage.process_identity token) parsing or indexing a document, so a
+    # reconciler in another process re-queues only what a dead process left behind
+    conn.execute("ALTER TABLE documents ADD COLUMN claimed_by TEXT")
+
+
 # registers migration 10 on the same set (imported last: it needs `tenant_migrations`)
 from storage import tenant_schema_tags  # noqa: E402, F401

@@ -35,10 +35,12 @@ class Embedder:
     indexed).
     """
 
-    def __init__(self, model: ModelLocation, *, batch_size: int = 32) -> None:
+    def __init__(self, model: ModelLocation, *, batch_size: int = 32, threads: int = 0) -> None:
         self.name = model.name
         self.path = model.path
         self.batch_size = batch_size
+        # torch's intra-op threads in this process (0: torch's default, one per core)
+        self.threads = threads
         self._model: Any = None
         self._lock = threading.Lock()  # loading
         self._turns = PriorityTurns()
@@ -66,7 +68,7 @@ class Embedder:
         """Load the model unless already loaded; never reaches a model hub."""
         with self._lock:
             if self._model is None:
-                self._model = _load(self.path)
+                self._model = _load(self.path, self.threads)
 
     @property
     def busy(self) -> bool:
@@ -133,7 +135,7 @@ def transformer_dir(path: Path) -> Path:
     return path
 
 
-def _load(path: Path) -> Any:
+def _load(path: Path, threads: int = 0) -> Any:
     # offline guarantees must be set before the hub libraries are first imported
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -141,6 +143,13 @@ def _load(path: Path) -> Any:
     apply_openmp_wait_policy()
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as transformers_logging
+
+    if threads > 0:
+        # several processes embedding on few cores: each with every core's worth of
+        # OpenMP threads makes them wait at each other's barriers (docs/scaling.md)
+        import torch
+
+        torch.set_num_threads(threads)
 
     # a server has no terminal to draw the weight-loading progress bar on
     transformers_logging.disable_progress_bar()

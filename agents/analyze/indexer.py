@@ -18,6 +18,7 @@ import sqlcipher3
 
 from agents.analyze.chunking import Chunk, Chunker
 from agents.analyze.index import ChunkIndex
+from agents.documents.claims import claim
 from agents.documents.ledger import DocumentLedger
 from storage.errors import NotFoundError, describe, transient_fault
 
@@ -111,7 +112,9 @@ def _prepare(
     if record.state not in INDEXABLE_STATES:
         return IndexOutcome(document_id, "skipped")
     try:
-        ledger.set_state(document_id, "indexing", count_attempt=True)
+        if not claim(ledger.db, document_id, "indexing"):
+            # another live process is indexing it (a duplicate delivery)
+            return IndexOutcome(document_id, "skipped")
         return chunker.chunk(ledger.pages(document_id))
     except NotFoundError:
         return IndexOutcome(document_id, "skipped")

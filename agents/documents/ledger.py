@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlcipher3
 
+from agents.documents.claims import mark_claimed
 from agents.documents.records import (
     COLUMNS,
     STATES,
@@ -101,6 +102,8 @@ class DocumentLedger:
                 row,
             )
             self._arrival_in(conn, document_id, source, source_ref, filename, "added")
+            if parsing:
+                mark_claimed(conn, document_id)
 
         try:
             # arrivals from several threads (a batch, a busy API) share one durable commit

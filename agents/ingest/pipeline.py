@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from agents.documents.claims import claim
 from agents.documents.ledger import DocumentLedger
 from agents.documents.records import DocumentRecord
 from agents.ingest.errors import IngestError, UnsupportedFormatError
@@ -56,8 +57,11 @@ class LoadOriginal:
     name = "load_original"
 
     def run(self, context: IngestContext) -> None:
+        if not claim(context.ledger.db, context.document.id, "parsing"):
+            # a live process (server or worker) is parsing it: a duplicate delivery
+            context.done = True
+            return
         _, context.content = context.ledger.original(context.document.id)
-        context.ledger.set_state(context.document.id, "parsing", count_attempt=True)
 
 
 class UseReceivedContent:

@@ -14,6 +14,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
+from agents.documents.claims import orphaned
 from agents.documents.ledger import DocumentLedger
 from agents.documents.records import DocumentRecord, sha256_of
 from agents.documents.tasks import IndexTask, ParseTask
@@ -302,21 +303,29 @@ class IngestService:
                 hook(tenant_id, removed_id)
         return removed
 
-    def reconcile(self, still_queued: Container[ParseTask | IndexTask] = ()) -> int:
-        """At start-up: re-queue every document a crash left in a non-final state.
+    def reconcile(
+        self,
+        still_queued: Container[ParseTask | IndexTask] = (),
+        stale_after_s: float | None = None,
+    ) -> int:
+        """Re-queue every document a crashed or killed process left in a non-final state.
 
         `still_queued`: the tasks the queue still holds (not yet taken by a worker before
-        the process died); those documents are not queued a second time.
+        the process died); those documents are not queued a second time. Documents a live
+        process (this one, the server, another `appliance worker`) has claimed are left
+        alone; unclaimed ones only once untouched for `stale_after_s` (None: this process
+        is starting and runs no task yet; a periodic pass waits, so a task another process
+        just took from the queue is not queued twice).
         """
         queued = 0
         for tenant in self.tenants.system.list_tenants():
             ledger = self.ledger(tenant.id)
-            for document in ledger.unfinished():
+            for document in orphaned(ledger.db, stale_after_s):
                 task: ParseTask | IndexTask
                 if document.state in ("received", "parsing"):
-                    task = ParseTask(tenant.id, document.id)
+                    task = ParseTask(tenant.id, document.document_id)
                 else:
-                    task = IndexTask(tenant.id, document.id)
+                    task = IndexTask(tenant.id, document.document_id)
                 if task in still_queued:
                     continue
                 if (
@@ -326,7 +335,7 @@ class IngestService:
                 ):
                     # it took the process down every time: stop retrying it
                     ledger.fail(
-                        document.id,
+                        document.document_id,
                         "crashed",
                         f"parsing was interrupted {document.attempts} times; giving up",
                     )

@@ -34,7 +34,14 @@ class HealthController(Controller):
             checks["system_db"] = {"ok": True}
         except Exception as exc:  # noqa: BLE001 - any failure means not ready
             checks["system_db"] = {"ok": False, "detail": type(exc).__name__}
-        checks["queue"] = {"ok": queue.running, "workers": services.settings.queue.workers}
+        if queue.consumes_here:
+            checks["queue"] = {"ok": queue.running, "workers": services.settings.queue.workers}
+        else:
+            # `serve --no-workers`: worker processes consume; this one must reach the queue
+            try:
+                checks["queue"] = {"ok": True, "workers": 0, "pending": queue.pending()}
+            except Exception as exc:  # noqa: BLE001 - any failure means not ready
+                checks["queue"] = {"ok": False, "detail": type(exc).__name__}
         models = services.settings.models
         local = [("embedding_model", locate_embedding_model, models.embedding_model)]
         if models.llm_backend == "llama":

@@ -11,6 +11,7 @@ from app.cli import (
     serve_command,
     tenant_move_commands,
     token_commands,
+    worker_command,
     workflow_command,
 )
 
@@ -57,7 +58,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("serve", "run the web UI, REST API and queue workers")
     p.add_argument("--host")
     p.add_argument("--port", type=int)
+    p.add_argument(
+        "--no-workers",
+        dest="workers",
+        action="store_false",
+        help="serve only; 'appliance worker' processes run the queue",
+    )
     p.set_defaults(handler=serve_command.serve)
+
+    p = command("worker", "run queue workers without the web server (same data directory)")
+    p.add_argument(
+        "--queues",
+        help="comma-separated queues to serve: default and those [queue] separate names "
+        "(documents, workflows, actions, reports); default: all",
+    )
+    p.add_argument("--workers", type=int, help="worker threads per queue ([queue] workers)")
+    p.set_defaults(handler=worker_command.worker)
 
     tenant = command("tenant", "manage tenants").add_subparsers(
         title="tenant commands", parser_class=_Parser

@@ -13,7 +13,7 @@ def serve(args: argparse.Namespace) -> int:
 
     configure_logging(services.settings.logging, services.data.logs_dir)
     try:
-        run_server(services)
+        run_server(services, workers=getattr(args, "workers", True))
     finally:
         services.close()
     return 0

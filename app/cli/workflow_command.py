@@ -13,8 +13,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from huey.consumer import Consumer
-
 from agents.supervisor.service import Supervisor
 from app.cli.context import CliError, open_from
 from app.queue import QueueRunner
@@ -22,11 +20,6 @@ from app.runtime import build_runtime
 from app.services import Services
 
 _FINAL = ("succeeded", "failed", "cancelled")
-
-
-class _Workers(Consumer):
-    def _set_signal_handlers(self) -> None:
-        return None
 
 
 def _open(args: argparse.Namespace) -> tuple[Services, QueueRunner, Supervisor, str]:
@@ -52,7 +45,7 @@ def workflow_import(args: argparse.Namespace) -> int:
         verb = "imported" if created else "saved a new version of"
         print(f"{verb} workflow {record.name} (version {record.current_version}, id {record.id})")
     finally:
-        queue.huey.storage.close()
+        queue.close()
         services.close()
     return 0
 
@@ -66,7 +59,7 @@ def workflow_list(args: argparse.Namespace) -> int:
             state = "enabled" if item["enabled"] else "disabled"
             print(f"{item['name']}\tv{item['version']}\t{state}\t{triggers}\t{last}")
     finally:
-        queue.huey.storage.close()
+        queue.close()
         services.close()
     return 0
 
@@ -76,7 +69,7 @@ def workflow_export(args: argparse.Namespace) -> int:
     try:
         text = supervisor.export(tenant_id, args.name, args.version, args.format)
     finally:
-        queue.huey.storage.close()
+        queue.close()
         services.close()
     if args.output:
         Path(args.output).write_text(text)
@@ -97,7 +90,7 @@ def _inputs(pairs: list[str]) -> dict[str, Any]:
 
 def workflow_run(args: argparse.Namespace) -> int:
     services, queue, supervisor, tenant_id = _open(args)
-    workers = None
+    workers = False
     try:
         run_id = supervisor.run(
             tenant_id, args.name, _inputs(args.input or []), version=args.version, actor="cli"
@@ -105,21 +98,14 @@ def workflow_run(args: argparse.Namespace) -> int:
         print(f"run {run_id} queued")
         if not args.wait:
             return 0
-        workers = _Workers(
-            queue.huey,
-            workers=services.settings.queue.workers,
-            worker_type="thread",
-            periodic=False,
-            initial_delay=services.settings.queue.poll_interval_s,
-            max_delay=services.settings.queue.max_poll_interval_s,
-            check_worker_health=False,
-        )
-        workers.start()
+        # every queue (steps may queue reports and deliveries), without periodic work
+        queue.start(periodic=False)
+        workers = True
         return _follow(supervisor, tenant_id, run_id, args.timeout)
     finally:
-        if workers is not None:
-            workers.stop(graceful=True)
-        queue.huey.storage.close()
+        if workers:
+            queue.stop()
+        queue.close()
         services.close()
 
 

@@ -174,14 +174,24 @@ def _wait(predicate: Any, timeout: float, what: str) -> Any:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("backend", ["sqlite", "redis"])
 def test_a_file_in_the_drop_box_runs_every_step_with_outputs_over_the_api(
-    tmp_path: Path, initialised: Settings, server_factory: Any
+    tmp_path: Path,
+    initialised: Settings,
+    server_factory: Any,
+    backend: str,
+    request: pytest.FixtureRequest,
 ) -> None:
-    # GIVEN a running server with a workflow triggered by drop-box text files
+    # GIVEN a running server with a workflow triggered by drop-box text files, its
+    # queue on either backend (the steps work unchanged on both)
     config = write_config(tmp_path / "c.toml", initialised)
+    queue = ""
+    if backend == "redis":
+        url = request.getfixturevalue("redis_server").url()
+        queue = f'[queue]\nbackend = "redis"\nredis_url = "{url}"\nname = "{tmp_path.name}"\n'
     config.write_text(
         config.read_text() + "\n[ingest]\ndropbox_poll_interval_s = 0.5\n"
-        "dropbox_stable_for_s = 0.3\n"
+        "dropbox_stable_for_s = 0.3\n" + queue
     )
     server = server_factory(initialised.data_dir, config)
     server.wait_ready()
@@ -228,6 +238,11 @@ def test_a_file_in_the_drop_box_runs_every_step_with_outputs_over_the_api(
         len(httpx.get(f"{api}/tenants/demo/runs?workflow=intake", headers=headers).json()["items"])
         == 1
     )
+    if backend == "redis":
+        # the queue's password is in no log line
+        password = request.getfixturevalue("redis_server").password
+        logs = [server.log, *(initialised.data_dir / "logs").glob("*")]
+        assert not any(password in path.read_text(errors="replace") for path in logs)
 
 
 def test_cancel_and_retry_over_the_api(world: ApiWorld, people: dict[str, dict[str, str]]) -> None:
