@@ -53,12 +53,14 @@ class Unfinished:
     attempts: int
     claimed_by: str | None
     updated_at: str
+    error_code: str | None = None  # the last (transient) fault, if any
 
 
 def unfinished(db: Database) -> list[Unfinished]:
     with db.read() as conn:
         rows = conn.execute(
-            "SELECT id, state, attempts, claimed_by, updated_at FROM documents WHERE state IN "
+            "SELECT id, state, attempts, claimed_by, updated_at, error_code FROM documents "
+            "WHERE state IN "
             "('received', 'parsing', 'parsed', 'indexing') ORDER BY created_at"
         ).fetchall()
     return [Unfinished(*row) for row in rows]
