@@ -210,6 +210,9 @@ def llama_embed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lla
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:
     """A real redis-server on 127.0.0.1 (with a password) for the whole session."""
     yield from running_redis()
