@@ -32,6 +32,7 @@ def build_llm(settings: Settings, metrics: Metrics | None = None) -> LLMService:
                 n_ctx=models.llm_n_ctx,
                 n_threads=models.llm_threads,
                 n_gpu_layers=models.llm_gpu_layers,
+                chat_format=models.llm_chat_format,
             ),
         )
     elif models.llm_backend == "openai":

@@ -93,6 +93,7 @@ class ModelSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=T
     llm_n_ctx: int = 2048
     llm_threads: int = 2
     llm_gpu_layers: int = 0
+    llm_chat_format: str = ""
     llm_backend: str = "llama"
     remote_base_url: str = ""
     remote_model: str = ""

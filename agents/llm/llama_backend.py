@@ -176,9 +176,13 @@ def _llama_errors() -> Iterator[None]:
 
 
 def construct_llama(path: Any, config: LLMConfig) -> Any:
+    """A llama_cpp.Llama for the GGUF at `path` with `config` (LLMUnavailableError if the
+    file does not load or the configured chat format is unknown)."""
     apply_openmp_wait_policy()
     import llama_cpp
     import llama_cpp.llama_cpp as native
+
+    _check_chat_format(config.chat_format)
 
     with _CONSTRUCT_LOCK:
         original = native.llama_model_default_params
@@ -199,12 +203,26 @@ def construct_llama(path: Any, config: LLMConfig) -> Any:
                 n_threads_batch=config.n_threads,
                 n_gpu_layers=config.n_gpu_layers,
                 seed=config.seed,
+                chat_format=config.chat_format or None,
                 verbose=False,
             )
         except (ValueError, OSError) as error:
             raise LLMUnavailableError(f"the model {path} could not be loaded: {error}") from None
         finally:
             native.llama_model_default_params = original
+
+
+def _check_chat_format(name: str) -> None:
+    """Refuse an unknown chat format name at load time, not at the first question."""
+    if not name:
+        return
+    from llama_cpp.llama_chat_format import LlamaChatCompletionHandlerRegistry
+
+    known = sorted(LlamaChatCompletionHandlerRegistry()._chat_handlers)
+    if name not in known:
+        raise LLMUnavailableError(
+            f"unknown models.llm_chat_format {name!r}; one of: {', '.join(known)}"
+        )
 
 
 def _close_devnull_files() -> None:
