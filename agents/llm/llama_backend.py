@@ -24,6 +24,25 @@ from agents.openmp_policy import apply_openmp_wait_policy
 # the only way to reach `use_extra_bufts`, so constructions take turns.
 _CONSTRUCT_LOCK = threading.Lock()
 _KV_BYTES_PER_VALUE = 2  # llama.cpp keeps the KV cache in f16 by default
+# llama-cpp-python's built-in formats that silently drop the system message (the answer
+# instructions); for these the system text is put at the top of the first user turn
+SYSTEM_DROPPING_FORMATS = frozenset({"mistral-instruct", "gemma"})
+
+
+def fold_system_message(messages: Sequence[Message]) -> list[Message]:
+    """System messages moved to the top of the first user message (Gemma's and
+    Mistral's own templates do the same)."""
+    system = "\n\n".join(m["content"] for m in messages if m["role"] == "system")
+    rest: list[Message] = [
+        {"role": m["role"], "content": m["content"]} for m in messages if m["role"] != "system"
+    ]
+    if not system:
+        return rest
+    for message in rest:
+        if message["role"] == "user":
+            message["content"] = f"{system}\n\n{message['content']}"
+            return rest
+    return [{"role": "user", "content": system}, *rest]
 
 
 class LlamaCppBackend:
@@ -99,7 +118,7 @@ class LlamaCppBackend:
         grammar = self._grammar_for(json_schema) if json_schema is not None else None
         with _llama_errors():
             result = self._llm.create_chat_completion(
-                messages=list(messages),
+                messages=self._chat(messages),
                 max_tokens=max_tokens,
                 temperature=temperature,
                 stop=list(stop),
@@ -128,7 +147,7 @@ class LlamaCppBackend:
         self.load()
         with _llama_errors():
             chunks = self._llm.create_chat_completion(
-                messages=list(messages),
+                messages=self._chat(messages),
                 max_tokens=max_tokens,
                 temperature=temperature,
                 repeat_penalty=repeat_penalty,
@@ -143,6 +162,12 @@ class LlamaCppBackend:
                         yield piece
             finally:
                 chunks.close()
+
+    def _chat(self, messages: Sequence[Message]) -> list[Message]:
+        """The messages as the configured chat format can take them."""
+        if self._config.chat_format in SYSTEM_DROPPING_FORMATS:
+            return fold_system_message(messages)
+        return list(messages)
 
     def _grammar_for(self, schema: dict[str, Any]) -> Any:
         self.load()
