@@ -33,6 +33,7 @@ def build_llm(settings: Settings, metrics: Metrics | None = None) -> LLMService:
                 n_threads=models.llm_threads,
                 n_gpu_layers=models.llm_gpu_layers,
                 chat_format=models.llm_chat_format,
+                flash_attention=models.llm_flash_attention,
             ),
         )
     elif models.llm_backend == "openai":

@@ -17,6 +17,8 @@ class LLMConfig:
     # a llama-cpp-python chat format name ("chatml", "llama-3", ...); "" uses the template
     # stored in the GGUF file
     chat_format: str = ""
+    # flash attention reads prompts faster on CPU too; off for a build that lacks it
+    flash_attention: bool = False
 
     def __post_init__(self) -> None:
         if self.n_ctx < 128:

@@ -229,6 +229,7 @@ def construct_llama(path: Any, config: LLMConfig) -> Any:
                 n_gpu_layers=config.n_gpu_layers,
                 seed=config.seed,
                 chat_format=config.chat_format or None,
+                flash_attn=config.flash_attention,
                 verbose=False,
             )
         except (ValueError, OSError) as error:
