@@ -46,16 +46,22 @@ def weighted_fusion(
     low = min(known, default=0.0)
     high = max(known, default=0.0)
     spread = high - low
-    best_keyword = max((s for _, s in keyword), default=0.0)
     keyword_score = dict(keyword)
+    k_low = min(keyword_score.values(), default=0.0)
+    k_spread = max(keyword_score.values(), default=0.0) - k_low
     fused = []
     for chunk_id in ids:
         cosine = cosines[chunk_id]
         d = 0.0 if cosine is None or spread <= 0 else (cosine - low) / spread
         if spread <= 0 and cosine is not None:
             d = 1.0  # one candidate, or all equal: dense cannot tell them apart
-        k = keyword_score.get(chunk_id, 0.0) / best_keyword if best_keyword > 0 else 0.0
-        fused.append((chunk_id, dense_weight * d + (1.0 - dense_weight) * max(k, 0.0)))
+        if chunk_id not in keyword_score:
+            k = 0.0
+        elif k_spread <= 0:
+            k = 1.0  # one keyword match, or all equal
+        else:
+            k = (keyword_score[chunk_id] - k_low) / k_spread
+        fused.append((chunk_id, dense_weight * d + (1.0 - dense_weight) * k))
     return sorted(fused, key=lambda pair: (-pair[1], pair[0]))
 
 
