@@ -1,23 +1,28 @@
 """Combining the dense and keyword candidate lists of a hybrid search.
 
 The default, `weighted_fusion`, scores every candidate of either list by
-`DENSE_WEIGHT * dense + (1 - DENSE_WEIGHT) * keyword`, where
+`DENSE_WEIGHT * dense + (1 - DENSE_WEIGHT) * keyword`, where both parts are min-max
+scaled over the query's candidates, so each runs from 0 (its weakest candidate) to 1
+(its best):
 
 - dense is the candidate's cosine with the query (computed for keyword-only candidates
-  too, so no candidate lacks it), min-max scaled over the candidates, and
-- keyword is its bm25 score divided by the best bm25 score of the query (0 when FTS5
-  did not return it), so the best keyword match counts 1 whatever the query's length.
+  too, so no candidate lacks it);
+- keyword is its bm25 score (0 when FTS5 did not return it).
+
+Why both scaled the same way: the first version divided bm25 by the query's best bm25,
+which keeps bm25's zero point. The top 50 of a query then scored ~0.7-1.0 on the
+keyword side while their cosines were spread over 0-1, so keyword search counted for
+much less than its weight said. Scaled alike, the weight means what it says. On the
+retrieval suite (docs/benchmarks.md; recall@5, tuning corpora) this brought c-functions
+from 0.987 to 0.993, equal to keyword search alone (dense 0.920), and kept python-faq at
+1.000 (dense 0.993, keyword 0.987).
 
 Why not reciprocal-rank fusion: RRF throws the scores away. A passage that one list puts
 first by a wide margin and one it puts fifth by a hair are worth the same (1 / (k +
-rank)). On the retrieval suite (docs/benchmarks.md) both methods reach the same recall@5,
-but scaled scores put the answer first more often where one side is clearly right
-(function entries: recall@1 0.85 against RRF's 0.77, MRR@10 0.91 against 0.87). The
-weight 0.4 was the best of 0.4-0.9 on the two tuning corpora (python-faq, c-functions);
-on the held-out Debian FAQ it gave recall@5 0.991 (dense 0.966, keyword 0.957). It does
-not always reach the better part: on c-functions keyword search alone finds 149 of 150
-answers in its top 5, the fusion 148 (no weight, RRF constant or reserved-slot variant
-tried reached 149).
+rank)); scaled scores put the answer first more often where one side is clearly right
+(c-functions recall@1 0.87 against RRF's 0.77). The weight 0.4 was the best of 0.2-0.9
+on the two tuning corpora (python-faq, c-functions); the held-out Debian FAQ was only
+measured, never tuned on.
 """
 
 from collections.abc import Iterable, Mapping
