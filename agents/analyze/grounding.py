@@ -21,6 +21,7 @@ from dataclasses import dataclass
 _WORD = re.compile(r"[^\W_]+(?:[_'][^\W_]+)*|\w+", re.UNICODE)
 _MARKER = re.compile(r"\s*\[(\d{1,3})\]")
 _SENTENCE_END = re.compile(r"(?<!e\.g\.)(?<!i\.e\.)(?<=[.!?])[\"')\]]*\s+|\n+")
+_PARAGRAPH = re.compile(r"\n[ \t]*\n")
 _STOP = frozenset(
     "a an the and or but if of to in on at by for with from as is are was were be been "
     "being it its this that these those there here which what who whom whose when where "
@@ -159,15 +160,24 @@ def extractive_answer(question: str, passages: Sequence[str], sentences: int = 2
         distinct.setdefault(entry[3].lower(), entry)  # a title repeated is quoted once
     chosen = list(distinct.values())[:sentences]
     if chosen:
-        # the best passage's first line says what it is about (a heading, a function's
-        # signature); quote it too, unless a chosen sentence already is that line
-        best = chosen[0][1]
-        lines = split_sentences(passages[best - 1])
-        first = _plain(lines[0]) if lines else ""
-        if first and len(first) <= 160 and all(c[3] != first for c in chosen):
-            chosen = [(1.0, best, 0, first), *chosen[: sentences - 1]]
+        # the first line of the paragraph holding the best sentence says what it is about
+        # (a function's signature, a term being defined, a heading); quote it too
+        best, order, text = chosen[0][1], chosen[0][2], chosen[0][3]
+        head = paragraph_head(passages[best - 1], text)
+        if head and len(head) <= 160 and all(c[3] != head for c in chosen):
+            chosen = [(1.0, best, order - 1, head), *chosen[: sentences - 1]]
     chosen.sort(key=lambda s: (s[1], s[2]))
     return "\n".join(f"“{text.rstrip()}” [{number}]" for _, number, _, text in chosen)
+
+
+def paragraph_head(passage: str, sentence: str) -> str:
+    """The first line of the paragraph of `passage` holding `sentence` (plain, as
+    `extractive_answer` quotes it); "" when the sentence starts its paragraph."""
+    for paragraph in _PARAGRAPH.split(passage):
+        lines = [_plain(line) for line in split_sentences(paragraph)]
+        if sentence in lines:
+            return lines[0] if lines[0] != sentence else ""
+    return ""
 
 
 def _plain(sentence: str) -> str:

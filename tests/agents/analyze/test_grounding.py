@@ -116,3 +116,40 @@ def test_a_heading_is_quoted_once_without_its_markdown_marks() -> None:
     quoted = extractive_answer("What is the shared MIME-info database?", [passage])
     assert quoted.count("Shared MIME-info Database") == 1
     assert "#" not in quoted
+
+
+def test_the_extractive_answer_quotes_the_head_of_the_paragraph_of_its_best_sentence() -> None:
+    # GIVEN a chunk that starts in the previous entry, and the wanted entry's signature
+    # on the line before its summary sentence
+    passage = (
+        "     constructions, in particular HMAC-SHA224.\n\n"
+        " -- Function: void sha224_init (struct sha224_ctx *CTX)\n"
+        "     Initialize the SHA224 state.\n\n"
+        " -- Function: void sha224_update (struct sha224_ctx *CTX)\n     Hash more data."
+    )
+    # WHEN quoted for the question THEN the signature comes first, not the chunk's first line
+    quoted = extractive_answer("Which function do I use to initialize the SHA224 state?", [passage])
+    assert quoted.splitlines() == [
+        "“-- Function: void sha224_init (struct sha224_ctx *CTX)” [1]",
+        "“Initialize the SHA224 state.” [1]",
+    ]
+
+
+def test_a_trimmed_passage_keeps_the_head_of_the_paragraph_of_its_best_sentence() -> None:
+    # GIVEN a chunk starting in another entry, the wanted entry's signature mid-chunk
+    passage = (
+        "Useful for some special constructions, in particular HMAC-SHA224.\n\n"
+        " -- Function: void sha224_init (struct sha224_ctx *CTX)\n"
+        "     Initialize the SHA224 state.\n\n"
+        " -- Function: void sha224_update (struct sha224_ctx *CTX)\n     Hash more data."
+        "\n\nThe digest is written to DIGEST, which must have room for LENGTH octets."
+    )
+
+    def words(text: str) -> int:
+        return len(text.split())
+
+    # WHEN trimmed for the question to a few words
+    trimmed = focus(passage, "Which function do I use to initialize the SHA224 state?", 24, words)
+    # THEN the model reads the signature with the summary sentence
+    assert "sha224_init" in trimmed and "Initialize the SHA224 state." in trimmed
+    assert words(trimmed) <= 24
