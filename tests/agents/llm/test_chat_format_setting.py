@@ -12,13 +12,14 @@ from pathlib import Path
 import pytest
 
 from agents.llm.errors import LLMError
+from agents.llm.types import Message
 from agents.models import locate_llm_model
 from app.llm_wiring import build_llm
 from app.settings import ModelSettings, Settings
 
 pytestmark = pytest.mark.slow  # starts real model processes
 
-QUESTION = [
+QUESTION: list[Message] = [
     {"role": "system", "content": "Answer with one word."},
     {"role": "user", "content": "What colour is the sky on a clear day?"},
 ]
