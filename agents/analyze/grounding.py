@@ -22,6 +22,10 @@ _WORD = re.compile(r"[^\W_]+(?:[_'][^\W_]+)*|\w+", re.UNICODE)
 _MARKER = re.compile(r"\s*\[(\d{1,3})\]")
 _SENTENCE_END = re.compile(r"(?<!e\.g\.)(?<!i\.e\.)(?<=[.!?])[\"')\]]*\s+|\n+")
 _PARAGRAPH = re.compile(r"\n[ \t]*\n")
+# a title (a line without a sentence's end) must add this many content words to the
+# question's to be quoted: "Shared MIME-info Database Contributors" does not answer
+# "What is the shared MIME-info database?"
+_NEW_WORDS = 2
 _STOP = frozenset(
     "a an the and or but if of to in on at by for with from as is are was were be been "
     "being it its this that these those there here which what who whom whose when where "
@@ -150,8 +154,8 @@ def extractive_answer(question: str, passages: Sequence[str], sentences: int = 2
             if len(sentence) < 12 or not words:
                 continue
             overlap = len(words & wanted)
-            if overlap == 0:
-                continue
+            if overlap == 0 or (_is_title(sentence) and len(words - wanted) < _NEW_WORDS):
+                continue  # shares nothing, or a title that only repeats the question
             # earlier passages rank higher: retrieval already ordered them
             score = overlap / (len(wanted) or 1) - 0.05 * (number - 1)
             scored.append((score, number, order, _plain(sentence)))
@@ -178,6 +182,10 @@ def paragraph_head(passage: str, sentence: str) -> str:
         if sentence in lines:
             return lines[0] if lines[0] != sentence else ""
     return ""
+
+
+def _is_title(line: str) -> bool:
+    return not line.rstrip().rstrip("\"')]\u201d\u2019").endswith((".", "!", "?", ":"))
 
 
 def _plain(sentence: str) -> str:
