@@ -15,7 +15,8 @@ keyword side while their cosines were spread over 0-1, so keyword search counted
 much less than its weight said. Scaled alike, the weight means what it says. On the
 retrieval suite (docs/benchmarks.md; recall@5, tuning corpora) this brought c-functions
 from 0.987 to 0.993, equal to keyword search alone (dense 0.920), and kept python-faq at
-1.000 (dense 0.993, keyword 0.987).
+1.000 (dense 0.993, keyword 0.987). It costs gnu-manuals 0.973 -> 0.947 (keyword alone
+0.927, dense 0.900): still above both parts, which the old scaling was not everywhere.
 
 Why not reciprocal-rank fusion: RRF throws the scores away. A passage that one list puts
 first by a wide margin and one it puts fifth by a hair are worth the same (1 / (k +
