@@ -46,6 +46,11 @@ def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
 
 
+def split_paragraphs(text: str) -> list[str]:
+    """The paragraphs of a text (separated by blank lines)."""
+    return _PARAGRAPH.split(text)
+
+
 def identifiers(words: set[str]) -> set[str]:
     """Words that name something exactly: with an underscore or a digit (md5_init, sha3)."""
     return {w for w in words if "_" in w or any(c.isdigit() for c in w)}
@@ -177,7 +182,7 @@ def extractive_answer(question: str, passages: Sequence[str], sentences: int = 2
 def paragraph_head(passage: str, sentence: str) -> str:
     """The first line of the paragraph of `passage` holding `sentence` (plain, as
     `extractive_answer` quotes it); "" when the sentence starts its paragraph."""
-    for paragraph in _PARAGRAPH.split(passage):
+    for paragraph in split_paragraphs(passage):
         lines = [_plain(line) for line in split_sentences(paragraph)]
         if sentence in lines:
             return lines[0] if lines[0] != sentence else ""

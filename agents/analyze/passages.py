@@ -2,17 +2,17 @@
 
 A small model reads a short prompt faster and is distracted less. A passage longer than
 its token budget keeps its first line (in manuals and FAQs the line that says what the
-passage is about: a heading, a function's signature) and then its sentences sharing most
-words with the question, in their original order, gaps marked with "…".
+passage is about: a heading, a function's signature), its sentences sharing most words
+with the question, and the first line of the best one's paragraph (in a manual the
+entry's signature, which names what the question asks for), in their original order,
+gaps marked with "…".
 """
 
-import re
 from collections.abc import Callable
 
-from agents.analyze.grounding import content_words, split_sentences
+from agents.analyze.grounding import content_words, split_paragraphs, split_sentences
 
 GAP = " … "
-_PARAGRAPH = re.compile(r"\n[ \t]*\n")
 
 
 def focus(text: str, question: str, max_tokens: int, count: Callable[[str], int]) -> str:
@@ -57,7 +57,7 @@ def _sentences_and_heads(text: str) -> tuple[list[str], list[int]]:
     """The sentences of `text`, and for each the index of its paragraph's first one."""
     sentences: list[str] = []
     heads: list[int] = []
-    for paragraph in _PARAGRAPH.split(text):
+    for paragraph in split_paragraphs(text):
         pieces = split_sentences(paragraph)
         heads.extend([len(sentences)] * len(pieces))
         sentences.extend(pieces)
