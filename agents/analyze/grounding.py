@@ -22,6 +22,7 @@ _WORD = re.compile(r"[^\W_]+(?:[_'][^\W_]+)*|\w+", re.UNICODE)
 _MARKER = re.compile(r"\s*\[(\d{1,3})\]")
 _SENTENCE_END = re.compile(r"(?<!e\.g\.)(?<!i\.e\.)(?<=[.!?])[\"')\]]*\s+|\n+")
 _PARAGRAPH = re.compile(r"\n[ \t]*\n")
+_PLACEHOLDER = re.compile(r"\s*\[n\]", re.IGNORECASE)
 # a title (a line without a sentence's end) must add this many content words to the
 # question's to be quoted: "Shared MIME-info Database Contributors" does not answer
 # "What is the shared MIME-info database?"
@@ -123,7 +124,8 @@ def ground(answer: str, passages: Sequence[str], threshold: float = 0.6) -> Grou
     words = [content_words(p) for p in passages]
     out: list[str] = []
     unsupported: list[str] = []
-    for sentence in split_sentences(answer):
+    # a small model sometimes copies the prompt's "[n]" literally instead of a number
+    for sentence in split_sentences(_PLACEHOLDER.sub("", answer)):
         bare = _MARKER.sub("", sentence).strip()
         if not content_words(bare):
             out.append(sentence)

@@ -165,3 +165,10 @@ def test_the_extractive_answer_quotes_sentences_not_titles_that_repeat_the_quest
     quoted = extractive_answer("What is the shared MIME-info database?", [passage])
     assert "lists file types with their glob patterns" in quoted
     assert "Contributors" not in quoted
+
+
+def test_a_marker_copied_literally_from_the_prompt_is_dropped() -> None:
+    # GIVEN a draft that copied "[n]" from the instructions WHEN grounded
+    checked = ground("The function [n] decodes DER data [1].", PASSAGES)
+    # THEN the placeholder is gone and the real marker stays
+    assert "[n]" not in checked.text and "[1]" in checked.text
