@@ -34,6 +34,8 @@ def build_llm(
                 n_ctx=models.llm_n_ctx,
                 n_threads=models.llm_threads,
                 n_gpu_layers=models.llm_gpu_layers,
+                chat_format=models.llm_chat_format,
+                flash_attention=models.llm_flash_attention,
             ),
         )
     elif models.llm_backend == "openai":

@@ -108,6 +108,8 @@ class ModelSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=T
     llm_n_ctx: int = 2048
     llm_threads: int = 2
     llm_gpu_layers: int = 0
+    llm_chat_format: str = ""
+    llm_flash_attention: bool = True
     llm_backend: str = "llama"
     remote_base_url: str = ""
     remote_model: str = ""
@@ -116,7 +118,7 @@ class ModelSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=T
     remote_json_format: str = "json_schema"
     answer_min_similarity: float = 0.25
     answer_max_tokens: int = 160
-    answer_passage_tokens: int = 160
+    answer_passage_tokens: int = 80
     answer_temperature: float = 0.0
     answer_repeat_penalty: float = 1.15
     answer_loop_words: int = 8

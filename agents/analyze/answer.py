@@ -61,7 +61,7 @@ class AnswerSettings:
     answer_tokens: int = 160
     max_question_tokens: int = 256
     context_window: int = 2048
-    passage_tokens: int = 160
+    passage_tokens: int = 80
     temperature: float = 0.0
     repeat_penalty: float = 1.15
     loop_words: int = 8

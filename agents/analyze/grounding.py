@@ -21,6 +21,12 @@ from dataclasses import dataclass
 _WORD = re.compile(r"[^\W_]+(?:[_'][^\W_]+)*|\w+", re.UNICODE)
 _MARKER = re.compile(r"\s*\[(\d{1,3})\]")
 _SENTENCE_END = re.compile(r"(?<!e\.g\.)(?<!i\.e\.)(?<=[.!?])[\"')\]]*\s+|\n+")
+_PARAGRAPH = re.compile(r"\n[ \t]*\n")
+_PLACEHOLDER = re.compile(r"\s*\[n\]", re.IGNORECASE)
+# a title (a line without a sentence's end) must add this many content words to the
+# question's to be quoted: "Shared MIME-info Database Contributors" does not answer
+# "What is the shared MIME-info database?"
+_NEW_WORDS = 2
 _STOP = frozenset(
     "a an the and or but if of to in on at by for with from as is are was were be been "
     "being it its this that these those there here which what who whom whose when where "
@@ -39,6 +45,11 @@ def content_words(text: str) -> set[str]:
 def split_sentences(text: str) -> list[str]:
     """Sentences (and separate lines) of a text, trimmed, empty ones dropped."""
     return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
+
+
+def split_paragraphs(text: str) -> list[str]:
+    """The paragraphs of a text (separated by blank lines)."""
+    return _PARAGRAPH.split(text)
 
 
 def identifiers(words: set[str]) -> set[str]:
@@ -113,7 +124,8 @@ def ground(answer: str, passages: Sequence[str], threshold: float = 0.6) -> Grou
     words = [content_words(p) for p in passages]
     out: list[str] = []
     unsupported: list[str] = []
-    for sentence in split_sentences(answer):
+    # a small model sometimes copies the prompt's "[n]" literally instead of a number
+    for sentence in split_sentences(_PLACEHOLDER.sub("", answer)):
         bare = _MARKER.sub("", sentence).strip()
         if not content_words(bare):
             out.append(sentence)
@@ -149,8 +161,8 @@ def extractive_answer(question: str, passages: Sequence[str], sentences: int = 2
             if len(sentence) < 12 or not words:
                 continue
             overlap = len(words & wanted)
-            if overlap == 0:
-                continue
+            if overlap == 0 or (_is_title(sentence) and len(words - wanted) < _NEW_WORDS):
+                continue  # shares nothing, or a title that only repeats the question
             # earlier passages rank higher: retrieval already ordered them
             score = overlap / (len(wanted) or 1) - 0.05 * (number - 1)
             scored.append((score, number, order, _plain(sentence)))
@@ -159,15 +171,28 @@ def extractive_answer(question: str, passages: Sequence[str], sentences: int = 2
         distinct.setdefault(entry[3].lower(), entry)  # a title repeated is quoted once
     chosen = list(distinct.values())[:sentences]
     if chosen:
-        # the best passage's first line says what it is about (a heading, a function's
-        # signature); quote it too, unless a chosen sentence already is that line
-        best = chosen[0][1]
-        lines = split_sentences(passages[best - 1])
-        first = _plain(lines[0]) if lines else ""
-        if first and len(first) <= 160 and all(c[3] != first for c in chosen):
-            chosen = [(1.0, best, 0, first), *chosen[: sentences - 1]]
+        # the first line of the paragraph holding the best sentence says what it is about
+        # (a function's signature, a term being defined, a heading); quote it too
+        best, order, text = chosen[0][1], chosen[0][2], chosen[0][3]
+        head = paragraph_head(passages[best - 1], text)
+        if head and len(head) <= 160 and all(c[3] != head for c in chosen):
+            chosen = [(1.0, best, order - 1, head), *chosen[: sentences - 1]]
     chosen.sort(key=lambda s: (s[1], s[2]))
     return "\n".join(f"“{text.rstrip()}” [{number}]" for _, number, _, text in chosen)
+
+
+def paragraph_head(passage: str, sentence: str) -> str:
+    """The first line of the paragraph of `passage` holding `sentence` (plain, as
+    `extractive_answer` quotes it); "" when the sentence starts its paragraph."""
+    for paragraph in split_paragraphs(passage):
+        lines = [_plain(line) for line in split_sentences(paragraph)]
+        if sentence in lines:
+            return lines[0] if lines[0] != sentence else ""
+    return ""
+
+
+def _is_title(line: str) -> bool:
+    return not line.rstrip().rstrip("\"')]\u201d\u2019").endswith((".", "!", "?", ":"))
 
 
 def _plain(sentence: str) -> str:

@@ -142,7 +142,7 @@ def search(
         # every keyword-only candidate gets its cosine, so fusion never lacks one
         missing = [chunk_id for chunk_id, _ in keyword if chunk_id not in similarity]
         if missing:
-            similarity.update(_similarities(index, vector, missing, timeout_ms))
+            similarity.update(similarities(index, vector, missing, timeout_ms))
     if mode == "dense":
         ranked = dense
     elif mode == "keyword":
@@ -258,9 +258,13 @@ def keyword_candidates(
     return [(int(r[0]), -float(r[1])) for r in rows]
 
 
-def _similarities(
-    index: ChunkIndex, vector: npt.NDArray[np.float32], ids: list[int], timeout_ms: int | None
+def similarities(
+    index: ChunkIndex,
+    vector: npt.NDArray[np.float32],
+    ids: list[int],
+    timeout_ms: int | None = None,
 ) -> dict[int, float]:
+    """The cosine of each chunk in `ids` with the query vector (chunks gone are left out)."""
     if index.cache.refresh(timeout_ms):
         return index.cache.similarities(vector, ids)
     stored = index.vectors(ids)

@@ -14,6 +14,11 @@ class LLMConfig:
     # ggml's extra CPU buffer types (AMX, weight repacking) crash with SIGSEGV on some
     # AMX-capable CPUs and VMs (seen here in ggml_backend_amx_mul_mat); off unless asked for.
     extra_buffer_types: bool = False
+    # a llama-cpp-python chat format name ("chatml", "llama-3", ...); "" uses the template
+    # stored in the GGUF file
+    chat_format: str = ""
+    # flash attention reads prompts faster on CPU too; off for a build that lacks it
+    flash_attention: bool = False
 
     def __post_init__(self) -> None:
         if self.n_ctx < 128:

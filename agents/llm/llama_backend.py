@@ -24,6 +24,25 @@ from agents.openmp_policy import apply_openmp_wait_policy
 # the only way to reach `use_extra_bufts`, so constructions take turns.
 _CONSTRUCT_LOCK = threading.Lock()
 _KV_BYTES_PER_VALUE = 2  # llama.cpp keeps the KV cache in f16 by default
+# llama-cpp-python's built-in formats that silently drop the system message (the answer
+# instructions); for these the system text is put at the top of the first user turn
+SYSTEM_DROPPING_FORMATS = frozenset({"mistral-instruct", "gemma"})
+
+
+def fold_system_message(messages: Sequence[Message]) -> list[Message]:
+    """System messages moved to the top of the first user message (Gemma's and
+    Mistral's own templates do the same)."""
+    system = "\n\n".join(m["content"] for m in messages if m["role"] == "system")
+    rest: list[Message] = [
+        {"role": m["role"], "content": m["content"]} for m in messages if m["role"] != "system"
+    ]
+    if not system:
+        return rest
+    for message in rest:
+        if message["role"] == "user":
+            message["content"] = f"{system}\n\n{message['content']}"
+            return rest
+    return [{"role": "user", "content": system}, *rest]
 
 
 class LlamaCppBackend:
@@ -99,7 +118,7 @@ class LlamaCppBackend:
         grammar = self._grammar_for(json_schema) if json_schema is not None else None
         with _llama_errors():
             result = self._llm.create_chat_completion(
-                messages=list(messages),
+                messages=self._chat(messages),
                 max_tokens=max_tokens,
                 temperature=temperature,
                 stop=list(stop),
@@ -128,7 +147,7 @@ class LlamaCppBackend:
         self.load()
         with _llama_errors():
             chunks = self._llm.create_chat_completion(
-                messages=list(messages),
+                messages=self._chat(messages),
                 max_tokens=max_tokens,
                 temperature=temperature,
                 repeat_penalty=repeat_penalty,
@@ -143,6 +162,12 @@ class LlamaCppBackend:
                         yield piece
             finally:
                 chunks.close()
+
+    def _chat(self, messages: Sequence[Message]) -> list[Message]:
+        """The messages as the configured chat format can take them."""
+        if self._config.chat_format in SYSTEM_DROPPING_FORMATS:
+            return fold_system_message(messages)
+        return list(messages)
 
     def _grammar_for(self, schema: dict[str, Any]) -> Any:
         self.load()
@@ -176,9 +201,13 @@ def _llama_errors() -> Iterator[None]:
 
 
 def construct_llama(path: Any, config: LLMConfig) -> Any:
+    """A llama_cpp.Llama for the GGUF at `path` with `config` (LLMUnavailableError if the
+    file does not load or the configured chat format is unknown)."""
     apply_openmp_wait_policy()
     import llama_cpp
     import llama_cpp.llama_cpp as native
+
+    _check_chat_format(config.chat_format)
 
     with _CONSTRUCT_LOCK:
         original = native.llama_model_default_params
@@ -199,12 +228,27 @@ def construct_llama(path: Any, config: LLMConfig) -> Any:
                 n_threads_batch=config.n_threads,
                 n_gpu_layers=config.n_gpu_layers,
                 seed=config.seed,
+                chat_format=config.chat_format or None,
+                flash_attn=config.flash_attention,
                 verbose=False,
             )
         except (ValueError, OSError) as error:
             raise LLMUnavailableError(f"the model {path} could not be loaded: {error}") from None
         finally:
             native.llama_model_default_params = original
+
+
+def _check_chat_format(name: str) -> None:
+    """Refuse an unknown chat format name at load time, not at the first question."""
+    if not name:
+        return
+    from llama_cpp.llama_chat_format import LlamaChatCompletionHandlerRegistry
+
+    known = sorted(LlamaChatCompletionHandlerRegistry()._chat_handlers)
+    if name not in known:
+        raise LLMUnavailableError(
+            f"unknown models.llm_chat_format {name!r}; one of: {', '.join(known)}"
+        )
 
 
 def _close_devnull_files() -> None:

@@ -3,7 +3,6 @@ as chips that open the cited page. The conversation lives for the browser sessio
 """
 
 import asyncio
-import html
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
@@ -13,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
 from ui.backend import TenantChoice, UiBackend
+from ui.components.answer_markdown import as_markdown, cited_numbers, unique_citations
 from ui.components.ask_history import AskHistory
 from ui.components.ask_scope import AskScope
 from ui.components.context import PageContext, open_page
@@ -36,12 +36,6 @@ STAGES = {
 }
 
 
-def as_markdown(answer: str) -> str:
-    """Markdown source for an answer: HTML in it shows as text, never as markup (the
-    browser also sanitises what markdown produces)."""
-    return html.escape(answer, quote=False)
-
-
 def stage_text(event: dict[str, Any]) -> str:
     """What the answer bubble says while the answer is on its way."""
     stage = str(event.get("stage", "searching"))
@@ -50,18 +44,6 @@ def stage_text(event: dict[str, Any]) -> str:
     if stage == "reading" and passages == 1:
         return "Reading 1 passage…"
     return template.format(passages=passages)
-
-
-def unique_citations(citations: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One chip per document page, in the answer's order."""
-    seen: set[tuple[str, int]] = set()
-    out = []
-    for cited in citations:
-        key = (str(cited.get("document_id")), int(cited.get("page") or 1))
-        if key not in seen:
-            seen.add(key)
-            out.append(cited)
-    return out
 
 
 def citation_url(tenant: TenantChoice, citation: dict[str, Any], turn: int) -> str:
@@ -243,7 +225,8 @@ class TurnView:
         turn = self.turn
         self.stage.set_visibility(False)
         self.answer.classes(remove="opacity-60")
-        self.answer.set_content(as_markdown(turn.answer))
+        cited = () if turn.no_answer else cited_numbers(turn.citations)
+        self.answer.set_content(as_markdown(turn.answer, cited))
         self.answer.set_visibility(bool(turn.answer))
         self.extras.clear()
         with self.extras:
