@@ -35,6 +35,15 @@ def _sandbox_workers() -> list[int]:
     return found
 
 
+def _oom_kills(group: Path) -> int:
+    """How many processes the kernel's OOM killer killed in `group`."""
+    for line in (group / "memory.oom_control").read_text().splitlines():
+        name, _, value = line.partition(" ")
+        if name == "oom_kill":
+            return int(value)
+    return 0
+
+
 @pytest.fixture
 def starved_cgroup() -> Iterator[Path]:
     """A memory cgroup with a 128 KiB limit on new allocations (v1: charges made before a
@@ -76,7 +85,8 @@ def test_a_parser_killed_for_memory_is_retried_and_the_document_indexed(
     drain(world)
     # THEN the kernel killed the parser, and the document waits for another try
     record = ingest.ledger(tenant_id).get(document.id)
-    assert "oom_kill 1" in (starved_cgroup / "memory.oom_control").read_text()
+    # (the kernel may kill more than once: a worker respawned into the group dies too)
+    assert _oom_kills(starved_cgroup) >= 1
     assert record.state == "received" and record.error_code == "parser_killed"
     # WHEN memory is available again (a fresh worker) and the fault reconciler passes
     world.clock.advance(3 * 3600)
