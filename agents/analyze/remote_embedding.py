@@ -23,9 +23,9 @@ import numpy.typing as npt
 
 from agents.analyze.index import AnalyzeError
 from agents.llm.endpoints import public_url
+from agents.llm.server_http import open_client, probe_models
 
 _DETAIL_CHARS = 200
-_PROBE_TIMEOUT_S = 3.0
 _PROBE_TEXT = "dimension probe"
 
 
@@ -115,13 +115,11 @@ class RemoteEmbedder:
         """Create the connection pool (no network traffic)."""
         with self._lock:
             if self._client is None:
-                headers = {"Accept": "application/json"}
-                if self._config.api_key:
-                    headers["Authorization"] = f"Bearer {self._config.api_key}"
-                timeout = httpx.Timeout(
-                    self._config.read_timeout_s, connect=self._config.connect_timeout_s
+                self._client = open_client(
+                    self._config.api_key,
+                    self._config.read_timeout_s,
+                    self._config.connect_timeout_s,
                 )
-                self._client = httpx.Client(headers=headers, timeout=timeout)
 
     def close(self) -> None:
         with self._lock:
@@ -133,13 +131,7 @@ class RemoteEmbedder:
         """GET /v1/models: None when the server answers, else a short reason."""
         self.load()
         assert self._client is not None
-        try:
-            response = self._client.get(f"{self._v1}/models", timeout=_PROBE_TIMEOUT_S)
-        except httpx.TimeoutException:
-            return "timed out"
-        except httpx.HTTPError as error:
-            return f"unreachable ({type(error).__name__})"
-        return f"answered HTTP {response.status_code}" if response.status_code >= 400 else None
+        return probe_models(self._client, self._v1)
 
     def encode(
         self, texts: Sequence[str], batch_size: int | None = None

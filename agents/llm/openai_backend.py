@@ -18,6 +18,7 @@ from agents.llm.errors import (
     LLMUpstreamError,
     PromptTooLongError,
 )
+from agents.llm.server_http import open_client, probe_models
 from agents.llm.sse import iter_sse_data
 from agents.llm.types import Completion, Message
 
@@ -26,7 +27,6 @@ from agents.llm.types import Completion, Message
 _CHARS_PER_TOKEN = 3.5
 _DETAIL_CHARS = 300
 # a health probe must be quick: /health/ready waits for it
-_PROBE_TIMEOUT_S = 3.0
 
 
 class OpenAICompatibleBackend:
@@ -60,13 +60,11 @@ class OpenAICompatibleBackend:
         """Create the connection pool (no network traffic)."""
         with self._lock:
             if self._client is None:
-                headers = {"Accept": "application/json"}
-                if self._config.api_key:
-                    headers["Authorization"] = f"Bearer {self._config.api_key}"
-                timeout = httpx.Timeout(
-                    self._config.read_timeout_s, connect=self._config.connect_timeout_s
+                self._client = open_client(
+                    self._config.api_key,
+                    self._config.read_timeout_s,
+                    self._config.connect_timeout_s,
                 )
-                self._client = httpx.Client(headers=headers, timeout=timeout)
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -80,15 +78,7 @@ class OpenAICompatibleBackend:
         short reason (never the key, never the server's body)."""
         self.load()
         assert self._client is not None
-        try:
-            response = self._client.get(f"{self._v1}/models", timeout=_PROBE_TIMEOUT_S)
-        except httpx.TimeoutException:
-            return "timed out"
-        except httpx.HTTPError as error:
-            return f"unreachable ({type(error).__name__})"
-        if response.status_code >= 400:
-            return f"answered HTTP {response.status_code}"
-        return None
+        return probe_models(self._client, self._v1)
 
     def memory_bytes(self) -> int:
         """The model lives on another machine."""
