@@ -14,9 +14,7 @@ from tests.app.faults.conftest import Volume, drain
 pytestmark = pytest.mark.slow
 
 MEMORY_CGROUPS = Path("/sys/fs/cgroup/memory")
-TEXT = "".join(
-    f"Line {n} of a report that a starved machine could not read.\n" for n in range(800)
-)
+TEXT = "".join(f"Line {n} of a report that a starved machine could not read.\n" for n in range(800))
 
 
 def _sandbox_workers() -> list[int]:
@@ -36,35 +34,58 @@ def _sandbox_workers() -> list[int]:
 
 
 def _oom_kills(group: Path) -> int:
-    """How many processes the kernel's OOM killer killed in `group`."""
-    for line in (group / "memory.oom_control").read_text().splitlines():
+    """How many processes the kernel's OOM killer killed in `group` (v1 or v2)."""
+    counters = group / "memory.oom_control"
+    if not counters.exists():
+        counters = group / "memory.events"
+    for line in counters.read_text().splitlines():
         name, _, value = line.partition(" ")
         if name == "oom_kill":
             return int(value)
     return 0
 
 
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (needed in CI)")
+    pytest.skip(reason)
+
+
+def _memory_root() -> tuple[Path, str]:
+    """The memory cgroup hierarchy and the file that caps a group: v1, else v2."""
+    if MEMORY_CGROUPS.is_dir():
+        return MEMORY_CGROUPS, "memory.limit_in_bytes"
+    unified = Path("/sys/fs/cgroup")
+    controllers = unified / "cgroup.controllers"
+    if controllers.exists() and "memory" in controllers.read_text().split():
+        try:
+            (unified / "cgroup.subtree_control").write_text("+memory")
+        except OSError:
+            pass  # already enabled, or the group below tells
+        return unified, "memory.max"
+    _unavailable("no memory cgroup controller")
+    raise AssertionError("unreachable")
+
+
 @pytest.fixture
 def starved_cgroup() -> Iterator[Path]:
-    """A memory cgroup with a 128 KiB limit on new allocations (v1: charges made before a
+    """A memory cgroup with a 128 KiB limit on new allocations (charges made before a
     process moves in stay where they were)."""
-    if not MEMORY_CGROUPS.is_dir():
-        if os.environ.get("CI") == "true":
-            pytest.fail("the memory cgroup controller is needed in CI")
-        pytest.skip("no memory cgroup controller")
-    group = MEMORY_CGROUPS / f"appliance-faults-{uuid.uuid4().hex[:8]}"
+    root, cap = _memory_root()
+    group = root / f"appliance-faults-{uuid.uuid4().hex[:8]}"
     try:
         group.mkdir()
+        (group / cap).write_text(str(128 << 10))
     except OSError as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"cannot create a memory cgroup in CI: {exc}")
-        pytest.skip("creating a memory cgroup needs root")
-    (group / "memory.limit_in_bytes").write_text(str(128 << 10))
+        _unavailable(f"cannot create a memory cgroup: {exc}")
     try:
         yield group
     finally:
         for pid in (group / "cgroup.procs").read_text().split():
-            (MEMORY_CGROUPS / "cgroup.procs").write_text(pid)
+            try:
+                (root / "cgroup.procs").write_text(pid)
+            except OSError:
+                pass  # gone already
         group.rmdir()
 
 
