@@ -4,6 +4,7 @@ from pathlib import Path
 from typing import Any
 
 from app.operations.actor import Actor
+from app.operations.tenants import settle_tenant
 from app.services import Services
 from storage.records import TenantRecord, UserRecord
 from storage.tenant_transfer import export_tenant, import_tenant
@@ -37,22 +38,6 @@ def import_(
     """Register an exported tenant here, with its drop-box folder and, when given, an owner
     (users, memberships and API keys live in each node's system database: they do not move)."""
     record = import_tenant(services.tenants, services.system, services.master, source)
-    (services.data.inbox_dir / record.slug).mkdir(mode=0o700, parents=True, exist_ok=True)
-    services.system.audit(
-        "tenant.import",
-        actor=actor.username,
-        tenant_id=record.id,
-        target=record.slug,
-        client=actor.client,
+    return settle_tenant(
+        services.system, services.data.inbox_dir, actor, record, "tenant.import", owner
     )
-    if owner is not None:
-        services.system.set_membership(record.id, owner.id, "owner")
-        services.system.audit(
-            "member.set",
-            actor=actor.username,
-            tenant_id=record.id,
-            target=owner.username,
-            client=actor.client,
-            detail={"role": "owner", "previous": None},
-        )
-    return record

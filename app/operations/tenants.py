@@ -49,9 +49,22 @@ def create_tenant_in(
 ) -> TenantRecord:
     """`create_tenant` for callers without open services (`appliance init --demo`)."""
     record = tenants.create(slug, display_name or None)
+    return settle_tenant(system, inbox_root, actor, record, "tenant.create", owner)
+
+
+def settle_tenant(
+    system: SystemStore,
+    inbox_root: Path,
+    actor: Actor,
+    record: TenantRecord,
+    action: str,
+    owner: UserRecord | None,
+) -> TenantRecord:
+    """What a tenant new to this node gets once registered (created or imported): its
+    drop-box folder, the `action` audit entry and, when given, its first owner."""
     (inbox_root / record.slug).mkdir(mode=0o700, parents=True, exist_ok=True)
     system.audit(
-        "tenant.create",
+        action,
         actor=actor.username,
         tenant_id=record.id,
         target=record.slug,
