@@ -135,14 +135,25 @@ return [...document.querySelectorAll('[data-testid=documents-table] tbody tr')]
 """
 
 
-def _ui_upload(driver: Any, base: str, path: Path) -> float:
+def _send_file(driver: Any, path: Path) -> bool:
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
 
+    try:
+        field = driver.find_element(By.CSS_SELECTOR, "[data-testid=upload] input[type=file]")
+        field.send_keys(str(path))
+    except StaleElementReferenceException:
+        return False
+    return True
+
+
+def _ui_upload(driver: Any, base: str, path: Path) -> float:
     driver.get(f"{base}/documents")
     _wait(driver, _shown("[data-testid=upload]"), 30)
-    field = driver.find_element(By.CSS_SELECTOR, "[data-testid=upload] input[type=file]")
     started = time.perf_counter()
-    field.send_keys(str(path))
+    # Vue may still be mounting the page; a stale input never received the file, so
+    # handing it over again cannot upload twice
+    _wait(driver, lambda d: _send_file(d, path), 30)
     try:
         _wait(
             driver,

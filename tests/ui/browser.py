@@ -103,3 +103,24 @@ def screenshot(driver: Any, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     driver.save_screenshot(str(path))
     return path
+
+
+def drop_file(driver: Any, path: Path, timeout: float = 30) -> None:
+    """Hand `path` to the upload area's file input.
+
+    Vue may still be mounting the page when the input is first found; a stale reference
+    means the keys never reached it, so trying again cannot upload the file twice.
+    """
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+
+    def dropped(d: Any) -> bool:
+        try:
+            d.find_element(By.CSS_SELECTOR, "[data-testid=upload] input[type=file]").send_keys(
+                str(path)
+            )
+        except StaleElementReferenceException:
+            return False
+        return True
+
+    wait_until(driver, dropped, timeout, "the upload area never settled")

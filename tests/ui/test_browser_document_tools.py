@@ -14,7 +14,15 @@ import pytest
 from app.initialise import initialise
 from tests.agents.dovecot import DovecotServer, running_dovecot
 from tests.conftest import ADMIN_PASSWORD, RunningServer, make_settings, write_config
-from tests.ui.browser import chromium, require_browser, screenshot, sign_in, wait_for, wait_until
+from tests.ui.browser import (
+    chromium,
+    drop_file,
+    require_browser,
+    screenshot,
+    sign_in,
+    wait_for,
+    wait_until,
+)
 from tests.ui.pdfs import make_pdf
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -244,26 +252,14 @@ def test_a_document_is_summarized_from_its_page(appliance: Appliance, driver: An
 def test_a_long_pdf_shows_signs_of_life_while_it_is_read_and_indexed(
     appliance: Appliance, driver: Any, tmp_path: Path
 ) -> None:
-    from selenium.webdriver.common.by import By
 
     # GIVEN a 36-page PDF
     pdf = make_pdf(tmp_path / "long-report.pdf", 36, "Long report")
     driver.get(f"{appliance.base}/documents")
     wait_for(driver, "[data-testid=documents-table]")
 
-    # WHEN it is dropped on the upload area (retried while Vue still redraws the page)
-    def dropped(d: Any) -> bool:
-        from selenium.common.exceptions import StaleElementReferenceException
-
-        try:
-            d.find_element(By.CSS_SELECTOR, "[data-testid=upload] input[type=file]").send_keys(
-                str(pdf)
-            )
-        except StaleElementReferenceException:
-            return False
-        return True
-
-    wait_until(driver, dropped, message="the upload area never settled")
+    # WHEN it is dropped on the upload area
+    drop_file(driver, pdf)
     # THEN its line says in words that it was added and is being read
     line = wait_for(driver, "[data-testid=upload-result]").text
     assert "added" in line and "%" not in line and "0.0B" not in line, line

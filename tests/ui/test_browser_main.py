@@ -10,7 +10,15 @@ import pytest
 
 from app.settings import Settings
 from tests.conftest import ADMIN_PASSWORD, write_config
-from tests.ui.browser import chromium, require_browser, screenshot, sign_in, wait_for, wait_until
+from tests.ui.browser import (
+    chromium,
+    drop_file,
+    require_browser,
+    screenshot,
+    sign_in,
+    wait_for,
+    wait_until,
+)
 from tests.ui.pdfs import make_pdf
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -66,8 +74,7 @@ def test_sign_in_upload_indexed_ask_and_open_the_citation(
         # AND drops the PDF on the upload area of the Documents page
         driver.get(f"{server.base}/documents")
         wait_for(driver, "[data-testid=upload]")
-        upload = driver.find_element(By.CSS_SELECTOR, "[data-testid=upload] input[type=file]")
-        upload.send_keys(str(pdf))
+        drop_file(driver, pdf)
         wait_for(driver, "[data-testid=upload-result]")
         screenshot(driver, "main-02-uploaded")
         # THEN the table shows it moving on until it is indexed, without a reload
