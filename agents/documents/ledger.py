@@ -285,13 +285,14 @@ class DocumentLedger:
         fmt: str | None = None,
         q: str | None = None,
         text: str | None = None,
+        tag: str | None = None,
         limit: int = 50,
         cursor: str | None = None,
     ) -> tuple[list[DocumentRecord], str | None]:
         """Newest first, keyset-paged: the cursor is the last row's (created_at, id).
 
         `q` is part of the title or file name; `text`, words that must all stand in one
-        passage of an indexed document's text.
+        passage of an indexed document's text; `tag`, a tag the document carries.
         """
         clauses: list[str] = []
         params: list[Any] = []
@@ -311,6 +312,9 @@ class DocumentLedger:
                 "ON c.id = chunks_fts.rowid WHERE chunks_fts MATCH ?)"
             )
             params.append(words)
+        if tag:
+            clauses.append("id IN (SELECT document_id FROM document_tags WHERE tag = ?)")
+            params.append(tag)
         if cursor:
             created, _, last_id = cursor.partition("|")
             clauses.append("(created_at < ? OR (created_at = ? AND id < ?))")

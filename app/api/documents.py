@@ -138,12 +138,14 @@ class DocumentsController(Controller):
         type: FromQuery[str | None] = None,
         q: FromQuery[str | None] = None,
         text: FromQuery[str | None] = None,
+        tag: FromQuery[str | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 50,
         cursor: FromQuery[str | None] = None,
     ) -> dict[str, Any]:
-        """Newest first; filter by state, source, type and text; cursor paging.
+        """Newest first; filter by state, source, type, text and tag; cursor paging.
 
-        `q`: part of the title or file name; `text`: words in the text of indexed documents.
+        `q`: part of the title or file name; `text`: words in the text of indexed documents;
+        `tag`: a tag the documents carry.
         """
         wanted = state_filter or status
         if wanted and wanted not in STATES:
@@ -155,13 +157,14 @@ class DocumentsController(Controller):
             fmt=type,
             q=q,
             text=text,
+            tag=tag,
             limit=limit,
             cursor=cursor,
         )
         # A page of at most 200 rows read along an index (newest first, or by state) takes
         # well under a millisecond, less than handing it to a worker thread; the other
         # filters may scan the whole table, so those leave the event loop.
-        scans = bool(q or text or source or type)
+        scans = bool(q or text or source or type or tag)
         records, next_cursor = await anyio.to_thread.run_sync(page) if scans else page()
         return {"items": [r.public() for r in records], "next_cursor": next_cursor}
 

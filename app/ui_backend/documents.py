@@ -131,13 +131,14 @@ class DocumentMethods:
             raise InvalidInput(f"unknown state {state!r}")
         ledger = self._ledger(token, tenant_id, active=False)
         limit = max(1, min(limit, _MAX_LIST))
-        if semantic and q and self.semantic_search_available():
+        by_meaning = bool(semantic and q and self.semantic_search_available())
+        if by_meaning and q:
             found = self._by_meaning(ledger, tenant_id, q, state, limit)
         else:
-            records, _ = ledger.list_documents(state=state, q=q, limit=limit)
+            records, _ = ledger.list_documents(state=state, q=q, tag=tag, limit=limit)
             found = [r.public() for r in records]
         tags = DocumentTags(ledger.db)
-        if tag:
+        if tag and by_meaning:  # the list above is filtered by the ledger
             wanted = tags.tagged(tag)
             found = [d for d in found if d["id"] in wanted]
         of = tags.of(d["id"] for d in found)

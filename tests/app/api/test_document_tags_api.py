@@ -46,6 +46,30 @@ def test_editor_tags_documents_and_everyone_reads_the_tags(
     assert result["removed"] == 1 and result["tags"] == {first: ["urgent"]}
 
 
+def test_the_document_list_filters_by_tag_across_pages(
+    world: ApiWorld, people: dict[str, dict[str, str]]
+) -> None:
+    # GIVEN five documents, the first, third and fifth tagged "invoices"
+    ids = [_add(world, people["editor"], f"{n}.txt", f"text number {n}") for n in range(5)]
+    tagged = {ids[0], ids[2], ids[4]}
+    body = {"document_ids": sorted(tagged), "add": ["Invoices"]}
+    world.client.post(f"{URL}/tags", json=body, headers=people["editor"])
+    # WHEN a viewer lists ?tag=invoices two at a time, following the cursor
+    seen: list[str] = []
+    params: dict[str, str | int] = {"tag": "invoices", "limit": 2}
+    for _ in range(5):
+        page = world.client.get(URL, params=params, headers=people["viewer"]).json()
+        seen += [item["id"] for item in page["items"]]
+        if not page["next_cursor"]:
+            break
+        params["cursor"] = page["next_cursor"]
+    # THEN exactly the tagged documents come back, newest first, each once
+    assert seen == [ids[4], ids[2], ids[0]]
+    # AND a tag nobody uses lists nothing
+    none = world.client.get(URL, params={"tag": "nobody"}, headers=people["viewer"]).json()
+    assert none["items"] == []
+
+
 def test_viewers_cannot_tag_and_bad_tags_or_unknown_documents_are_refused(
     world: ApiWorld, people: dict[str, dict[str, str]]
 ) -> None:
