@@ -1,9 +1,10 @@
 """Recovery from transient faults without a restart: the periodic fault reconciler.
 
 `FaultReconciler.run_once` is the one periodic hook (built by `app.runtime`, run by
-`ReconcileLoop` in the serving process every `storage.reconcile_interval_s`). Each pass
-queues again what a full disk, an I/O error, a busy database or a lost task left in a
-non-final state: documents (with backoff, agents/ingest/reconcile.py), workflow run
+`app.every.Every` in the periodic lease owner, app/queue_process.py, every
+`storage.reconcile_interval_s`). Each pass queues again what a full disk, an I/O error, a
+busy database, a lost task or a dead process left in a non-final state: documents (with
+claims and backoff, agents/ingest/reconcile.py), workflow run
 steps (expired leases, queued steps whose task was lost, agents/supervisor/reconcile.py)
 and outbox messages due for over a minute (the dispatcher's sweep). While the disk is
 still full a pass fails quietly (one log line per kind of failure per window, see
@@ -79,33 +80,3 @@ class FaultReconciler:
             code = describe(exc).code
             result.failures[name] = code
             log.warning("fault reconciler: %s not reconciled (%s)", name, code)
-
-
-class ReconcileLoop:
-    """Runs `work` every `interval_s` on a daemon thread until stopped."""
-
-    def __init__(self, work: Callable[[], object], interval_s: float) -> None:
-        self._work = work
-        self._interval_s = max(0.1, interval_s)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="fault-reconciler", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval_s):
-            try:
-                self._work()
-            except Exception:
-                log.warning("fault reconciler pass failed", exc_info=True)
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-            self._thread = None

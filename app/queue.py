@@ -236,7 +236,7 @@ class QueueRunner:
         what a reconciler must not queue again."""
         with self._busy_lock:
             held = {p for p in self._payloads.values() if p is not None}
-        for task in self.huey.pending():
+        for task in self.pending_tasks():
             if task.args:
                 held.add(task.args[0])
         return held

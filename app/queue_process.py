@@ -4,8 +4,8 @@ The server (unless `serve --no-workers`) and every `appliance worker` process ru
 consumers on the same data directory. Each, at start, recovers what killed processes
 left behind without touching what live ones are doing (claims by process token), then
 starts its consumers. Exactly one of them owns the periodic work (`PeriodicLease`): it
-schedules Huey's periodic tasks and runs the document reconciler every
-`[queue] reconcile_interval_s` and the fault reconciler (app/fault_recovery.py) every
+schedules Huey's periodic tasks and runs the one reconciler (app/fault_recovery.py:
+documents, run steps, outbox messages left behind by a fault or a dead process) every
 `[storage] reconcile_interval_s`; when it dies another takes over within moments.
 
 A start-up recovery step that fails (a full disk) is logged in one line and the process
@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Collection
 
 from app.act_wiring import resume_actions
-from app.fault_recovery import ReconcileLoop
+from app.every import Every
 from app.periodic_lease import PeriodicLease, Presence
 from app.report_wiring import requeue_unfinished_reports
 from app.runtime import Runtime
@@ -26,29 +26,6 @@ from app.workflow_wiring import for_each_tenant
 from storage.errors import describe
 
 log = logging.getLogger("appliance.queue")
-
-
-class Every:
-    """Calls `func` every `interval_s` seconds in a daemon thread until stopped."""
-
-    def __init__(self, name: str, interval_s: float, func: Callable[[], object]) -> None:
-        self._func = func
-        self._interval = interval_s
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval):
-            try:
-                self._func()
-            except Exception:
-                log.exception("periodic %s failed", self._thread.name)
-
-    def stop(self) -> None:
-        self._stop.set()
 
 
 def recover(name: str, work: Callable[[], object]) -> None:
@@ -77,14 +54,13 @@ class QueueProcess:
         data_dir = runtime.services.data.root
         self.lease = PeriodicLease(data_dir)
         self.presence = Presence(data_dir)
-        # more periodic functions (e.g. another agent's reconciler) run beside the
-        # document reconciler, in the owner only
-        self.periodic: list[Callable[[], object]] = [self.reconcile_documents]
-        self._timer: Every | None = None
-        self._faults = ReconcileLoop(
-            runtime.fault_reconciler.run_once, runtime.settings.storage.reconcile_interval_s
+        self._reconciler = Every(
+            "reconciler",
+            runtime.settings.storage.reconcile_interval_s,
+            runtime.fault_reconciler.run_once,
         )
         self._lock = threading.Lock()
+        self._periodic_started = False
 
     @property
     def serves_default(self) -> bool:
@@ -142,36 +118,17 @@ class QueueProcess:
         self._start_periodic()
 
     def _start_periodic(self) -> None:
+        """Reconcile once now (what a dead owner left is not kept waiting), then on a timer."""
         with self._lock:
-            if self._timer is not None:
+            if self._periodic_started:
                 return
-            self.run_periodic()
-            interval = self.runtime.settings.queue.reconcile_interval_s
-            self._timer = Every("queue-reconciler", interval, self.run_periodic)
-            self._timer.start()
-            self._faults.start()
-
-    def run_periodic(self) -> None:
-        for func in self.periodic:
-            try:
-                func()
-            except Exception:
-                log.exception("periodic work %s failed", getattr(func, "__name__", func))
-
-    def reconcile_documents(self) -> int:
-        """Re-queue documents killed processes left behind (the owner, periodically)."""
-        runtime = self.runtime
-        return runtime.ingest.reconcile(
-            queued_document_tasks(runtime.queue), runtime.settings.queue.orphan_after_s
-        )
+            self._periodic_started = True
+        self.runtime.fault_reconciler.run_once()
+        self._reconciler.start()
 
     def stop(self) -> None:
         """Stop the reconciler and the consumers (running tasks finish), give the lease up."""
-        with self._lock:
-            if self._timer is not None:
-                self._timer.stop()
-                self._timer = None
-        self._faults.stop()
+        self._reconciler.stop()
         self.runtime.queue.stop()
         self.lease.release()
         self.presence.close()

@@ -75,8 +75,8 @@ def build_fault_reconciler(
     """The periodic fault reconciler (app/fault_recovery.py) over this runtime's agents."""
     storage = services.settings.storage
     policy = RetryPolicy(
-        # longer than one parse may take, so a parse still running elsewhere is left alone
-        grace_s=services.settings.ingest.parse_timeout_s + storage.reconcile_interval_s,
+        grace_s=services.settings.queue.orphan_after_s,
+        own_claim_grace_s=services.settings.ingest.parse_timeout_s + storage.reconcile_interval_s,
         backoff_s=storage.retry_backoff_s,
         backoff_max_s=storage.retry_backoff_max_s,
     )

@@ -23,8 +23,9 @@ from app.api.limits import MAX_HEADERS, MAX_URL_BYTES
 from app.auth.client_address import client_address
 from app.auth.kit import AuthKit
 from app.auth.sessions import COOKIE_NAME
+from app.every import Every
 from app.observability.wiring import observed_api
-from app.queue_process import Every, QueueProcess
+from app.queue_process import QueueProcess
 from app.runtime import Runtime, build_runtime
 from app.services import Services
 from app.tls import key_password

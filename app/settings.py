@@ -65,7 +65,6 @@ class QueueSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=T
     separate: list[Literal["documents", "workflows", "actions", "reports"]] = msgspec.field(
         default_factory=list
     )
-    reconcile_interval_s: Annotated[float, msgspec.Meta(ge=1)] = 60.0
     orphan_after_s: Annotated[float, msgspec.Meta(ge=0)] = 120.0
 
 

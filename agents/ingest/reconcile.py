@@ -3,13 +3,20 @@
 A document stays in a non-final state (received, parsing, parsed, indexing) when its
 task was never queued (the queue's disk was full after the row committed), when a
 transient fault deferred it (`IngestOutcome` / `IndexOutcome` state `deferred`: the
-fault's code is noted on the row), or when even the write that would have deferred it
-failed. `DocumentReconciler.run_once` queues each such document again once it has been
-left alone long enough: a deferred one after its backoff (doubling with its attempts,
-capped), any other after the grace (longer than one parse may take, so a task that is
-merely running elsewhere is not duplicated; a duplicate is harmless anyway: the task
-finds the document's state already moved on). Documents whose task waits in the queue
-or runs in this process are skipped.
+fault's code is noted on the row), when even the write that would have deferred it
+failed, or when the process that claimed it (agents/documents/claims.py) died.
+`DocumentReconciler.run_once` is the one periodic pass over all of them (run by the
+fault reconciler in the periodic lease owner; start-up has its own pass,
+`IngestService.reconcile`). Each document is queued again when:
+
+- a dead process held its claim: at once;
+- a transient fault deferred it: after its backoff (doubling with its attempts, capped);
+- otherwise: once untouched for the grace (longer than one parse may take).
+
+Documents a live process has claimed, and those whose task waits in the queue or runs in
+this process, are left alone; a duplicate would be harmless anyway (the task finds the
+claim held or the state moved on). A document whose parse took its process down
+`MAX_PARSE_ATTEMPTS` times is marked failed instead of being tried again.
 """
 
 import logging
@@ -18,28 +25,38 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 
+from agents.documents.claims import ACTIVE_STATES, Unfinished, unfinished
 from agents.documents.ledger import DocumentLedger
-from agents.documents.records import DocumentRecord
 from agents.documents.tasks import IndexTask, ParseTask
 from storage.errors import TRANSIENT_CODES
+from storage.process_identity import process_token, token_alive
 from storage.tenants import TenantRegistry
 
 log = logging.getLogger("appliance.ingest.reconcile")
+
+# a parse interrupted this often (its process killed each time, not by a transient fault)
+# is the file's doing: it is failed rather than allowed to take down another process
+MAX_PARSE_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
 class RetryPolicy:
     """When a document left behind is queued again (seconds)."""
 
-    grace_s: float = 90.0  # no deferral noted: its task was lost or is long overdue
+    grace_s: float = 120.0  # no deferral noted, nobody's claim: its task was lost
+    # claimed by this process outside a queued task (a parse run at once on upload):
+    # longer than one parse may take, so it is not queued a second time beside itself
+    own_claim_grace_s: float = 150.0
     backoff_s: float = 10.0  # after a transient fault: backoff * 2^(attempts-1) ...
     backoff_max_s: float = 3600.0  # ... at most this
 
-    def wait_for(self, document: DocumentRecord) -> float:
+    def wait_for(self, document: Unfinished) -> float:
         """Seconds since its last change after which `document` is queued again."""
         if document.error_code in TRANSIENT_CODES:
             exponent = min(max(0, document.attempts - 1), 20)
             return min(self.backoff_max_s, self.backoff_s * 2**exponent)
+        if document.state in ACTIVE_STATES and document.claimed_by == process_token():
+            return max(self.grace_s, self.own_claim_grace_s)
         return self.grace_s
 
 
@@ -51,8 +68,39 @@ def seconds_since(iso: str, now: float) -> float:
         return float("inf")
 
 
+def held_by_other_live_process(document: Unfinished) -> bool:
+    """A live process other than this one is parsing or indexing `document`."""
+    holder = document.claimed_by
+    if document.state not in ACTIVE_STATES or holder in (None, process_token()):
+        return False
+    return token_alive(holder)
+
+
+def claimed_by_dead_process(document: Unfinished) -> bool:
+    """The process that was parsing or indexing `document` is gone."""
+    holder = document.claimed_by
+    return document.state in ACTIVE_STATES and holder is not None and not token_alive(holder)
+
+
+def gave_up(ledger: DocumentLedger, document: Unfinished) -> bool:
+    """Fail `document` (True) when its parse was interrupted `MAX_PARSE_ATTEMPTS` times
+    by something other than a transient fault: it takes its process down every time."""
+    if (
+        document.state != "parsing"
+        or document.attempts < MAX_PARSE_ATTEMPTS
+        or document.error_code in TRANSIENT_CODES
+    ):
+        return False
+    ledger.fail(
+        document.document_id,
+        "crashed",
+        f"parsing was interrupted {document.attempts} times; giving up",
+    )
+    return True
+
+
 class DocumentReconciler:
-    """Queues again the documents a transient fault or a lost task left behind."""
+    """Queues again the documents a transient fault, a lost task or a dead process left."""
 
     def __init__(
         self,
@@ -77,11 +125,11 @@ class DocumentReconciler:
         queued = 0
         for tenant in self.tenants.system.list_tenants():
             ledger = DocumentLedger(self.tenants.database(tenant.id), self.tenants.blobs(tenant.id))
-            for document in ledger.unfinished():
-                if seconds_since(document.updated_at, now) < self.policy.wait_for(document):
+            for document in unfinished(ledger.db):
+                if not self._due(document, now):
                     continue
                 task = task_for(tenant.id, document)
-                if task in held:
+                if task in held or gave_up(ledger, document):
                     continue
                 if isinstance(task, ParseTask):
                     self._enqueue_parse(task)
@@ -92,9 +140,16 @@ class DocumentReconciler:
             log.info("re-queued %d document(s) left behind", queued)
         return queued
 
+    def _due(self, document: Unfinished, now: float) -> bool:
+        if held_by_other_live_process(document):
+            return False
+        if claimed_by_dead_process(document):
+            return True
+        return seconds_since(document.updated_at, now) >= self.policy.wait_for(document)
 
-def task_for(tenant_id: str, document: DocumentRecord) -> ParseTask | IndexTask:
+
+def task_for(tenant_id: str, document: Unfinished) -> ParseTask | IndexTask:
     """The task that moves `document` on from its state."""
     if document.state in ("received", "parsing"):
-        return ParseTask(tenant_id, document.id)
-    return IndexTask(tenant_id, document.id)
+        return ParseTask(tenant_id, document.document_id)
+    return IndexTask(tenant_id, document.document_id)

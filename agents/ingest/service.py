@@ -27,7 +27,7 @@ from agents.ingest.pipeline import (
     in_memory_steps,
     process_document,
 )
-from agents.ingest.reconcile import seconds_since
+from agents.ingest.reconcile import gave_up, seconds_since, task_for
 from agents.ingest.sandbox.limits import ParseLimits
 from storage.errors import TRANSIENT_CODES, describe, transient_fault
 from storage.tenants import TenantRegistry
@@ -37,7 +37,6 @@ log = logging.getLogger("appliance.ingest")
 _MAX_CHILD_DEPTH = 3
 _EARLY_PARSE_THREADS = 8
 _BATCH_BYTES = 256 * 2**20
-MAX_PARSE_ATTEMPTS = 3
 _NUDGE_AFTER_S = 10.0
 
 
@@ -308,37 +307,21 @@ class IngestService:
         still_queued: Container[ParseTask | IndexTask] = (),
         stale_after_s: float | None = None,
     ) -> int:
-        """Re-queue every document a crashed or killed process left in a non-final state.
+        """At start-up: re-queue every document a crashed or killed process left in a
+        non-final state (the periodic pass is `agents.ingest.reconcile.DocumentReconciler`).
 
         `still_queued`: the tasks the queue still holds (not yet taken by a worker before
         the process died); those documents are not queued a second time. Documents a live
-        process (this one, the server, another `appliance worker`) has claimed are left
-        alone; unclaimed ones only once untouched for `stale_after_s` (None: this process
-        is starting and runs no task yet; a periodic pass waits, so a task another process
-        just took from the queue is not queued twice).
+        process (the server, another `appliance worker`) has claimed are left alone;
+        unclaimed ones only once untouched for `stale_after_s` (None: this process is
+        alone, so every unclaimed document counts at once).
         """
         queued = 0
         for tenant in self.tenants.system.list_tenants():
             ledger = self.ledger(tenant.id)
             for document in orphaned(ledger.db, stale_after_s):
-                task: ParseTask | IndexTask
-                if document.state in ("received", "parsing"):
-                    task = ParseTask(tenant.id, document.document_id)
-                else:
-                    task = IndexTask(tenant.id, document.document_id)
-                if task in still_queued:
-                    continue
-                if (
-                    document.state == "parsing"
-                    and document.attempts >= MAX_PARSE_ATTEMPTS
-                    and document.error_code not in TRANSIENT_CODES
-                ):
-                    # it took the process down every time: stop retrying it
-                    ledger.fail(
-                        document.document_id,
-                        "crashed",
-                        f"parsing was interrupted {document.attempts} times; giving up",
-                    )
+                task = task_for(tenant.id, document)
+                if task in still_queued or gave_up(ledger, document):
                     continue
                 if isinstance(task, ParseTask):
                     self._enqueue_parse(task)

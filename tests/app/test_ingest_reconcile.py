@@ -1,7 +1,10 @@
-"""The start-up reconciler: the ledger, not the queue, decides what is still to do."""
+"""The start-up and periodic document reconcilers: the ledger and its claims, not the
+queue, decide what is still to do."""
 
+import subprocess
 from collections import Counter
 
+from agents.documents.ledger import DocumentLedger
 from agents.documents.tasks import IndexTask, ParseTask
 from agents.ingest.pipeline import IngestContext, LoadOriginal
 from agents.ingest.service import IngestService
@@ -73,3 +76,50 @@ def test_documents_still_in_the_queue_are_not_queued_twice(world: ApiWorld) -> N
             IndexTask(tenant_id, parsed.document.id): 1,
         }
     )
+
+
+def _claim(ledger: DocumentLedger, document_id: str, holder: str) -> None:
+    """The document as a process `holder` left it: parsing, claimed, just touched."""
+    with ledger.db.write() as conn:
+        conn.execute(
+            "UPDATE documents SET state = 'parsing', claimed_by = ? WHERE id = ?",
+            (holder, document_id),
+        )
+
+
+def test_the_periodic_pass_takes_over_dead_claims_at_once_and_leaves_live_ones(
+    world: ApiWorld,
+) -> None:
+    # GIVEN three documents whose queued parses workers took: one was being parsed by a
+    # process that has died, one by a process still alive, one's task was simply lost
+    ingest, tenant_id = _setup(world)
+    ids = [
+        ingest.receive(
+            tenant_id, f"note {n}".encode(), filename=f"{n}.txt", source="api"
+        ).document.id
+        for n in range(3)
+    ]
+    _take_queued(world)
+    ledger = ingest.ledger(tenant_id)
+    dead = subprocess.Popen(["true"])  # its pid names no process once reaped
+    dead.wait()
+    alive = subprocess.Popen(["sleep", "60"])
+    try:
+        _claim(ledger, ids[0], f"{dead.pid}:1")
+        _claim(ledger, ids[1], f"{alive.pid}:0")
+        reconciler = world.runtime.fault_reconciler.documents
+        # WHEN the reconciler passes at once
+        queued = reconciler.run_once()
+        # THEN only the dead process's document is queued again, without waiting
+        assert queued == 1 and _take_queued(world) == [ParseTask(tenant_id, ids[0])]
+        # WHEN the orphan grace has passed
+        world.clock.advance(world.services.settings.queue.orphan_after_s + 1)
+        queued = reconciler.run_once()
+        # THEN the lost task is queued too; the live process keeps its document
+        assert queued == 2
+        assert Counter(_take_queued(world)) == Counter(
+            {ParseTask(tenant_id, ids[0]): 1, ParseTask(tenant_id, ids[2]): 1}
+        )
+    finally:
+        alive.kill()
+        alive.wait()

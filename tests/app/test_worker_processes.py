@@ -37,10 +37,11 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
             "workers": 2,
             "poll_interval_s": 0.05,
             "max_poll_interval_s": 0.5,
-            # quick recovery for the test; the defaults are a minute and two
-            "reconcile_interval_s": 2,
+            # quick recovery for the test; the default is two minutes
             "orphan_after_s": 5,
         },
+        # ... and half a minute
+        storage={"reconcile_interval_s": 2},
         ingest={"parse_workers": 1, "dropbox_enabled": False},
         # three processes embed on two cores: one torch thread each (docs/scaling.md)
         models={"embedding_threads": 1},
