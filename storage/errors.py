@@ -147,8 +147,17 @@ def disk_io_failure(exc: BaseException) -> bool:
 
 
 # What `transient_fault` calls temporary: the machine, not the input, was at fault.
+# An embeddings server that does not answer (agents/analyze/remote_embedding.py) is the
+# machine's fault too: its documents wait for it instead of failing.
 TRANSIENT_CODES = frozenset(
-    {"insufficient_storage", "disk_io_error", "database_busy", "query_timeout", "parser_killed"}
+    {
+        "insufficient_storage",
+        "disk_io_error",
+        "database_busy",
+        "query_timeout",
+        "parser_killed",
+        "embedding_unavailable",
+    }
 )
 
 

@@ -4,15 +4,22 @@ GGUF with /v1/embeddings): batching, order, normalisation, retries and timeouts.
 import socket
 import time
 from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from agents.analyze import Chunker
+from agents.analyze.index import ChunkIndex
+from agents.analyze.indexer import index_document
 from agents.analyze.remote_embedding import (
     EmbeddingUnavailableError,
     RemoteEmbedder,
     RemoteEmbeddingConfig,
 )
+from agents.models import locate_embedding_model
+from tests.agents.analyze.index_support import Tenant
 from tests.llama_server import LlamaServer, free_port
 
 pytestmark = pytest.mark.slow
@@ -107,3 +114,40 @@ def test_a_server_that_never_answers_times_out() -> None:
             embedder.encode(["a text"])
         assert time.monotonic() - started < 5
         assert embedder.requests == 1
+
+
+def test_documents_wait_for_an_embedding_server_that_is_down_and_index_when_it_returns(
+    llama_embed_server: LlamaServer, tmp_path: Path
+) -> None:
+    # GIVEN a parsed document and the embedding server's address answering nothing
+    tenant = Tenant(tmp_path)
+    try:
+        doc = tenant.add("Harbour crane 7 needs a new brake before the winter season starts.")
+        index = ChunkIndex(tenant.db)
+        chunker = Chunker(locate_embedding_model("").path, max_tokens=64, overlap_tokens=8)
+        config = RemoteEmbeddingConfig(
+            base_url=f"http://127.0.0.1:{free_port()}/v1",
+            model=llama_embed_server.alias,
+            dimension=SMOLLM2_WIDTH,
+            max_retries=1,
+            backoff_initial_s=0.1,
+            batch_size=1,
+        )
+        down = RemoteEmbedder(config)
+        # WHEN it is indexed
+        outcome = index_document(tenant.ledger, index, chunker, down, doc)
+        down.close()
+        # THEN it is deferred, not failed: back to `parsed` with the reason noted
+        record = tenant.ledger.get(doc)
+        assert outcome.state == "deferred" and outcome.error_code == "embedding_unavailable"
+        assert record.state == "parsed" and record.error_code == "embedding_unavailable"
+        # WHEN the server answers again and the document is indexed once more
+        up = RemoteEmbedder(replace(config, base_url=llama_embed_server.base_url))
+        outcome = index_document(tenant.ledger, index, chunker, up, doc)
+        up.close()
+        # THEN it is indexed and the noted fault cleared
+        record = tenant.ledger.get(doc)
+        assert outcome.state == "indexed" and record.state == "indexed"
+        assert record.error_code is None and index.count() >= 1
+    finally:
+        tenant.db.close()
