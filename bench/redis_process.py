@@ -19,9 +19,20 @@ REDIS_SERVER = "redis-server"
 class RedisServer:
     port: int
     password: str
+    tls: bool = False
 
     def url(self, db: int = 0) -> str:
-        return f"redis://:{self.password}@127.0.0.1:{self.port}/{db}"
+        scheme = "rediss" if self.tls else "redis"
+        return f"{scheme}://:{self.password}@127.0.0.1:{self.port}/{db}"
+
+
+@dataclass(frozen=True)
+class RedisTls:
+    """PEM files for a TLS-only server: its certificate (chain), key and client CA."""
+
+    cert_file: Path
+    key_file: Path
+    ca_file: Path
 
 
 def redis_binary() -> str | None:
@@ -35,14 +46,22 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running_redis_server(binary: str) -> Iterator[RedisServer]:
-    """Start `binary` on a free port with a random password; stop it afterwards."""
+def running_redis_server(binary: str, tls: RedisTls | None = None) -> Iterator[RedisServer]:
+    """Start `binary` on a free port with a random password (TLS only, on that port, when
+    `tls` is given); stop it afterwards."""
     password = secrets.token_hex(16)
     port = _free_port()
+    listen = f"port {port}\n"
+    if tls is not None:
+        listen = (
+            f"port 0\ntls-port {port}\ntls-cert-file {tls.cert_file}\n"
+            f"tls-key-file {tls.key_file}\ntls-ca-cert-file {tls.ca_file}\n"
+            "tls-auth-clients no\n"
+        )
     with tempfile.TemporaryDirectory(prefix="redis-") as workdir:
         config = Path(workdir) / "redis.conf"
         config.write_text(
-            f'bind 127.0.0.1\nport {port}\nrequirepass {password}\nsave ""\n'
+            f'bind 127.0.0.1\n{listen}requirepass {password}\nsave ""\n'
             f"appendonly no\ndir {workdir}\ndaemonize no\nprotected-mode yes\n"
         )
         process = subprocess.Popen(
@@ -50,7 +69,7 @@ def running_redis_server(binary: str) -> Iterator[RedisServer]:
         )
         try:
             _wait_listening(port, process)
-            yield RedisServer(port, password)
+            yield RedisServer(port, password, tls=tls is not None)
         finally:
             process.terminate()
             try:

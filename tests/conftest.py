@@ -18,7 +18,7 @@ from app.initialise import initialise
 from app.services import Services, open_services
 from app.settings import Settings, load_settings
 from tests.llama_server import LlamaServer
-from tests.redis_server import RedisServer, running_redis
+from tests.redis_server import RedisServer, TlsRedis, running_redis, running_tls_redis
 
 # torch and llama.cpp share this process; both load libgomp, which reads this once
 apply_openmp_wait_policy()
@@ -216,3 +216,9 @@ def llama_embed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lla
 def redis_server() -> Iterator[RedisServer]:
     """A real redis-server on 127.0.0.1 (with a password) for the whole session."""
     yield from running_redis()
+
+
+@pytest.fixture(scope="session")
+def redis_tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsRedis]:
+    """The same, TLS only (`rediss://`), its certificate signed by a throw-away CA."""
+    yield from running_tls_redis(tmp_path_factory.mktemp("redis-tls"))

@@ -1,4 +1,5 @@
-"""The queue contract, proved on both backends: encrypted SQLite and a real Redis.
+"""The queue contract, proved on both backends: encrypted SQLite and a real Redis (plain
+and over TLS).
 
 One suite (like huey's own StorageTests) parametrized over `[queue] backend`: what the
 appliance relies on from its queue, whichever one a site configures.
@@ -28,10 +29,10 @@ class Ping:
     item: int
 
 
-@pytest.fixture(params=["sqlite", "redis"])
+@pytest.fixture(params=["sqlite", "redis", "rediss"])
 def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     queue: dict[str, object] = {
-        "backend": request.param,
+        "backend": "sqlite" if request.param == "sqlite" else "redis",
         # a queue of its own per test: Redis is shared by the session
         "name": f"t{uuid.uuid4().hex[:12]}",
         "poll_interval_s": 0.02,
@@ -40,6 +41,8 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     }
     if request.param == "redis":
         queue["redis_url"] = request.getfixturevalue("redis_server").url()
+    elif request.param == "rediss":
+        queue["redis_url"] = request.getfixturevalue("redis_tls_server").url()
     return make_settings(tmp_path / "data", queue=queue)
 
 

@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from app.queue_backends import QueueBackendError, build_huey, redact_url
+from app.queue_backends import QueueBackendError, build_huey, close_storage, redact_url
 from app.services import Services
 from tests.conftest import make_settings
-from tests.redis_server import RedisServer
+from tests.redis_server import RedisServer, TlsRedis
 
 
 def test_redact_url_hides_the_password_and_keeps_the_rest() -> None:
@@ -54,3 +54,37 @@ def test_an_unreachable_server_and_a_wrong_scheme_are_refused(
         with pytest.raises(QueueBackendError) as caught:
             build_huey(services.data, services.master, settings)
         assert reason in str(caught.value) and ":pw@" not in str(caught.value)
+
+
+def test_a_tls_server_is_trusted_only_with_its_ca_and_the_error_shows_no_password(
+    services: Services, redis_tls_server: TlsRedis, tmp_path: Path
+) -> None:
+    # GIVEN a TLS-only Redis whose certificate a private CA signed
+    server = redis_tls_server.server
+    without_ca = make_settings(
+        tmp_path / "a", queue={"backend": "redis", "redis_url": server.url(), "redis_timeout_s": 2}
+    )
+    plain = make_settings(
+        tmp_path / "b",
+        queue={
+            "backend": "redis",
+            "redis_url": server.url().replace("rediss://", "redis://"),
+            "redis_timeout_s": 2,
+        },
+    )
+    # WHEN it is used without that CA, or without TLS
+    # THEN each is refused with the reason, never the password
+    for settings in (without_ca, plain):
+        with pytest.raises(QueueBackendError) as caught:
+            build_huey(services.data, services.master, settings)
+        message = str(caught.value)
+        assert "cannot use the Redis queue" in message and server.password not in message
+    # WHEN the URL names the CA THEN a task goes through
+    trusted = make_settings(
+        tmp_path / "c", queue={"backend": "redis", "redis_url": redis_tls_server.url()}
+    )
+    huey = build_huey(services.data, services.master, trusted)
+    try:
+        assert huey.storage.conn.ping() is True
+    finally:
+        close_storage(huey)
