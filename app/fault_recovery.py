@@ -5,8 +5,9 @@
 `storage.reconcile_interval_s`). Each pass queues again what a full disk, an I/O error, a
 busy database, a lost task or a dead process left in a non-final state: documents (with
 claims and backoff, agents/ingest/reconcile.py), workflow run
-steps (expired leases, queued steps whose task was lost, agents/supervisor/reconcile.py)
-and outbox messages due for over a minute (the dispatcher's sweep). While the disk is
+steps (expired leases, queued steps whose task was lost, agents/supervisor/reconcile.py),
+outbox messages due for over a minute (the dispatcher's sweep) and reports whose process
+died or whose task was lost (app/report_wiring.py). While the disk is
 still full a pass fails quietly (one log line per kind of failure per window, see
 app/observability/repeat_filter.py) and the next pass tries again.
 
@@ -35,6 +36,7 @@ class ReconcilePass:
     documents: int = 0
     steps: int = 0
     messages: int = 0
+    reports: int = 0
     failures: dict[str, str] = field(default_factory=dict)
 
 
@@ -47,11 +49,13 @@ class FaultReconciler:
         documents: DocumentReconciler,
         supervisor: Supervisor,
         dispatcher: Dispatcher,
+        reports: Callable[[], int] = lambda: 0,
     ) -> None:
         self.tenants = tenants
         self.documents = documents
         self.supervisor = supervisor
         self.dispatcher = dispatcher
+        self.reports = reports
         self._lock = threading.Lock()  # one pass at a time
 
     def run_once(self) -> ReconcilePass:
@@ -61,6 +65,7 @@ class FaultReconciler:
             self._part(result, "documents", self._documents)
             self._part(result, "steps", self._steps)
             self._part(result, "messages", self.dispatcher.sweep)
+            self._part(result, "reports", self.reports)
         return result
 
     def _documents(self) -> int:

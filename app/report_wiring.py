@@ -88,15 +88,22 @@ def build_reports(
 
 
 def requeue_unfinished_reports(
-    reports: ReportService, services: Services, queue: QueueRunner
+    reports: ReportService,
+    services: Services,
+    queue: QueueRunner,
+    stale_after_s: float | None = None,
+    now: float | None = None,
 ) -> int:
-    """At start-up, before the workers run: queue again the reports a killed process left
-    queued or running (Huey does not redeliver a task that was running when it died)."""
-    waiting = {
-        task.args[0].report_id
-        for task in queue.pending_tasks()
-        if task.args and isinstance(task.args[0], GenerateReportInput)
+    """Queue again the reports killed processes left queued or running (Huey does not
+    redeliver a task that was running when it died), except those whose task waits in the
+    queue or runs here. `stale_after_s` None: at start-up, before the workers run; else
+    the periodic pass (`ReportService.requeue_unfinished`)."""
+    in_hand = {
+        payload.report_id
+        for payload in queue.payloads_in_hand()
+        if isinstance(payload, GenerateReportInput)
     }
     return sum(
-        reports.requeue_unfinished(tenant.id, waiting) for tenant in services.system.list_tenants()
+        reports.requeue_unfinished(tenant.id, in_hand, stale_after_s, now)
+        for tenant in services.system.list_tenants()
     )

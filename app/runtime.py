@@ -42,7 +42,7 @@ from app.inference_wiring import InferenceHealth, build_embedder, build_llm_pool
 from app.llm_wiring import build_answerer, build_llm
 from app.observability.wiring import Observability, build_observability
 from app.queue import QueueRunner, build_queues
-from app.report_wiring import build_reports
+from app.report_wiring import build_reports, requeue_unfinished_reports
 from app.services import Services
 from app.settings import Settings
 from app.workflow_wiring import builtin_steps, document_indexed, wire_supervisor
@@ -70,6 +70,7 @@ def build_fault_reconciler(
     document_tasks: tasks.DocumentTasks,
     supervisor: Supervisor,
     dispatcher: Dispatcher,
+    reports: ReportService,
     clock: Callable[[], float] = time.time,
 ) -> FaultReconciler:
     """The periodic fault reconciler (app/fault_recovery.py) over this runtime's agents."""
@@ -88,7 +89,12 @@ def build_fault_reconciler(
         policy,
         clock,
     )
-    return FaultReconciler(services.tenants, documents, supervisor, dispatcher)
+    orphan_after_s = services.settings.queue.orphan_after_s
+
+    def reports_left_behind() -> int:
+        return requeue_unfinished_reports(reports, services, queue, orphan_after_s, clock())
+
+    return FaultReconciler(services.tenants, documents, supervisor, dispatcher, reports_left_behind)
 
 
 def dropbox_config(settings: Settings) -> DropBoxConfig:
@@ -245,7 +251,7 @@ def build_runtime(
     steps.register(ReportStep(reports))
     supervisor = wire_supervisor(queue, services, steps, clock)
     fault_reconciler = build_fault_reconciler(
-        services, queue, document_tasks, supervisor, dispatcher, clock
+        services, queue, document_tasks, supervisor, dispatcher, reports, clock
     )
     runtime = Runtime(
         services=services,

@@ -381,5 +381,12 @@ def add_document_claims(conn: Any) -> None:
     conn.execute("ALTER TABLE documents ADD COLUMN claimed_by TEXT")
 
 
+@tenant_migrations(14)
+def add_report_claims(conn: Any) -> None:
+    # the process generating a report, so the periodic reconciler re-queues a report only
+    # when that process died (as for documents, migration 13)
+    conn.execute("ALTER TABLE reports ADD COLUMN claimed_by TEXT")
+
+
 # registers migration 10 on the same set (imported last: it needs `tenant_migrations`)
 from storage import tenant_schema_tags  # noqa: E402, F401

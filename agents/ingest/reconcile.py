@@ -23,11 +23,11 @@ import logging
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from datetime import datetime
 
 from agents.documents.claims import ACTIVE_STATES, Unfinished, unfinished
 from agents.documents.ledger import DocumentLedger
 from agents.documents.tasks import IndexTask, ParseTask
+from storage.clock import seconds_since
 from storage.errors import TRANSIENT_CODES
 from storage.process_identity import process_token, token_alive
 from storage.tenants import TenantRegistry
@@ -58,14 +58,6 @@ class RetryPolicy:
         if document.state in ACTIVE_STATES and document.claimed_by == process_token():
             return max(self.grace_s, self.own_claim_grace_s)
         return self.grace_s
-
-
-def seconds_since(iso: str, now: float) -> float:
-    """Seconds from an ISO timestamp of the ledger to `now` (epoch seconds)."""
-    try:
-        return now - datetime.fromisoformat(iso).timestamp()
-    except ValueError:
-        return float("inf")
 
 
 def held_by_other_live_process(document: Unfinished) -> bool:

@@ -27,8 +27,9 @@ from agents.ingest.pipeline import (
     in_memory_steps,
     process_document,
 )
-from agents.ingest.reconcile import gave_up, seconds_since, task_for
+from agents.ingest.reconcile import gave_up, task_for
 from agents.ingest.sandbox.limits import ParseLimits
+from storage.clock import seconds_since
 from storage.errors import TRANSIENT_CODES, describe, transient_fault
 from storage.tenants import TenantRegistry
 

@@ -9,6 +9,7 @@ XLSX never sits in memory whole.
 import logging
 import os
 import tempfile
+import time
 from collections.abc import Callable, Container, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,8 +31,9 @@ from agents.report.render import RenderLimits, check_format, render
 from agents.report.sources import DataSources, declared
 from agents.report.store import ReportRecord, ReportStore
 from agents.report.template import Template
-from storage.clock import now_iso
+from storage.clock import now_iso, seconds_since
 from storage.errors import StorageError
+from storage.process_identity import process_token, token_alive
 from storage.tenants import TenantRegistry
 
 log = logging.getLogger("appliance.report")
@@ -136,9 +138,8 @@ class ReportService:
         """Make the report file; the row ends succeeded or failed (never raises a ReportError)."""
         store = self.store(tenant_id)
         record = store.get(report_id)
-        if record.status == "succeeded":
-            return record
-        store.set_running(report_id)
+        if record.status == "succeeded" or not store.claim(report_id):
+            return record  # made already, or being made by another live process
         try:
             pages, blob_id, size = self._produce(tenant_id, record)
         except (ReportError, StorageError) as exc:
@@ -242,17 +243,40 @@ class ReportService:
                 blobs.delete(blob_id)
         return record
 
-    def requeue_unfinished(self, tenant_id: str, still_queued: Container[str] = ()) -> int:
-        """At start-up: queue again what a stopped process left queued or running, except
-        the reports whose task is still waiting in the queue (`still_queued` ids)."""
+    def requeue_unfinished(
+        self,
+        tenant_id: str,
+        still_queued: Container[str] = (),
+        stale_after_s: float | None = None,
+        now: float | None = None,
+    ) -> int:
+        """Queue again what stopped processes left queued or running, except the reports
+        whose task still waits in the queue (`still_queued` ids) and those another live
+        process is generating. `stale_after_s`: None at start-up (nothing runs yet: all
+        of them); else a queued report (its task lost) waits that long since its request,
+        and a running one is taken over once the process that claimed it died."""
         if self.enqueue is None:
             return 0
         count = 0
         for record in self.store(tenant_id).unfinished():
-            if record.id not in still_queued:
-                self.enqueue(tenant_id, record.id)
-                count += 1
+            if record.id in still_queued or not left_behind(record, stale_after_s, now):
+                continue
+            self.enqueue(tenant_id, record.id)
+            count += 1
         return count
+
+
+def left_behind(record: ReportRecord, stale_after_s: float | None, now: float | None) -> bool:
+    """True when nobody will finish `record` unless it is queued again."""
+    holder = record.claimed_by
+    if record.status == "running" and holder is not None:
+        if holder == process_token():  # this process is making it (start-up: a test's restart)
+            return stale_after_s is None
+        return not token_alive(holder)
+    if stale_after_s is None:
+        return True
+    moment = time.time() if now is None else now
+    return seconds_since(record.created_at, moment) >= stale_after_s
 
 
 def download_name(record: ReportRecord) -> str:

@@ -13,11 +13,12 @@ import msgspec
 from agents.report.errors import ReportNotFoundError
 from storage.clock import now_iso
 from storage.database import Database
+from storage.process_identity import process_token, token_alive
 
 STATUSES = ("queued", "running", "succeeded", "failed")
 _COLUMNS = (
     "id, template, title, params, format, status, size, pages, created_by, run_id, step_key, "
-    "input_blob_id, blob_id, error_code, error_message, created_at, finished_at"
+    "input_blob_id, blob_id, error_code, error_message, created_at, finished_at, claimed_by"
 )
 
 
@@ -39,6 +40,7 @@ class ReportRecord(msgspec.Struct, frozen=True):
     error_message: str | None
     created_at: str
     finished_at: str | None
+    claimed_by: str | None = None  # the process generating it (never shown)
 
     def public(self) -> dict[str, Any]:
         """The JSON shape the API and UI show (no blob ids)."""
@@ -89,7 +91,7 @@ class ReportStore:
         with self.db.write() as conn:
             conn.execute(
                 f"INSERT INTO reports ({_COLUMNS}) VALUES "
-                "(?, ?, ?, ?, ?, 'queued', NULL, NULL, ?, ?, ?, ?, NULL, NULL, NULL, ?, NULL)",
+                "(?, ?, ?, ?, ?, 'queued', NULL, NULL, ?, ?, ?, ?, NULL, NULL, NULL, ?, NULL, NULL)",
                 (
                     report_id,
                     template,
@@ -155,13 +157,25 @@ class ReportStore:
             ).fetchall()
         return [_record(r) for r in rows]
 
-    def set_running(self, report_id: str) -> None:
+    def claim(self, report_id: str) -> bool:
+        """Mark the report running for this process; False when another live process is
+        generating it already (a second delivery of its task)."""
+        token = process_token()
         with self.db.write() as conn:
+            row = conn.execute(
+                "SELECT status, claimed_by FROM reports WHERE id = ?", (report_id,)
+            ).fetchone()
+            if row is None:
+                return True  # the caller's own read says it is gone
+            status, holder = row
+            if status == "running" and holder not in (None, token) and token_alive(holder):
+                return False
             conn.execute(
-                "UPDATE reports SET status = 'running', error_code = NULL, error_message = NULL "
-                "WHERE id = ?",
-                (report_id,),
+                "UPDATE reports SET status = 'running', claimed_by = ?, error_code = NULL, "
+                "error_message = NULL WHERE id = ?",
+                (token, report_id),
             )
+        return True
 
     def succeed(self, report_id: str, blob_id: str, size: int, pages: int | None) -> bool:
         """Record the finished file; False if the report was deleted meanwhile."""

@@ -2,6 +2,7 @@
 show, download, delete; report templates; viewers read but do not generate or delete;
 a missing field is a 422 naming it; a 100,000-row PDF is refused as too_large."""
 
+import subprocess
 from typing import Any
 
 import pytest
@@ -219,9 +220,53 @@ def test_reports_a_stopped_process_left_are_queued_again_once(
     assert requeue_unfinished_reports(reports, world.services, queue) == 0
     # GIVEN the task was lost while it ran (Huey does not redeliver it)
     tenant_id = world.services.system.find_tenant("acme").id
-    reports.store(tenant_id).set_running(report_id)
+    assert reports.store(tenant_id).claim(report_id)
     queue.huey.flush()
     # WHEN the reconciliation runs THEN it is queued again, and the queue makes it
     assert requeue_unfinished_reports(reports, world.services, queue) == 1
     assert len(queue.huey.pending()) == 1
     assert _run_queue(world, report_id)["status"] == "succeeded"
+
+
+def _mark_running(world: ApiWorld, tenant_id: str, report_id: str, holder: str) -> None:
+    """The report as a process `holder` left it: running, claimed by it."""
+    with world.services.tenants.database(tenant_id).write() as conn:
+        conn.execute(
+            "UPDATE reports SET status = 'running', claimed_by = ? WHERE id = ?",
+            (holder, report_id),
+        )
+
+
+def test_the_periodic_pass_requeues_reports_of_dead_processes_and_lost_tasks_only(
+    world: ApiWorld, people: dict[str, dict[str, str]]
+) -> None:
+    # GIVEN three requested reports whose tasks workers took from the queue: one was being
+    # made by a process that died, one by a live process, one's task was simply lost
+    made = [
+        world.client.post(URL, headers=people["ed"], json={"template": "activity"}).json()["id"]
+        for _ in range(3)
+    ]
+    queue = world.runtime.queue
+    queue.huey.flush()
+    tenant_id = world.services.system.find_tenant("acme").id
+    dead = subprocess.Popen(["true"])  # its pid names no process once reaped
+    dead.wait()
+    alive = subprocess.Popen(["sleep", "60"])
+    try:
+        _mark_running(world, tenant_id, made[0], f"{dead.pid}:1")
+        _mark_running(world, tenant_id, made[1], f"{alive.pid}:0")
+        reconciler = world.runtime.fault_reconciler
+        # WHEN the reconciler passes at once
+        # THEN only the dead process's report is queued again
+        assert reconciler.run_once().reports == 1
+        assert [t.args[0].report_id for t in queue.huey.pending()] == [made[0]]
+        queue.huey.flush()
+        # WHEN the orphan grace has passed THEN the lost one is queued too, not the live one
+        world.clock.advance(world.services.settings.queue.orphan_after_s + 1)
+        assert reconciler.run_once().reports == 2
+        assert {t.args[0].report_id for t in queue.huey.pending()} == {made[0], made[2]}
+        # AND a second delivery while a live process holds the report makes nothing
+        assert _run_queue(world, made[1])["status"] == "running"
+    finally:
+        alive.kill()
+        alive.wait()
