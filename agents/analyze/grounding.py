@@ -23,6 +23,11 @@ _MARKER = re.compile(r"\s*\[(\d{1,3})\]")
 _SENTENCE_END = re.compile(r"(?<!e\.g\.)(?<!i\.e\.)(?<=[.!?])[\"')\]]*\s+|\n+")
 _PARAGRAPH = re.compile(r"\n[ \t]*\n")
 _PLACEHOLDER = re.compile(r"\s*\[n\]", re.IGNORECASE)
+_LIST_ITEM = re.compile(r"(?:[-*+\u2022]|\d{1,3}[.)]|#{1,6})\s")
+# a line this long (characters) that does not end a sentence is wrapped when the next
+# starts in lower case; one this long is wrapped whatever follows
+_WRAPPED_MIN = 30
+_FULL_LINE = 55
 # a title (a line without a sentence's end) must add this many content words to the
 # question's to be quoted: "Shared MIME-info Database Contributors" does not answer
 # "What is the shared MIME-info database?"
@@ -43,8 +48,43 @@ def content_words(text: str) -> set[str]:
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences (and separate lines) of a text, trimmed, empty ones dropped."""
-    return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
+    """Sentences (and separate lines) of a text, trimmed, empty ones dropped; lines a
+    manual wrapped at a fixed width are read as the sentence they belong to."""
+    return [s.strip() for s in _SENTENCE_END.split(unwrap_lines(text)) if s and s.strip()]
+
+
+def unwrap_lines(text: str) -> str:
+    """`text` with each line that merely continues the previous one (a paragraph wrapped
+    at 72 columns, as info manuals and RFCs are) joined to it by a space. Headings,
+    list items, signature lines and indented blocks stay lines of their own."""
+    out: list[str] = []
+    previous = ""
+    for line in text.split("\n"):
+        if out and _continues(previous, line):
+            out[-1] = f"{out[-1].rstrip()} {line.strip()}"
+        else:
+            out.append(line)
+        previous = line
+    return "\n".join(out)
+
+
+def _continues(previous: str, line: str) -> bool:
+    head, body = previous.strip(), line.strip()
+    if not head or not body or _indent(previous) != _indent(line):
+        return False
+    if head.endswith((".", "!", "?", ":")) or head.startswith(("#", "--")):
+        return False
+    if _LIST_ITEM.match(body):
+        return False
+    if body[0].islower() or body[0] in "([\"'\u201c" or body[0].isdigit():
+        return len(head) >= _WRAPPED_MIN
+    # a capital may start a new line of a list of names as well as a wrapped sentence:
+    # only a line filled almost to the wrapping width is taken to continue
+    return len(head) >= _FULL_LINE
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
 
 
 def split_paragraphs(text: str) -> list[str]:

@@ -90,8 +90,8 @@ class ReportStore:
         report_id = uuid.uuid4().hex
         with self.db.write() as conn:
             conn.execute(
-                f"INSERT INTO reports ({_COLUMNS}) VALUES "
-                "(?, ?, ?, ?, ?, 'queued', NULL, NULL, ?, ?, ?, ?, NULL, NULL, NULL, ?, NULL, NULL)",
+                f"INSERT INTO reports ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, 'queued', NULL, NULL, "
+                "?, ?, ?, ?, NULL, NULL, NULL, ?, NULL, NULL)",
                 (
                     report_id,
                     template,

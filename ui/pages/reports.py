@@ -112,11 +112,15 @@ class ReportsView:
                     .classes("min-w-[16rem]")
                     .props("data-testid=report-template")
                 )
-                self.format = ui.select(
-                    {"pdf": "PDF", "xlsx": "Excel (XLSX)", "csv": "CSV"},
-                    value="pdf",
-                    label="Format",
-                ).classes("min-w-[10rem]").props("data-testid=report-format")
+                self.format = (
+                    ui.select(
+                        {"pdf": "PDF", "xlsx": "Excel (XLSX)", "csv": "CSV"},
+                        value="pdf",
+                        label="Format",
+                    )
+                    .classes("min-w-[10rem]")
+                    .props("data-testid=report-format")
+                )
             self.description = ui.label("").classes("opacity-70 text-body2")
             self.form = ui.column().classes("w-full gap-1")
             self.inputs: dict[str, Any] = {}

@@ -172,3 +172,27 @@ def test_a_marker_copied_literally_from_the_prompt_is_dropped() -> None:
     checked = ground("The function [n] decodes DER data [1].", PASSAGES)
     # THEN the placeholder is gone and the real marker stays
     assert "[n]" not in checked.text and "[1]" in checked.text
+
+
+def test_lines_a_manual_wrapped_are_read_as_the_sentence_they_belong_to() -> None:
+    # GIVEN an info-manual paragraph wrapped at 72 columns, then an entry's signature and
+    # its indented description, then a list
+    text = (
+        "   The 'sort' command sorts the lines of its input files and writes\n"
+        "   the result to standard output; with '-u' it drops repeated\n"
+        "   lines.\n\n"
+        " -- Function: void md5_init (struct md5_ctx *CTX) and a long signature\n"
+        "     Initialize the MD5 state.\n"
+        "   * first item of a list that is long enough to be wrapped text\n"
+        "   * second item"
+    )
+    # WHEN it is split into sentences
+    # THEN the wrapped paragraph is one sentence; signature, description and items stay apart
+    assert split_sentences(text) == [
+        "The 'sort' command sorts the lines of its input files and writes the result to "
+        "standard output; with '-u' it drops repeated lines.",
+        "-- Function: void md5_init (struct md5_ctx *CTX) and a long signature",
+        "Initialize the MD5 state.",
+        "* first item of a list that is long enough to be wrapped text",
+        "* second item",
+    ]
