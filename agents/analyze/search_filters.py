@@ -8,7 +8,9 @@ Accepted keys (all optional, all must hold):
   date_to       ISO date (inclusive: the whole day) or datetime (exclusive)
   metadata      {key: value}: the document's metadata[key] equals value, or is a list
                 holding it
-  tags          a tag or a list of tags, all of which metadata["tags"] must hold
+  tags          a tag or a list of tags, each of which the document carries: in
+                metadata["tags"] (given at upload) or as an editor's tag
+                (agents/documents/tags.py, matched as stored: lower case)
 """
 
 import json
@@ -105,15 +107,24 @@ class SearchFilters:
         if self.date_to is not None:
             clauses.append("d.created_at < ?")
             params.append(self.date_to)
-        pairs = [*self.metadata.items(), *(("tags", tag) for tag in self.tags)]
-        for key, value in pairs:
-            clauses.append(
-                "EXISTS (SELECT 1 FROM json_each(d.metadata) m WHERE m.key = ? AND "
-                "(m.value = ? OR (m.type = 'array' AND EXISTS "
-                "(SELECT 1 FROM json_each(m.value) t WHERE t.value = ?))))"
-            )
+        for key, value in self.metadata.items():
+            clauses.append(_METADATA_HOLDS)
             params += [key, value, value]
+        for tag in self.tags:
+            clauses.append(
+                f"({_METADATA_HOLDS} OR d.id IN "
+                "(SELECT document_id FROM document_tags WHERE tag = ?))"
+            )
+            params += ["tags", tag, tag, " ".join(tag.split()).lower()]
         return (" AND ".join(clauses) or "1"), params
+
+
+# metadata[key] equals the value, or is a list holding it
+_METADATA_HOLDS = (
+    "EXISTS (SELECT 1 FROM json_each(d.metadata) m WHERE m.key = ? AND "
+    "(m.value = ? OR (m.type = 'array' AND EXISTS "
+    "(SELECT 1 FROM json_each(m.value) t WHERE t.value = ?))))"
+)
 
 
 def _strings(raw: Mapping[str, Any], key: str) -> tuple[str, ...] | None:

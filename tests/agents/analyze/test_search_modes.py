@@ -12,6 +12,7 @@ from agents.analyze.index import ChunkIndex, IndexModelChangedError
 from agents.analyze.indexer import index_documents
 from agents.analyze.search import InvalidSearchError, fts_query, search
 from agents.analyze.search_filters import InvalidFilterError, SearchFilters
+from agents.documents.tags import DocumentTags
 from agents.models import ModelLocation, locate_embedding_model
 from storage.errors import QueryTimeoutError
 from tests.agents.analyze.index_support import Tenant
@@ -184,6 +185,25 @@ def test_filters_limit_hits_to_matching_documents(
     assert set(names(hits, ids)) <= allowed
     if mode != "keyword":  # dense ranks every chunk, so all allowed documents show up
         assert set(names(hits, ids)) == allowed
+
+
+def test_the_tags_filter_also_finds_tags_editors_put_on_documents(
+    corpus: tuple, embedder: Embedder
+) -> None:
+    tenant, ids = corpus
+    # GIVEN the cats document tagged "urgent" by an editor (not in its upload metadata)
+    tags = DocumentTags(tenant.db)
+    tags.add([ids["cats"]], ["urgent"])
+    try:
+        for mode in MODES:
+            # WHEN searched with the tag as typed by a user
+            hits = search(
+                ChunkIndex(tenant.db), embedder, "cats pump", 10, mode, {"tags": "Urgent"}
+            )
+            # THEN only that document's chunks come back
+            assert {h.document_id for h in hits} == {ids["cats"]}
+    finally:
+        tags.remove([ids["cats"]], ["urgent"])
 
 
 def test_document_id_filter(corpus: tuple, embedder: Embedder) -> None:
