@@ -5,7 +5,7 @@ consumers on the same data directory. Each, at start, recovers what killed proce
 left behind without touching what live ones are doing (claims by process token), then
 starts its consumers. Exactly one of them owns the periodic work (`PeriodicLease`): it
 schedules Huey's periodic tasks and runs the one reconciler (app/fault_recovery.py:
-documents, run steps, outbox messages left behind by a fault or a dead process) every
+documents, run steps, outbox messages, reports left behind by a fault or a dead process) every
 `[storage] reconcile_interval_s`; when it dies another takes over within moments.
 
 A start-up recovery step that fails (a full disk) is logged in one line and the process
