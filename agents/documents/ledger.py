@@ -30,6 +30,7 @@ from storage.blobs import BlobStore
 from storage.clock import now_iso
 from storage.database import Database
 from storage.errors import NotFoundError
+from storage.keyset import newest_first
 
 _WORD = re.compile(r"\w+")
 _MAX_MATCH_WORDS = 16
@@ -315,22 +316,15 @@ class DocumentLedger:
         if tag:
             clauses.append("id IN (SELECT document_id FROM document_tags WHERE tag = ?)")
             params.append(tag)
-        if cursor:
-            created, _, last_id = cursor.partition("|")
-            clauses.append("(created_at < ? OR (created_at = ? AND id < ?))")
-            params += [created, created, last_id]
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        with self.db.read() as conn:
-            rows = conn.execute(
-                f"SELECT {COLUMNS} FROM documents {where} "
-                "ORDER BY created_at DESC, id DESC LIMIT ?",
-                [*params, limit + 1],
-            ).fetchall()
-        records = [record_from_row(r) for r in rows[:limit]]
-        next_cursor = None
-        if len(rows) > limit and records:
-            next_cursor = f"{records[-1].created_at}|{records[-1].id}"
-        return records, next_cursor
+        return newest_first(
+            self.db,
+            f"SELECT {COLUMNS} FROM documents",
+            record_from_row,
+            clauses=clauses,
+            params=params,
+            limit=limit,
+            cursor=cursor,
+        )
 
     def unfinished(self) -> list[DocumentRecord]:
         """Documents a crash may have left mid-way, oldest first, for re-queueing."""

@@ -13,6 +13,7 @@ import msgspec
 from agents.report.errors import ReportNotFoundError
 from storage.clock import now_iso
 from storage.database import Database
+from storage.keyset import newest_first
 from storage.process_identity import process_token, token_alive
 
 STATUSES = ("queued", "running", "succeeded", "failed")
@@ -132,21 +133,15 @@ class ReportStore:
         if status:
             clauses.append("status = ?")
             params.append(status)
-        if cursor:
-            created, _, last_id = cursor.partition("|")
-            clauses.append("(created_at < ? OR (created_at = ? AND id < ?))")
-            params += [created, created, last_id]
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        with self.db.read() as conn:
-            rows = conn.execute(
-                f"SELECT {_COLUMNS} FROM reports {where} ORDER BY created_at DESC, id DESC LIMIT ?",
-                [*params, limit + 1],
-            ).fetchall()
-        records = [_record(r) for r in rows[:limit]]
-        following = None
-        if len(rows) > limit and records:
-            following = f"{records[-1].created_at}|{records[-1].id}"
-        return records, following
+        return newest_first(
+            self.db,
+            f"SELECT {_COLUMNS} FROM reports",
+            _record,
+            clauses=clauses,
+            params=params,
+            limit=limit,
+            cursor=cursor,
+        )
 
     def unfinished(self) -> list[ReportRecord]:
         """Reports a stopped process left queued or running, oldest first."""
