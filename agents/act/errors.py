@@ -41,10 +41,3 @@ class MessageStateError(ActError):
 
     status_code = 409
     code = "outbox_conflict"
-
-
-class InvalidCursorError(ActError):
-    """A listing's cursor is not one this appliance handed out."""
-
-    status_code = 400
-    code = "invalid_cursor"

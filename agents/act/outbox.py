@@ -11,15 +11,15 @@ or its connector is switched off). `redeliver` puts a message back to pending.
 
 from __future__ import annotations
 
-import base64
 import json
 from dataclasses import dataclass
 from typing import Any
 
-from agents.act.errors import InvalidCursorError, MessageStateError, PayloadTooLargeError
+from agents.act.errors import MessageStateError, PayloadTooLargeError
 from storage.clock import now_iso
 from storage.database import Database
 from storage.errors import NotFoundError
+from storage.keyset import newest_first
 
 KINDS = ("email", "webhook", "http", "crm")
 STATES = ("pending", "delivering", "delivered", "dead", "disabled")
@@ -145,18 +145,6 @@ def get_message(db: Database, message_id: str) -> OutboxMessage:
     return _message(row)
 
 
-def _encode_cursor(created_at: str, message_id: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps([created_at, message_id]).encode()).decode()
-
-
-def _decode_cursor(cursor: str) -> tuple[str, str]:
-    try:
-        created_at, message_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return str(created_at), str(message_id)
-    except (ValueError, TypeError) as error:
-        raise InvalidCursorError("The cursor is not valid.") from error
-
-
 def list_messages(
     db: Database, state: str | None = None, limit: int = 50, cursor: str | None = None
 ) -> tuple[list[OutboxMessage], str | None]:
@@ -168,19 +156,15 @@ def list_messages(
             raise MessageStateError(f"state must be one of {', '.join(STATES)}.")
         where.append("state = ?")
         params.append(state)
-    if cursor:
-        created_at, message_id = _decode_cursor(cursor)
-        where.append("(created_at, id) < (?, ?)")
-        params += [created_at, message_id]
-    clause = f"WHERE {' AND '.join(where)}" if where else ""
-    with db.read() as conn:
-        rows = conn.execute(
-            f"SELECT {_COLUMNS} FROM outbox {clause} ORDER BY created_at DESC, id DESC LIMIT ?",
-            [*params, limit + 1],
-        ).fetchall()
-    messages = [_message(row) for row in rows[:limit]]
-    more = len(rows) > limit
-    return messages, (_encode_cursor(rows[limit - 1][13], rows[limit - 1][0]) if more else None)
+    return newest_first(
+        db,
+        f"SELECT {_COLUMNS} FROM outbox",
+        _message,
+        clauses=where,
+        params=params,
+        limit=limit,
+        cursor=cursor,
+    )
 
 
 def claim(db: Database, message_id: str, now: float, lease_s: float) -> OutboxMessage | None:

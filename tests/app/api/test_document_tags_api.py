@@ -120,3 +120,26 @@ def test_bulk_delete_removes_each_document_with_its_tags_and_audits_each(
     entries = world.services.system.audit_entries(tenant_id=tenant_id)
     deleted = [e for e in entries if e.action == "document.delete"]
     assert sorted(str(e.target) for e in deleted) == sorted(ids[:2])
+
+
+def test_a_cursor_the_appliance_did_not_hand_out_is_refused(
+    world: ApiWorld, people: dict[str, dict[str, str]]
+) -> None:
+    # GIVEN three documents, listed two at a time
+    for n in range(3):
+        _add(world, people["editor"], f"{n}.txt", f"text number {n}")
+    first = world.client.get(URL, params={"limit": 2}, headers=people["viewer"]).json()
+    assert len(first["items"]) == 2 and first["next_cursor"]
+    # WHEN a made-up or damaged cursor is sent
+    for cursor in ("2024-01-01|abc", first["next_cursor"][:-3] + "!!!", "WyJ4Il0="):
+        response = world.client.get(
+            URL, params={"cursor": cursor, "limit": 2}, headers=people["viewer"]
+        )
+        # THEN 400 invalid_cursor, not an arbitrary page
+        assert response.status_code == 400, (cursor, response.text)
+        assert response.json()["code"] == "invalid_cursor"
+    # AND the cursor handed out gives the rest
+    rest = world.client.get(
+        URL, params={"cursor": first["next_cursor"], "limit": 2}, headers=people["viewer"]
+    ).json()
+    assert len(rest["items"]) == 1 and rest["next_cursor"] is None
