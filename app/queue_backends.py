@@ -69,6 +69,7 @@ def build_huey(
         utc=True,
         # several processes share queue.db: a writer waits this long for the lock
         timeout=timeout,
+        wal_max_bytes=settings.storage.wal_max_mb * 2**20 if settings is not None else 0,
     )
 
 

@@ -18,6 +18,7 @@ import sqlcipher3
 
 from storage.connection import DatabaseOptions, open_connection, translate_error
 from storage.migrations import MigrationSet
+from storage.wal_bound import fold_wal_if_over
 
 __all__ = ["Database", "DatabaseOptions"]
 
@@ -206,25 +207,8 @@ class Database:
             self._key = new_key
 
     def _bound_wal(self, conn: Any) -> None:
-        """After a commit: fold the WAL back (TRUNCATE) once it outgrew its bound.
-
-        SQLite's automatic checkpoint copies pages back but never shrinks the file, and
-        stops short while readers hold old snapshots; on a nearly full disk the WAL then
-        eats the space a delete just freed. A failed checkpoint (readers, a full disk) is
-        harmless: the next commit tries again."""
-        limit = self._options.wal_max_bytes
-        if limit <= 0:
-            return
-        try:
-            size = os.stat(self._wal_path).st_size
-        except OSError:
-            return
-        if size <= limit:
-            return
-        try:
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
-        except sqlcipher3.Error as exc:
-            log.debug("%s: WAL checkpoint deferred (%s)", self.label, exc)
+        """After a commit: fold the WAL back once it outgrew its bound (storage/wal_bound.py)."""
+        fold_wal_if_over(conn, str(self.path), self._options.wal_max_bytes, self.label)
 
     @property
     def _wal_path(self) -> str:

@@ -1,5 +1,7 @@
 """Huey's SQLite storage, opened through SQLCipher so queued task payloads are encrypted."""
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import sqlcipher3
@@ -8,6 +10,7 @@ from huey.storage import SqliteStorage
 
 from storage.crypto import apply_key
 from storage.errors import WrongKeyError
+from storage.wal_bound import fold_wal_if_over
 
 
 class EncryptedSqliteStorage(SqliteStorage):
@@ -16,9 +19,12 @@ class EncryptedSqliteStorage(SqliteStorage):
     integrity_error = sqlcipher3.IntegrityError
     operational_error = sqlcipher3.OperationalError
 
-    def __init__(self, name: str = "huey", *, key: bytes, **kwargs: Any) -> None:
+    def __init__(
+        self, name: str = "huey", *, key: bytes, wal_max_bytes: int = 0, **kwargs: Any
+    ) -> None:
         # huey creates its tables inside super().__init__, so the key must be set first
         self._sqlcipher_key = key
+        self._wal_max_bytes = wal_max_bytes
         super().__init__(name=name, **kwargs)
 
     def _create_connection(self) -> Any:
@@ -39,6 +45,15 @@ class EncryptedSqliteStorage(SqliteStorage):
         # not the queue, is the truth, and the start-up reconciler re-queues from it
         conn.execute("PRAGMA synchronous = NORMAL")
         return conn
+
+    @contextlib.contextmanager
+    def db(self, commit: bool = False, close: bool = False) -> Iterator[Any]:
+        """Huey's transaction; after a write, the WAL is kept within `wal_max_bytes`."""
+        with super().db(commit, close) as cursor:
+            yield cursor
+        if commit and not close and self._wal_max_bytes > 0:
+            with self.lock:
+                fold_wal_if_over(self.conn, self.filename, self._wal_max_bytes, "queue.db")
 
 
 class EncryptedHuey(Huey):
