@@ -124,3 +124,22 @@ def drop_file(driver: Any, path: Path, timeout: float = 30) -> None:
         return True
 
     wait_until(driver, dropped, timeout, "the upload area never settled")
+
+
+def click_settled(driver: Any, css: str, timeout: float = 30) -> None:
+    """Click the first element matching `css`, again if the page redrew it meanwhile
+    (a table whose rows move on re-renders its cards; a stale click never landed)."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+
+    def clicked(d: Any) -> bool:
+        found = d.find_elements(By.CSS_SELECTOR, css)
+        if not found:
+            return False
+        try:
+            found[0].click()
+        except StaleElementReferenceException:
+            return False
+        return True
+
+    wait_until(driver, clicked, timeout, f"{css} never settled to be clicked")

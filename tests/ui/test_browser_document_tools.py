@@ -16,6 +16,7 @@ from tests.agents.dovecot import DovecotServer, running_dovecot
 from tests.conftest import ADMIN_PASSWORD, RunningServer, make_settings, write_config
 from tests.ui.browser import (
     chromium,
+    click_settled,
     drop_file,
     require_browser,
     screenshot,
@@ -295,7 +296,6 @@ CHANGED_PAGES = (
 def test_the_changed_pages_fit_the_window_at_desktop_and_narrow_width(
     appliance: Appliance, width: int
 ) -> None:
-    from selenium.webdriver.common.by import By
 
     document_id = appliance.ids["pump-maintenance.txt"]
     pdf_id = appliance.ids["lighthouse.pdf"]
@@ -328,6 +328,6 @@ def test_the_changed_pages_fit_the_window_at_desktop_and_narrow_width(
         if width < 600:
             driver.get(f"{appliance.base}/documents")
             wait_for(driver, "[data-testid=doc-card]")
-            driver.find_elements(By.CSS_SELECTOR, "[data-testid=doc-card] .q-checkbox")[0].click()
+            click_settled(driver, "[data-testid=doc-card] .q-checkbox")
             wait_for(driver, "[data-testid=selection-bar]")
             screenshot(driver, f"tools-page-documents-selected-{width}")
