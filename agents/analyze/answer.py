@@ -8,9 +8,9 @@ instructions inside them are not obeyed.
 
 While the model writes, a loop guard stops it once it repeats itself. The finished
 answer is then checked sentence by sentence against the passages (`grounding.py`):
-markers are fixed or added, and if any sentence is supported by no passage the answer
-is replaced by an extractive one (the passage sentences nearest the question, quoted
-and cited). Citations are ordered by first use and merged per document page, so every
+markers are fixed or added, and if any sentence is supported by no passage, or the
+answer only restates the question, it is replaced by an extractive one (the passage
+sentences nearest the question, quoted and cited). Citations are ordered by first use and merged per document page, so every
 `[n]` in the final answer maps to `citations[n-1]`. The streamed tokens are a draft;
 the `done` event's `answer` is the final text (`revised` says whether it differs).
 
@@ -23,7 +23,14 @@ from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from agents.analyze.grounding import LoopGuard, cut_loop, extractive_answer, ground, renumber
+from agents.analyze.grounding import (
+    LoopGuard,
+    adds_nothing,
+    cut_loop,
+    extractive_answer,
+    ground,
+    renumber,
+)
 from agents.analyze.passages import focus
 from agents.analyze.search import Hit
 from agents.llm.prompts import render_prompt
@@ -205,7 +212,7 @@ class Answerer:
         if draft and _REFUSAL.search(draft) and len(draft) < 160:
             return None, False
         checked = ground(draft, texts, self.settings.support_share)
-        if checked.text and not checked.unsupported:
+        if checked.text and not checked.unsupported and not adds_nothing(checked.text, question):
             return checked.text, False
         if not self.settings.extractive_fallback and checked.text:
             return checked.text, False

@@ -8,6 +8,8 @@ markers, and repeats itself. Here, without another model call:
 - `ground` checks each sentence of the finished answer against the passages (share of
   its content words found in a passage), keeps a marker that points at a supporting
   passage, moves or adds one that does not, and reports sentences no passage supports;
+- `adds_nothing` tells an answer that only restates the question (a small model's
+  habit), which gets the fallback too;
 - `extractive_answer` builds the fallback: the passage sentences that share most
   words with the question, quoted, each with its marker;
 - `renumber` orders citations by first use and merges passages of the same page, so
@@ -85,6 +87,15 @@ def _continues(previous: str, line: str) -> bool:
 
 def _indent(line: str) -> int:
     return len(line) - len(line.lstrip())
+
+
+def adds_nothing(answer: str, question: str) -> bool:
+    """True when `answer` only restates `question`: the question echoed under a
+    "Question:" label, or no content word the question does not already hold."""
+    text = _MARKER.sub("", answer).strip()
+    if text.lower().startswith("question:"):
+        return True
+    return not content_words(text) - content_words(question)
 
 
 def split_paragraphs(text: str) -> list[str]:

@@ -3,6 +3,7 @@ extractive fallback quotes the passages, citations are numbered by first use."""
 
 from agents.analyze.grounding import (
     LoopGuard,
+    adds_nothing,
     cut_loop,
     extractive_answer,
     ground,
@@ -196,3 +197,12 @@ def test_lines_a_manual_wrapped_are_read_as_the_sentence_they_belong_to() -> Non
         "* first item of a list that is long enough to be wrapped text",
         "* second item",
     ]
+
+
+def test_an_answer_that_only_restates_the_question_adds_nothing() -> None:
+    question = "Which function verifies the bcrypt password hash against the plaintext?"
+    # GIVEN answers that echo the question, with or without a label and markers
+    assert adds_nothing("The function verifies the bcrypt password hash [1].", question)
+    assert adds_nothing(f"Question: {question} [1]", question)
+    # AND one that names something the question does not
+    assert not adds_nothing("blowfish_bcrypt_verify checks the hash [1].", question)
