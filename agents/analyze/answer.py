@@ -10,8 +10,9 @@ While the model writes, a loop guard stops it once it repeats itself. The finish
 answer is then checked sentence by sentence against the passages (`grounding.py`):
 markers are fixed or added, and if any sentence is supported by no passage, or the
 answer only restates the question, it is replaced by an extractive one (the passage
-sentences nearest the question, quoted and cited). Citations are ordered by first use and merged per document page, so every
-`[n]` in the final answer maps to `citations[n-1]`. The streamed tokens are a draft;
+sentences nearest the question, quoted and cited). Citations are ordered by first use
+and merged per document page, so every `[n]` in the final answer maps to
+`citations[n-1]`. The streamed tokens are a draft;
 the `done` event's `answer` is the final text (`revised` says whether it differs).
 
 Events: {"type": "stage", "stage": "searching" | "reading" | "writing", ...},

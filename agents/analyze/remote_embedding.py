@@ -10,8 +10,6 @@ layer) is mean-pooled here. The model name and dimension are what the tenant's i
 records, so pointing the appliance at another model re-indexes (AnalysisService.adopt_model).
 """
 
-import json
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,7 +21,7 @@ import numpy.typing as npt
 
 from agents.analyze.index import AnalyzeError
 from agents.llm.endpoints import public_url
-from agents.llm.server_http import open_client, probe_models
+from agents.llm.server_http import ServerConnection, error_message, retry_after
 
 _DETAIL_CHARS = 200
 _PROBE_TEXT = "dimension probe"
@@ -88,17 +86,19 @@ class RemoteEmbedder:
         self.requests = 0  # POSTs sent, retries included (status and tests read it)
         self._config = config
         base = config.base_url.rstrip("/")
-        self._v1 = base if base.endswith("/v1") else base + "/v1"
-        self.endpoint = public_url(self._v1)
+        v1 = base if base.endswith("/v1") else base + "/v1"
+        self._url = f"{v1}/embeddings"
+        self.endpoint = public_url(v1)
+        self._connection = ServerConnection(
+            v1, config.api_key, config.read_timeout_s, config.connect_timeout_s
+        )
         self._dimension = config.dimension or None
-        self._client: httpx.Client | None = None
-        self._lock = threading.Lock()
         self._active = 0
 
     @property
     def loaded(self) -> bool:
         """True once the connection pool exists (the model lives on the server)."""
-        return self._client is not None
+        return self._connection.open
 
     @property
     def busy(self) -> bool:
@@ -113,25 +113,14 @@ class RemoteEmbedder:
 
     def load(self) -> None:
         """Create the connection pool (no network traffic)."""
-        with self._lock:
-            if self._client is None:
-                self._client = open_client(
-                    self._config.api_key,
-                    self._config.read_timeout_s,
-                    self._config.connect_timeout_s,
-                )
+        self._connection.client()
 
     def close(self) -> None:
-        with self._lock:
-            client, self._client = self._client, None
-        if client is not None:
-            client.close()
+        self._connection.close()
 
     def check_health(self) -> str | None:
         """GET /v1/models: None when the server answers, else a short reason."""
-        self.load()
-        assert self._client is not None
-        return probe_models(self._client, self._v1)
+        return self._connection.check_health()
 
     def encode(
         self, texts: Sequence[str], batch_size: int | None = None
@@ -164,16 +153,14 @@ class RemoteEmbedder:
 
     def _send(self, body: dict[str, Any]) -> Any:
         """POST with retries; the decoded JSON of a 2xx answer."""
-        self.load()
-        assert self._client is not None
+        client = self._connection.client()
         config = self._config
         delay = config.backoff_initial_s
         attempts = config.max_retries + 1
-        url = f"{self._v1}/embeddings"
         for attempt in range(1, attempts + 1):
             self.requests += 1
             try:
-                response = self._client.post(url, json=body)
+                response = client.post(self._url, json=body)
             except httpx.TimeoutException:
                 raise EmbeddingUnavailableError(
                     f"the embedding server at {self.endpoint} did not answer within "
@@ -205,7 +192,7 @@ class RemoteEmbedder:
                     raise EmbeddingUnavailableError(
                         f"the embedding server still answered {status} after {attempts} attempts"
                     )
-                wait = _retry_after(response) or delay
+                wait = retry_after(response) or delay
             time.sleep(min(wait, config.backoff_max_s))
             delay = min(delay * 2, config.backoff_max_s)
         raise AssertionError("unreachable: the loop returns or raises")
@@ -232,17 +219,4 @@ def _vectors(payload: Any, count: int) -> npt.NDArray[np.float32]:
 
 
 def _error_detail(response: httpx.Response) -> str:
-    try:
-        error = json.loads(response.text).get("error")
-        message = error.get("message") if isinstance(error, dict) else error
-        text = str(message or response.reason_phrase)
-    except (ValueError, AttributeError):
-        text = response.reason_phrase
-    return text[:_DETAIL_CHARS]
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    try:
-        return max(0.0, float(response.headers.get("retry-after", "")))
-    except ValueError:
-        return None
+    return (error_message(response.text) or response.reason_phrase)[:_DETAIL_CHARS]

@@ -21,7 +21,7 @@ claim held or the state moved on). A document whose parse took its process down
 
 import logging
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Container, Iterable
 from dataclasses import dataclass
 
 from agents.documents.claims import ACTIVE_STATES, Unfinished, unfinished
@@ -117,17 +117,10 @@ class DocumentReconciler:
         queued = 0
         for tenant in self.tenants.system.list_tenants():
             ledger = DocumentLedger(self.tenants.database(tenant.id), self.tenants.blobs(tenant.id))
-            for document in unfinished(ledger.db):
-                if not self._due(document, now):
-                    continue
-                task = task_for(tenant.id, document)
-                if task in held or gave_up(ledger, document):
-                    continue
-                if isinstance(task, ParseTask):
-                    self._enqueue_parse(task)
-                else:
-                    self._enqueue_index(task)
-                queued += 1
+            due = [d for d in unfinished(ledger.db) if self._due(d, now)]
+            queued += requeue(
+                ledger, tenant.id, due, held, self._enqueue_parse, self._enqueue_index
+            )
         if queued:
             log.info("re-queued %d document(s) left behind", queued)
         return queued
@@ -138,6 +131,29 @@ class DocumentReconciler:
         if claimed_by_dead_process(document):
             return True
         return seconds_since(document.updated_at, now) >= self.policy.wait_for(document)
+
+
+def requeue(
+    ledger: DocumentLedger,
+    tenant_id: str,
+    documents: Iterable[Unfinished],
+    skip: Container[object],
+    enqueue_parse: Callable[[ParseTask], object],
+    enqueue_index: Callable[[IndexTask], object],
+) -> int:
+    """Queue the task that moves each document on, except those in `skip` (waiting or
+    running already) and those `gave_up` fails; returns how many were queued."""
+    queued = 0
+    for document in documents:
+        task = task_for(tenant_id, document)
+        if task in skip or gave_up(ledger, document):
+            continue
+        if isinstance(task, ParseTask):
+            enqueue_parse(task)
+        else:
+            enqueue_index(task)
+        queued += 1
+    return queued
 
 
 def task_for(tenant_id: str, document: Unfinished) -> ParseTask | IndexTask:

@@ -27,7 +27,7 @@ from agents.ingest.pipeline import (
     in_memory_steps,
     process_document,
 )
-from agents.ingest.reconcile import gave_up, task_for
+from agents.ingest.reconcile import requeue
 from agents.ingest.sandbox.limits import ParseLimits
 from storage.clock import seconds_since
 from storage.errors import TRANSIENT_CODES, describe, transient_fault
@@ -320,15 +320,14 @@ class IngestService:
         queued = 0
         for tenant in self.tenants.system.list_tenants():
             ledger = self.ledger(tenant.id)
-            for document in orphaned(ledger.db, stale_after_s):
-                task = task_for(tenant.id, document)
-                if task in still_queued or gave_up(ledger, document):
-                    continue
-                if isinstance(task, ParseTask):
-                    self._enqueue_parse(task)
-                else:
-                    self._enqueue_index(task)
-                queued += 1
+            queued += requeue(
+                ledger,
+                tenant.id,
+                orphaned(ledger.db, stale_after_s),
+                still_queued,
+                self._enqueue_parse,
+                self._enqueue_index,
+            )
         if queued:
             log.info("re-queued %d unfinished document(s)", queued)
         return queued

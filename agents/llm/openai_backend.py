@@ -3,7 +3,6 @@ llama.cpp's server). Retries with exponential backoff on 429, 5xx and connection
 
 import json
 import math
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -18,7 +17,7 @@ from agents.llm.errors import (
     LLMUpstreamError,
     PromptTooLongError,
 )
-from agents.llm.server_http import open_client, probe_models
+from agents.llm.server_http import ServerConnection, error_message, retry_after
 from agents.llm.sse import iter_sse_data
 from agents.llm.types import Completion, Message
 
@@ -38,18 +37,19 @@ class OpenAICompatibleBackend:
     def __init__(self, config: OpenAICompatibleConfig) -> None:
         self.model_name = config.model
         self._config = config
-        self._client: httpx.Client | None = None
-        self._lock = threading.Lock()
         base = config.base_url.rstrip("/")
         # accept both "http://host:port" and "http://host:port/v1" as the base
-        self._v1 = base if base.endswith("/v1") else base + "/v1"
-        self._url = f"{self._v1}/chat/completions"
-        self.endpoint = public_url(self._v1)
+        v1 = base if base.endswith("/v1") else base + "/v1"
+        self._url = f"{v1}/chat/completions"
+        self.endpoint = public_url(v1)
+        self._connection = ServerConnection(
+            v1, config.api_key, config.read_timeout_s, config.connect_timeout_s
+        )
 
     @property
     def loaded(self) -> bool:
         """True once the HTTP client exists (nothing is fetched until the first call)."""
-        return self._client is not None
+        return self._connection.open
 
     @property
     def context_window(self) -> int:
@@ -58,27 +58,16 @@ class OpenAICompatibleBackend:
 
     def load(self) -> None:
         """Create the connection pool (no network traffic)."""
-        with self._lock:
-            if self._client is None:
-                self._client = open_client(
-                    self._config.api_key,
-                    self._config.read_timeout_s,
-                    self._config.connect_timeout_s,
-                )
+        self._connection.client()
 
     def close(self) -> None:
         """Close the connection pool."""
-        with self._lock:
-            client, self._client = self._client, None
-        if client is not None:
-            client.close()
+        self._connection.close()
 
     def check_health(self) -> str | None:
         """GET /v1/models with a short timeout: None when the server answers 2xx, else a
         short reason (never the key, never the server's body)."""
-        self.load()
-        assert self._client is not None
-        return probe_models(self._client, self._v1)
+        return self._connection.check_health()
 
     def memory_bytes(self) -> int:
         """The model lives on another machine."""
@@ -186,14 +175,13 @@ class OpenAICompatibleBackend:
 
     def _send(self, body: dict[str, Any]) -> httpx.Response:
         """POST with retries; returns an open response with a 2xx status (caller closes)."""
-        self.load()
-        assert self._client is not None
+        client = self._connection.client()
         delay = self._config.backoff_initial_s
         attempts = self._config.max_retries + 1
         for attempt in range(1, attempts + 1):
             try:
-                request = self._client.build_request("POST", self._url, json=body)
-                response = self._client.send(request, stream=True)
+                request = client.build_request("POST", self._url, json=body)
+                response = client.send(request, stream=True)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError) as error:
                 if attempt == attempts:
                     raise LLMUnavailableError(
@@ -218,7 +206,7 @@ class OpenAICompatibleBackend:
                         f"the LLM server still answered {status} after {attempts} attempts: "
                         f"{detail}"
                     )
-                wait = _retry_after(response) or delay
+                wait = retry_after(response) or delay
             time.sleep(min(wait, self._config.backoff_max_s))
             delay = min(delay * 2, self._config.backoff_max_s)
         raise AssertionError("unreachable: the loop returns or raises")
@@ -243,26 +231,10 @@ def _error_detail(response: httpx.Response) -> str:
         text = ""
     finally:
         response.close()
-    try:
-        error = json.loads(text).get("error")
-        message = error.get("message") if isinstance(error, dict) else error
-        if message:
-            text = str(message)
-    except (ValueError, AttributeError):
-        pass
-    return text[:_DETAIL_CHARS] or response.reason_phrase
+    return (error_message(text) or text)[:_DETAIL_CHARS] or response.reason_phrase
 
 
 def _client_error(status: int, detail: str) -> Exception:
     if status in (400, 413) and "context" in detail.lower():
         return PromptTooLongError(f"the LLM server says the prompt is too long: {detail}")
     return LLMUpstreamError(f"the LLM server refused the request ({status}): {detail}")
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    """Seconds from a Retry-After header (the HTTP-date form is ignored)."""
-    value = response.headers.get("retry-after", "")
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None
