@@ -14,6 +14,9 @@ CONFIG = (
     + "[models]\nllm_warm_on_start = false\n"
     + "[storage]\nmin_free_disk_mb = 1\nintake_min_free_mb = 8\nreconcile_interval_s = 0.5\n"
     + "retry_backoff_s = 0.5\n"
+    # a document whose next task a full disk kept out of the queue, with no fault noted
+    # either, is queued again after this grace (the default is two minutes)
+    + "[queue]\norphan_after_s = 5\n"
     + "[ingest]\ndropbox_poll_interval_s = 0.5\ndropbox_stable_for_s = 0.5\n"
     + "parse_timeout_s = 20.0\n"
 )
